@@ -1,1 +1,1 @@
-export {};
+export type { AddressLabel, GeoAnswer, GeoDbInfo, GeoLookup } from "./types.ts";

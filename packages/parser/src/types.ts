@@ -139,3 +139,50 @@ export interface ParseOptions {
   /** Index of this input, copied into every row's `input` column. */
   readonly inputIndex?: number | undefined;
 }
+
+/**
+ * Framing output (bytes → lines): a run of whole lines cut from one input.
+ * `text` is the same bytes decoded as latin1, so a string index is a byte index
+ * and line parsers can scan with indexOf/charCodeAt; fields holding bytes ≥ 0x80
+ * are re-decoded as UTF-8 from `bytes`. Lines end with '\n' (a trailing '\r' is
+ * part of the line and stripped by the line parser), except possibly the input's
+ * very last line.
+ */
+export interface LineBlock {
+  readonly kind: 'lines';
+  readonly bytes: Uint8Array;
+  readonly text: string;
+  /** Line number of the block's first line (1-based). */
+  readonly firstLine: number;
+  /** Byte offset of bytes[0] within the decompressed input. */
+  readonly baseOffset: number;
+  /** Number of lines in the block. */
+  readonly lineCount: number;
+}
+
+/** A line longer than the cap: skipped to the next newline, never buffered whole. */
+export interface SkippedLine {
+  readonly kind: 'too_long';
+  readonly line: number;
+  readonly byteOffset: number;
+  /** Length in bytes without the newline. */
+  readonly length: number;
+  /** The line's first bytes, for the reject excerpt. */
+  readonly head: Uint8Array;
+}
+
+export type FramedChunk = LineBlock | SkippedLine;
+
+/** How an input was decoded; filled in while streaming, final when the stream ends. */
+export interface DecodeReport {
+  compression: 'none' | 'gzip';
+  /** gzip members seen. */
+  members: number;
+  /** Bytes read from the source (compressed). */
+  bytesIn: number;
+  /** Bytes after decompression. */
+  bytesOut: number;
+  flags: InputFlag[];
+  /** Human-readable notes on flags (where the damage is). */
+  notes: string[];
+}
