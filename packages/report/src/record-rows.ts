@@ -5,11 +5,13 @@
  *
  * Column order is shared with the Arrow writer (`RECORD_COLUMNS`). `ts` is
  * written as ISO 8601 UTC; NaN numbers become `null` (NDJSON) or an empty cell
- * (CSV); dictionary nulls likewise. CSV string cells are neutralised against
- * formula injection: every field here is attacker-written.
+ * (CSV); dictionary nulls likewise. CSV string cells go through
+ * `neutraliseCsvCell` (formula prefix, visible escapes for control characters):
+ * every field here is attacker-written. NDJSON keeps the exact strings (JSON escapes them).
  */
 import { stringify } from 'csv-stringify/sync';
 import type { DictColumn, RecordBatch } from '@alf/parser';
+import { neutraliseCsvCell } from './escape.ts';
 
 /** How a column is stored in a `RecordBatch`. */
 export type RecordColumnKind = 'dict' | 'ts' | 'float' | 'uint8' | 'uint16';
@@ -128,21 +130,6 @@ export function recordBatchToNdjson(batch: RecordBatch, options: RecordRowOption
   return lines.join('');
 }
 
-/** Cells starting with these may be run as formulas by spreadsheet programs. */
-const FORMULA_START = /^[=+\-@\t\r]/;
-const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-/**
- * Minimal local CSV formula neutraliser (OWASP): prefix `'` to a cell starting
- * with = + - @ TAB CR, except a lone `-` (the log's "no value") and plain numbers.
- * TODO(lead): replace with `neutraliseCsvCell` from ./escape.ts once that lands.
- */
-export function neutraliseCsvCellLocal(cell: string): string {
-  if (cell.length === 0 || !FORMULA_START.test(cell)) return cell;
-  if (cell === '-' || PLAIN_NUMBER.test(cell)) return cell;
-  return `'${cell}`;
-}
-
 /** Turns batches into CSV text; the first call carries the header line. */
 export interface CsvRecordEncoder {
   /** CSV text for one batch (with the header line on the first call). */
@@ -169,7 +156,7 @@ export function createCsvRecordEncoder(options: RecordRowOptions = {}): CsvRecor
         read(row, cells);
         for (let c = 0; c < width; c++) {
           const v = cells[c];
-          if (typeof v === 'string') cells[c] = neutraliseCsvCellLocal(v);
+          if (typeof v === 'string') cells[c] = neutraliseCsvCell(v);
           else if (v === null) cells[c] = '';
         }
         rows[row] = cells;
