@@ -18,7 +18,7 @@ export const CORPUS_VERSION = 1;
 export interface CorpusOptions {
   readonly lines: number;
   readonly seed?: number;
-  /** Size of the client pool; every client in it appears when lines ≳ 2 × pool. */
+  /** Size of the client pool (default lines / 20); every client in it appears once the background lines reach pool / 0.95. */
   readonly distinctIps?: number;
   readonly days?: number;
   readonly chunkChars?: number;
@@ -179,7 +179,11 @@ export function createCorpus(opts: CorpusOptions): Corpus {
     const v4Pool = Math.max(1, pool - v6Pool);
     const zipf4 = new ZipfSampler(v4Pool);
     const zipf6 = new ZipfSampler(v6Pool);
-    const sweepShare = Math.min(0.95, pool / Math.max(1, lines));
+    // Share of background lines that walk the pool in order ("first visits"), so
+    // every client in the pool appears once background lines reach pool / 0.95.
+    let baseTotal = 0;
+    for (let s = 0; s < spanSec; s++) baseTotal += base[s] as number;
+    const sweepShare = Math.min(0.95, pool / Math.max(1, (lines * baseTotal) / total));
     let cursor4 = 0;
     let cursor6 = 0;
     const cacheSize = 1 << 18;
