@@ -1,4 +1,139 @@
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('alf: not built yet\n');
-  return 2;
+/**
+ * `alf` entry: yargs command modules, strict options, one mapping from errors
+ * to exit statuses, every message on stderr (stdout carries only data), and
+ * SIGINT/SIGTERM turned into a clean stop with status 130/143.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import yargs from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import { AlfError, isAlfError } from '@alf/parser';
+import type { CommandContext } from './context.ts';
+import { closest } from './did-you-mean.ts';
+import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
+import { parseCommand } from './commands/parse.ts';
+import { terminalSafe } from './terminal-text.ts';
+
+/** The CLI's version, from packages/cli/package.json (works from src/ and dist/). */
+export function alfVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+// TODO(lead): register `lookupCommand` from ./commands/lookup.ts (geo engineer) once it exists:
+//   import { lookupCommand } from './commands/lookup.ts';  and add it to COMMANDS.
+const COMMANDS: readonly CommandModule<object, never>[] = [parseCommand as unknown as CommandModule<object, never>];
+
+/** Flags of every command, for "did you mean" on unknown ones. */
+const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'help', 'version'];
+
+/** A yargs validation message, made to say what to do. */
+function usageMessage(message: string, argv: readonly string[]): string {
+  const command = /^Did you mean (.+)\?$/.exec(message);
+  if (command) return `unknown command \`${argv.find((a) => !a.startsWith('-')) ?? ''}\` (did you mean \`${command[1]}\`?)`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (unknown) {
+    const names = unknown[1]!.split(', ');
+    const hints = names.map((n) => {
+      const match = closest(n.replace(/^-+/, ''), KNOWN_FLAGS);
+      return match ? ` (did you mean \`--${match}\`?)` : '';
+    });
+    return names.map((n, i) => `unknown option or command \`${n}\`${hints[i]}`).join('\n');
+  }
+  return message;
+}
+
+function build(argv: string[], ctx: CommandContext): Argv<object> {
+  let y: Argv<object> = yargs(argv)
+    .scriptName('alf')
+    .usage('$0 <command> [options]\n\nAccess-log forensics: parse nginx/Apache access logs, find bursts, attribute clients.')
+    .version(ctx.version)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'name a command, e.g. `alf parse access.log`')
+    .recommendCommands()
+    .completion('completion', 'print a bash/zsh completion script (alf completion >> ~/.bashrc)')
+    .example('alf parse access.log.gz --to csv > records.csv', 'parse a log into CSV records')
+    .example('zcat access.log.*.gz | alf parse - --to ndjson | head', 'read standard input')
+    .epilogue('Exit status: 0 success, 1 completed with warnings, 2 usage error, 3 input unreadable, 4 output unwritable, 130/143 interrupted.')
+    .wrap(Math.min(110, ctx.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message: string | null | undefined, error: Error | undefined) => {
+      if (error) throw error;
+      throw new AlfError('ALF_USAGE', usageMessage(message ?? 'bad usage', argv), { showHelp: true });
+    });
+  for (const command of COMMANDS) y = y.command(command);
+  return y;
+}
+
+/** The help text of the command named in `argv` (or of `alf`), for usage errors; never printed on stdout. */
+async function usageText(argv: readonly string[], ctx: CommandContext): Promise<string> {
+  const command = argv.find((a) => !a.startsWith('-'));
+  const args = command && COMMANDS.some((c) => String(c.command).split(' ')[0] === command) ? [command, '--help'] : ['--help'];
+  return new Promise((resolve) => {
+    void build(args, ctx).parse(args, { alf: ctx }, (_err: unknown, _argv: unknown, output: string) => resolve(output));
+  });
+}
+
+/** Runs `alf` with `argv` (without `node` and the script); resolves to the exit status. */
+export async function main(argv: string[], io: Partial<Pick<CommandContext, 'stdin' | 'stdout' | 'stderr'>> = {}): Promise<number> {
+  const controller = new AbortController();
+  let code: number = EXIT.ok;
+  const ctx: CommandContext = {
+    stdin: io.stdin ?? process.stdin,
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    signal: controller.signal,
+    version: alfVersion(),
+    setExitCode: (c) => { code = c; },
+  };
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (controller.signal.aborted) process.exit(exitCodeForSignal(signal)); // second signal: stop now
+    controller.abort(signal);
+  };
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  // A closed stdout pipe is handled where data is written; never crash on a late EPIPE.
+  const ignoreStdoutError = (): void => undefined;
+  ctx.stdout.on('error', ignoreStdoutError);
+
+  try {
+    await build(argv, ctx).parseAsync(argv, { alf: ctx });
+    return code;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      return exitCodeForSignal(controller.signal.reason as 'SIGINT' | 'SIGTERM');
+    }
+    const exit = exitCodeForError(error);
+    if (isAlfError(error)) {
+      ctx.stderr.write(error.message.split('\n').map((line) => `alf: ${terminalSafe(line, 1000)}\n`).join(''));
+      if (exit === EXIT.usage && error.context['showUsage'] === true) ctx.stderr.write(`\n${await usageText(argv, ctx)}\n`);
+      else if (exit === EXIT.usage && error.context['showHelp'] === true) ctx.stderr.write('run `alf --help` for usage\n');
+    } else {
+      ctx.stderr.write(`alf: internal error: ${(error as Error | undefined)?.stack ?? String(error)}\n`);
+    }
+    return exit;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    ctx.stdout.off('error', ignoreStdoutError);
+  }
+}
+
+/** `pnpm alf …` runs this file directly (through tsx); bin/alf.js imports `main` instead. */
+function runDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (runDirectly()) {
+  process.exitCode = await main(process.argv.slice(2));
 }
