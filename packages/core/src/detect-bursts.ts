@@ -1,0 +1,313 @@
+import type { BurstWindow } from './types.ts';
+import type { Timeline } from './timeline.ts';
+
+export interface DetectOptions {
+  readonly scalesS: readonly number[];
+  readonly minExcessRequests: number;
+  readonly minRatio: number;
+  readonly minZ: number;
+  readonly mergeGapS: number;
+}
+
+/** Half-width of the rolling baseline, in buckets: ±27 min at 10 s … ±6 h at 30 min. */
+export function horizonBuckets(scaleS: number): number {
+  return Math.max(8, Math.round(12 * Math.sqrt(1800 / scaleS)));
+}
+
+/** Rolling median and MAD of one scale's buckets (the bucket and its direct neighbours excluded). */
+export interface ScaleBaseline {
+  readonly scaleS: number;
+  readonly firstBucket: number;
+  readonly counts: Float64Array;
+  readonly median: Float64Array;
+  readonly mad: Float64Array;
+}
+
+function medianOf(values: Float64Array, n: number): number {
+  if (n === 0) return 0;
+  const v = values.subarray(0, n).sort();
+  const h = n >> 1;
+  return n % 2 === 1 ? v[h]! : (v[h - 1]! + v[h]!) / 2;
+}
+
+/**
+ * The baseline of bucket k is the higher of the medians on its left and on its
+ * right (each over `horizonBuckets` buckets, the bucket and its direct
+ * neighbours excluded), so a diurnal ramp, which is high on one side, is not a
+ * burst. Near the start or end of the data, where one side is short, the other
+ * side's median is raised to the median of its nearest third: a ramp that runs
+ * into the end of the file stays a ramp, a step up does not.
+ */
+function baselineAt(counts: Float64Array, k: number, h: number, buf: Float64Array, dev: Float64Array): [number, number] {
+  const n = counts.length;
+  let m = 0;
+  for (let j = Math.max(0, k - h); j <= k - 2; j++) buf[m++] = counts[j]!;
+  const nLeft = m;
+  const left = medianOf(buf.slice(0, nLeft), nLeft);
+  const nearLeft = medianOf(buf.slice(Math.max(0, nLeft - Math.ceil(h / 3)), nLeft), Math.min(nLeft, Math.ceil(h / 3)));
+  for (let j = k + 2; j <= Math.min(n - 1, k + h); j++) buf[m++] = counts[j]!;
+  const nRight = m - nLeft;
+  const right = medianOf(buf.slice(nLeft, m), nRight);
+  const nearRight = medianOf(buf.slice(nLeft, nLeft + Math.min(nRight, Math.ceil(h / 3))), Math.min(nRight, Math.ceil(h / 3)));
+  const enough = Math.ceil(h / 2);
+  let base: number;
+  if (nLeft >= enough && nRight >= enough) base = Math.max(left, right);
+  else if (nLeft >= nRight) base = Math.max(left, nearLeft, nRight > 0 ? right : 0);
+  else base = Math.max(right, nearRight, nLeft > 0 ? left : 0);
+  const all = buf.subarray(0, m);
+  const med = medianOf(all.slice(), m);
+  for (let i = 0; i < m; i++) dev[i] = Math.abs(all[i]! - med);
+  return [base, medianOf(dev, m)];
+}
+
+export function scaleBaseline(tl: Timeline, scaleS: number, fromS: number, toS: number): ScaleBaseline {
+  const { firstBucket, counts } = tl.requestsPerBucket(scaleS, fromS, toS);
+  const n = counts.length;
+  const h = horizonBuckets(scaleS);
+  const stride = Math.max(1, Math.floor(h / 8));
+  const median = new Float64Array(n);
+  const mad = new Float64Array(n);
+  const buf = new Float64Array(2 * h + 1);
+  const dev = new Float64Array(2 * h + 1);
+  let prevK = -1;
+  let prevMed = 0;
+  let prevMad = 0;
+  const points: number[] = [];
+  for (let k = 0; k < n; k += stride) points.push(k);
+  if (n > 0 && points[points.length - 1] !== n - 1) points.push(n - 1);
+  for (const k of points) {
+    const [med, md] = baselineAt(counts, k, h, buf, dev);
+    if (prevK >= 0) {
+      for (let j = prevK + 1; j < k; j++) {
+        const f = (j - prevK) / (k - prevK);
+        median[j] = prevMed + f * (med - prevMed);
+        mad[j] = prevMad + f * (md - prevMad);
+      }
+    }
+    median[k] = med;
+    mad[k] = md;
+    prevK = k;
+    prevMed = med;
+    prevMad = md;
+  }
+  return { scaleS, firstBucket, counts, median, mad };
+}
+
+interface Interval {
+  startS: number;
+  /** Inclusive last second. */
+  endS: number;
+  scales: Set<number>;
+}
+
+/** Candidate intervals at one scale: buckets clearly above the rolling baseline. */
+function candidates(b: ScaleBaseline, opts: DetectOptions): Interval[] {
+  const out: Interval[] = [];
+  const { counts, median, mad, scaleS, firstBucket } = b;
+  let open: Interval | null = null;
+  let lastHit = -10;
+  for (let j = 0; j < counts.length; j++) {
+    const x = counts[j]!;
+    const med = median[j]!;
+    const sigma = Math.max(1.4826 * mad[j]!, Math.sqrt(med), 1);
+    const hit = x >= opts.minRatio * med && x - med >= opts.minZ * sigma && x - med >= 1;
+    if (!hit) continue;
+    const startS = (firstBucket + j) * scaleS;
+    const endS = startS + scaleS - 1;
+    if (open !== null && j - lastHit <= 2) open.endS = endS;
+    else {
+      open = { startS, endS, scales: new Set([scaleS]) };
+      out.push(open);
+    }
+    lastHit = j;
+  }
+  return out;
+}
+
+function mergeIntervals(list: Interval[], gapS: number): Interval[] {
+  const sorted = [...list].sort((a, b) => a.startS - b.startS || a.endS - b.endS);
+  const out: Interval[] = [];
+  for (const iv of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && iv.startS <= last.endS + gapS + 1) {
+      if (iv.endS > last.endS) last.endS = iv.endS;
+      for (const s of iv.scales) last.scales.add(s);
+    } else out.push({ startS: iv.startS, endS: iv.endS, scales: new Set(iv.scales) });
+  }
+  return out;
+}
+
+/** Interquartile mean: robust to a quarter of the values being an event, unbiased for symmetric noise. */
+function iqm(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const v = values.slice().sort();
+  const lo = Math.floor(n / 4);
+  const hi = Math.max(lo + 1, Math.ceil((3 * n) / 4));
+  let sum = 0;
+  for (let i = lo; i < hi; i++) sum += v[i]!;
+  return sum / (hi - lo);
+}
+
+/**
+ * Requests per second around [startS, endS]: interquartile mean of bucket counts
+ * in `widthS` before and after. Buckets are a minute, or longer on quiet sites
+ * (about 20 requests per bucket), so that a mostly-empty minute grid does not
+ * put the baseline at zero.
+ */
+function surroundings(tl: Timeline, startS: number, endS: number, widthS: number, firstS: number, lastS: number): { left: number; right: number } {
+  const side = (from: number, to: number): number => {
+    const len = to - from + 1;
+    if (len < 60) return NaN;
+    const perSec = tl.requestsPerSecond(from, to);
+    let total = 0;
+    for (let i = 0; i < perSec.length; i++) total += perSec[i]!;
+    const rate = total / len;
+    const bucketS = Math.max(60, Math.min(Math.ceil(20 / Math.max(rate, 1e-9)), Math.floor(len / 4)));
+    const buckets = new Float64Array(Math.max(1, Math.floor(len / bucketS)));
+    for (let i = 0; i < Math.min(perSec.length, buckets.length * bucketS); i++) buckets[Math.floor(i / bucketS)] += perSec[i]!;
+    return iqm(buckets) / bucketS;
+  };
+  let left = side(Math.max(firstS, startS - widthS), startS - 1);
+  let right = side(endS + 1, Math.min(lastS, endS + widthS));
+  if (Number.isNaN(left)) left = right;
+  if (Number.isNaN(right)) right = left;
+  if (Number.isNaN(left)) left = right = 0;
+  return { left, right };
+}
+
+/** Per-second baseline over [fromS, toS]: the left level before the event, the right after, a straight line across it. */
+function baselineLine(fromS: number, toS: number, startS: number, endS: number, lv: { left: number; right: number }): Float64Array {
+  const out = new Float64Array(toS - fromS + 1);
+  for (let i = 0; i < out.length; i++) {
+    const sec = fromS + i;
+    if (sec <= startS) out[i] = lv.left;
+    else if (sec >= endS) out[i] = lv.right;
+    else out[i] = lv.left + ((lv.right - lv.left) * (sec - startS)) / (endS - startS);
+  }
+  return out;
+}
+
+interface Refined {
+  readonly startS: number;
+  readonly endS: number;
+  readonly level: { left: number; right: number };
+}
+
+/**
+ * Start and end to the second: the run of seconds that maximises the sum of
+ * (requests − baseline − drift), drift being two Poisson deviations of the
+ * baseline rate (at most half the event's mean excess rate).
+ * The baseline comes from the event's surroundings, so it is re-estimated with
+ * the refined window until the window stops moving (at most 4 rounds).
+ */
+function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, endS0: number): Refined | null {
+  let startS = startS0;
+  let endS = endS0;
+  let level = { left: 0, right: 0 };
+  for (let round = 0; round < 4; round++) {
+    const dur = endS - startS + 1;
+    level = surroundings(tl, startS, endS, Math.max(3 * dur, 3600), firstS, lastS);
+    const pad = Math.max(dur, 600);
+    const fromS = Math.max(firstS, startS - pad);
+    const toS = Math.min(lastS, endS + pad);
+    const counts = tl.requestsPerSecond(fromS, toS);
+    const base = baselineLine(fromS, toS, startS, endS, level);
+    let evExcess = 0;
+    for (let sec = startS; sec <= endS; sec++) evExcess += counts[sec - fromS]! - base[sec - fromS]!;
+    const meanBase = (level.left + level.right) / 2;
+    const drift = Math.max(0, Math.min((0.5 * evExcess) / dur, 2 * Math.sqrt(Math.max(meanBase, 0.01))));
+    const shifted = new Float64Array(counts.length);
+    for (let i = 0; i < counts.length; i++) shifted[i] = counts[i]! - base[i]! - drift;
+    const run = maxRun(shifted, 0, counts.length - 1);
+    if (run === null) return null;
+    const s = fromS + run.i0;
+    const e = fromS + run.i1;
+    if (s === startS && e === endS) break;
+    startS = s;
+    endS = e;
+  }
+  return { startS, endS, level };
+}
+
+/** Max-sum run of `v` over [lo, hi]: Kadane. Returns null when no positive run exists. */
+function maxRun(v: Float64Array, lo: number, hi: number): { i0: number; i1: number; sum: number } | null {
+  let best: { i0: number; i1: number; sum: number } | null = null;
+  let sum = 0;
+  let start = lo;
+  for (let i = lo; i <= hi; i++) {
+    if (sum <= 0) {
+      sum = 0;
+      start = i;
+    }
+    sum += v[i]!;
+    if (sum > 0 && (best === null || sum > best.sum)) best = { i0: start, i1: i, sum };
+  }
+  return best;
+}
+
+function windowStats(
+  counts: Float64Array, base: Float64Array, i0: number, i1: number, fromS: number, scales: Set<number>,
+): BurstWindow {
+  let requests = 0;
+  let expected = 0;
+  let peak = 0;
+  for (let i = i0; i <= i1; i++) {
+    requests += counts[i]!;
+    expected += base[i]!;
+    if (counts[i]! > peak) peak = counts[i]!;
+  }
+  const excess = requests - expected;
+  const scaleList = [...scales].sort((a, b) => a - b);
+  const duration = i1 - i0 + 1;
+  return {
+    startMs: (fromS + i0) * 1000,
+    endMs: (fromS + i1) * 1000,
+    requests,
+    excessRequests: Math.round(excess),
+    peakRps: peak,
+    baselineRps: round3(expected / duration),
+    score: round3(excess / Math.sqrt(expected + 1)),
+    scaleS: scaleList[0] ?? 0,
+    scalesS: scaleList,
+  };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Pass 1 detection: burst windows from the timeline alone. Pure function of the
+ * timeline's counts, hence of the input's multiset of records.
+ */
+export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
+  const span = tl.spanS();
+  if (span === null) return [];
+  const { firstS, lastS } = span;
+  const scales = opts.scalesS.map((s) => scaleBaseline(tl, s, firstS, lastS));
+  const raw: Interval[] = [];
+  for (const sb of scales) raw.push(...candidates(sb, opts));
+  const events = mergeIntervals(raw, opts.mergeGapS);
+
+  const pieces: { startS: number; endS: number; scales: Set<number> }[] = [];
+  for (const ev of events) {
+    const r = refine(tl, firstS, lastS, ev.startS, ev.endS);
+    if (r !== null) pieces.push({ startS: r.startS, endS: r.endS, scales: ev.scales });
+  }
+
+  // Adjacent pieces of one event are one burst.
+  const merged = mergeIntervals(pieces, opts.mergeGapS);
+  const out: BurstWindow[] = [];
+  for (const m of merged) {
+    const level = surroundings(tl, m.startS, m.endS, Math.max(3 * (m.endS - m.startS + 1), 3600), firstS, lastS);
+    const counts = tl.requestsPerSecond(m.startS, m.endS);
+    const base = baselineLine(m.startS, m.endS, m.startS, m.endS, level);
+    const w = windowStats(counts, base, 0, counts.length - 1, m.startS, m.scales);
+    const expected = w.requests - w.excessRequests;
+    if (w.excessRequests >= opts.minExcessRequests && w.score >= opts.minZ && w.requests >= 1.5 * expected) {
+      out.push(w);
+    }
+  }
+  return out;
+}
