@@ -165,7 +165,10 @@ function surroundings(tl: Timeline, startS: number, endS: number, widthS: number
     const rate = total / len;
     const bucketS = Math.max(60, Math.min(Math.ceil(20 / Math.max(rate, 1e-9)), Math.floor(len / 4)));
     const buckets = new Float64Array(Math.max(1, Math.floor(len / bucketS)));
-    for (let i = 0; i < Math.min(perSec.length, buckets.length * bucketS); i++) buckets[Math.floor(i / bucketS)] += perSec[i]!;
+    for (let i = 0; i < Math.min(perSec.length, buckets.length * bucketS); i++) {
+      const k = Math.floor(i / bucketS);
+      buckets[k] = buckets[k]! + perSec[i]!;
+    }
     return iqm(buckets) / bucketS;
   };
   let left = side(Math.max(firstS, startS - widthS), startS - 1);

@@ -75,7 +75,7 @@ export class Timeline {
       const cls = Math.floor(status[i]! / 100);
       if (cls >= 2 && cls <= 5) c[off * COLS + cls - 1]!++;
       const b = bytesSent[i]!;
-      if (b > 0) page!.bytes[off] += b;
+      if (b > 0) page!.bytes[off] = page!.bytes[off]! + b;
       const id = ip.ids[i]!;
       if (id >= 0) {
         if (ipHashed[id] === 0) {
@@ -95,8 +95,8 @@ export class Timeline {
   merge(other: Timeline): void {
     for (const [p, op] of other.pages) {
       const page = this.page(p);
-      for (let i = 0; i < op.counts.length; i++) page.counts[i] += op.counts[i]!;
-      for (let i = 0; i < op.bytes.length; i++) page.bytes[i] += op.bytes[i]!;
+      for (let i = 0; i < op.counts.length; i++) page.counts[i] = page.counts[i]! + op.counts[i]!;
+      for (let i = 0; i < op.bytes.length; i++) page.bytes[i] = page.bytes[i]! + op.bytes[i]!;
     }
     for (const [m, regs] of other.ipSketch) hllMerge(this.sketch(m), regs);
     if (other.minMs < this.minMs) this.minMs = other.minMs;
@@ -138,7 +138,7 @@ export class Timeline {
         const r = page.counts[off * COLS]!;
         if (r === 0) continue;
         const b = Math.floor((base + off) / bucketS) - firstBucket;
-        if (b >= 0 && b < counts.length) counts[b] += r;
+        if (b >= 0 && b < counts.length) counts[b] = counts[b]! + r;
       }
     }
     return { firstBucket, counts };
@@ -164,8 +164,8 @@ export class Timeline {
         const r = page.counts[off * COLS]!;
         if (r === 0) continue;
         const b = Math.floor((base + off) / bucketS) - first;
-        for (let c = 0; c < COLS; c++) cols[c]![b] += page.counts[off * COLS + c]!;
-        bytes[b] += page.bytes[off]!;
+        for (let c = 0; c < COLS; c++) cols[c]![b] = cols[c]![b]! + page.counts[off * COLS + c]!;
+        bytes[b] = bytes[b]! + page.bytes[off]!;
       }
     }
     const distinctIps = new Float64Array(n).fill(NaN);
