@@ -1,0 +1,68 @@
+/**
+ * Parse-only: the parser's stream entry over a file (plain or gzip, raw bytes
+ * handed to the parser, which finds gzip by magic bytes), counting records and
+ * rejects. Nothing else runs: no geo, no detection, no output.
+ *
+ *   node --conditions=alf-source --import tsx scripts/bench/parse-only.ts FILE [--format combined] [--expect-lines N]
+ */
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { emit, finishStep, skipStep } from './protocol.ts';
+
+interface ChunkLike {
+  readonly records?: { readonly length: number };
+  readonly rejects?: readonly unknown[];
+}
+
+interface AccountingLike {
+  readonly linesRead?: number;
+  readonly parsed?: number;
+  readonly rejected?: number;
+  readonly bytesRead?: number;
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+  return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'combined' }, 'expect-lines': { type: 'string' } },
+  });
+  const file = positionals[0];
+  if (!file) throw new Error('usage: parse-only.ts FILE [--format F] [--expect-lines N]');
+  const parser = (await import('@alf/parser')) as Record<string, unknown>;
+  const parseStream = parser['parseStream'];
+  if (typeof parseStream !== 'function') skipStep('parser stream entry not available');
+
+  const started = performance.now();
+  const source = createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+  const result: unknown = await parseStream(source, { format: values.format });
+  const chunks = isAsyncIterable(result) ? result : (result as { chunks?: unknown }).chunks;
+  if (!isAsyncIterable(chunks)) skipStep('parseStream returned neither an async iterable nor { chunks }');
+  let records = 0;
+  let rejects = 0;
+  let accounting: AccountingLike | undefined;
+  for await (const item of chunks) {
+    const chunk = item as ChunkLike & { accounting?: AccountingLike };
+    if (chunk.records) records += chunk.records.length;
+    if (chunk.rejects) rejects += chunk.rejects.length;
+    if (chunk.accounting) accounting = chunk.accounting;
+  }
+  const tail = (result as { accounting?: unknown }).accounting;
+  if (tail !== undefined) accounting = (await tail) as AccountingLike;
+  const seconds = (performance.now() - started) / 1000;
+
+  emit('records', records, 'records');
+  emit('rejects', rejects, 'lines');
+  const lines = accounting?.linesRead ?? records + rejects;
+  if (values['expect-lines']) {
+    const expected = Number(values['expect-lines']);
+    emit('accounting', lines === expected && records + rejects === expected ? 'ok' : `MISMATCH (${records} parsed + ${rejects} rejected, ${lines} read, ${expected} expected)`);
+  }
+  finishStep({ lines, bytes: accounting?.bytesRead ?? 0, seconds });
+}
+
+await main(process.argv.slice(2));
