@@ -88,9 +88,9 @@ export async function runTimed(cmd: string, args: readonly string[], opts: { cwd
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
   // Keep only the tail of stderr: enough to show why a step failed.
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-20_000); });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-20_000); });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
