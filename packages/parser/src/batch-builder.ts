@@ -1,0 +1,246 @@
+/**
+ * Fills one RecordBatch: typed arrays grown by doubling, per-batch dictionaries
+ * (Map interning), plus the rejects among the same lines. A line parser stages a
+ * row (numbers written at index `length`, strings as [start,end) slots into the
+ * line's text) and calls `commit()`; a rejected line leaves no trace in the
+ * dictionaries.
+ */
+import type { DictColumn, RecordBatch, Reject, RejectReason } from './types.ts';
+import { decodeUtf8Lenient } from './utf8-text.ts';
+
+export const COL_METHOD = 0;
+export const COL_PATH = 1;
+export const COL_QUERY = 2;
+export const COL_PROTOCOL = 3;
+export const COL_REFERER = 4;
+export const COL_USER_AGENT = 5;
+export const COL_VHOST = 6;
+export const COL_USER = 7;
+export const COL_FORWARDED_FOR = 8;
+/** First column index of format-specific extras. */
+export const COL_EXTRA = 9;
+
+const EXCERPT_BYTES = 200;
+
+/** Where the current line lives; set by the block parser before each line. */
+export interface LineSource {
+  text: string;
+  bytes: Uint8Array;
+  /** Bytes as a Buffer view (for fresh latin1 copies of new dictionary values). */
+  buf: Buffer;
+  /** True when the current line holds a byte ≥ 0x80 (fields then decode as UTF-8). */
+  lineHigh: boolean;
+}
+
+class Dict {
+  readonly map = new Map<string, number>();
+  readonly values: string[] = [];
+  lastValue = '\u0000\u0000';
+  lastId = -1;
+
+  intern(v: string): number {
+    if (v === this.lastValue) return this.lastId;
+    let id = this.map.get(v);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(v);
+      this.map.set(v, id);
+    }
+    this.lastValue = v;
+    this.lastId = id;
+    return id;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+export class BatchBuilder {
+  length = 0;
+  capacity: number;
+  ts: Float64Array;
+  status: Uint16Array;
+  bytesSent: Float64Array;
+  durationMs: Float64Array;
+  upstreamMs: Float64Array;
+  ipIds: Int32Array;
+  ipKind: Uint8Array;
+  input: Uint16Array;
+  line: Float64Array;
+  byteOffset: Float64Array;
+  strIds: Int32Array[];
+  readonly ipDict: Dict = new Dict();
+  readonly dicts: Dict[];
+  readonly extraNames: readonly string[];
+  rejects: Reject[] = [];
+  readonly inputIndex: number;
+
+  /** Staged string slots of the current row: start < 0 means absent (null). */
+  readonly slotStart: Int32Array;
+  readonly slotEnd: Int32Array;
+  /** Staged decoded values (JSON lines): used instead of the slot when not undefined. */
+  readonly slotValue: (string | null | undefined)[];
+  /** Per-batch cache: raw client text → ipId * 8 + kind, or -1 for bad. */
+  readonly ipCache: Map<string, number> = new Map();
+
+  constructor(capacity: number, extraNames: readonly string[], inputIndex: number) {
+    this.capacity = capacity;
+    this.extraNames = extraNames;
+    this.inputIndex = inputIndex;
+    this.ts = new Float64Array(capacity);
+    this.status = new Uint16Array(capacity);
+    this.bytesSent = new Float64Array(capacity);
+    this.durationMs = new Float64Array(capacity);
+    this.upstreamMs = new Float64Array(capacity);
+    this.ipIds = new Int32Array(capacity);
+    this.ipKind = new Uint8Array(capacity);
+    this.input = new Uint16Array(capacity);
+    this.line = new Float64Array(capacity);
+    this.byteOffset = new Float64Array(capacity);
+    const ncols = COL_EXTRA + extraNames.length;
+    this.strIds = [];
+    this.dicts = [];
+    for (let i = 0; i < ncols; i++) {
+      this.strIds.push(new Int32Array(capacity));
+      this.dicts.push(new Dict());
+    }
+    this.slotStart = new Int32Array(ncols).fill(-1);
+    this.slotEnd = new Int32Array(ncols);
+    this.slotValue = new Array<string | null | undefined>(ncols).fill(undefined);
+  }
+
+  get pending(): number {
+    return this.length + this.rejects.length;
+  }
+
+  /** Make room for one more row and reset its staged values. */
+  beginRow(): void {
+    if (this.length === this.capacity) this.growTo(this.capacity * 2);
+    const r = this.length;
+    this.status[r] = 0;
+    this.bytesSent[r] = NaN;
+    this.durationMs[r] = NaN;
+    this.upstreamMs[r] = NaN;
+    this.ipIds[r] = -1;
+    this.ipKind[r] = 0;
+    this.slotStart.fill(-1);
+  }
+
+  private growTo(n: number): void {
+    this.capacity = n;
+    this.ts = grow(this.ts, n);
+    this.status = grow(this.status, n);
+    this.bytesSent = grow(this.bytesSent, n);
+    this.durationMs = grow(this.durationMs, n);
+    this.upstreamMs = grow(this.upstreamMs, n);
+    this.ipIds = grow(this.ipIds, n);
+    this.ipKind = grow(this.ipKind, n);
+    this.input = grow(this.input, n);
+    this.line = grow(this.line, n);
+    this.byteOffset = grow(this.byteOffset, n);
+    for (let i = 0; i < this.strIds.length; i++) this.strIds[i] = grow(this.strIds[i] as Int32Array, n);
+  }
+
+  /** Intern a canonical client value (ip or host name) → dictionary id. */
+  internIp(v: string): number {
+    return this.ipDict.intern(v);
+  }
+
+  /** Intern text[start,end) of the current line into column `col`. */
+  internRange(col: number, src: LineSource, start: number, end: number): number {
+    const d = this.dicts[col] as Dict;
+    const text = src.text;
+    if (!src.lineHigh) {
+      const last = d.lastValue;
+      if (last.length === end - start && text.startsWith(last, start)) return d.lastId;
+      const key = text.slice(start, end);
+      let id = d.map.get(key);
+      if (id === undefined) {
+        // a fresh copy, so the dictionary does not keep the whole block text alive
+        const v = src.buf.toString('latin1', start, end);
+        id = d.values.length;
+        d.values.push(v);
+        d.map.set(v, id);
+      }
+      d.lastValue = key;
+      d.lastId = id;
+      return id;
+    }
+    return d.intern(decodeUtf8Lenient(src.bytes, start, end));
+  }
+
+  /** Commit the staged row. `used` lists the string columns the format can fill. */
+  commit(src: LineSource, used: readonly number[], line: number, byteOffset: number): void {
+    const r = this.length;
+    for (let k = 0; k < used.length; k++) {
+      const c = used[k] as number;
+      const v = this.slotValue[c];
+      let id: number;
+      if (v !== undefined) {
+        id = v === null ? -1 : (this.dicts[c] as Dict).intern(v);
+        this.slotValue[c] = undefined;
+      } else {
+        const s = this.slotStart[c] as number;
+        id = s < 0 ? -1 : this.internRange(c, src, s, this.slotEnd[c] as number);
+      }
+      (this.strIds[c] as Int32Array)[r] = id;
+    }
+    this.input[r] = this.inputIndex;
+    this.line[r] = line;
+    this.byteOffset[r] = byteOffset;
+    this.length = r + 1;
+  }
+
+  /** Drop staged values of a row that turned out bad. */
+  discardRow(used: readonly number[]): void {
+    for (let k = 0; k < used.length; k++) this.slotValue[used[k] as number] = undefined;
+  }
+
+  reject(reason: RejectReason, detail: string, line: number, byteOffset: number, excerpt: string): void {
+    this.rejects.push({ input: this.inputIndex, line, byteOffset, reason, detail, excerpt });
+  }
+
+  /** Freeze into a RecordBatch (the builder must not be used afterwards). */
+  finish(): { records: RecordBatch; rejects: Reject[] } {
+    const col = (i: number): DictColumn => {
+      const ids = this.strIds[i] as Int32Array;
+      const values = (this.dicts[i] as Dict).values;
+      if (values.length === 0) ids.fill(-1, 0, this.length); // a column the format never fills
+      return { ids, values };
+    };
+    const extra = new Map<string, DictColumn>();
+    this.extraNames.forEach((name, i) => extra.set(name, col(COL_EXTRA + i)));
+    const records: RecordBatch = {
+      length: this.length,
+      ts: this.ts,
+      status: this.status,
+      bytesSent: this.bytesSent,
+      durationMs: this.durationMs,
+      upstreamMs: this.upstreamMs,
+      ip: { ids: this.ipIds, values: this.ipDict.values },
+      ipKind: this.ipKind,
+      method: col(COL_METHOD),
+      path: col(COL_PATH),
+      query: col(COL_QUERY),
+      protocol: col(COL_PROTOCOL),
+      referer: col(COL_REFERER),
+      userAgent: col(COL_USER_AGENT),
+      vhost: col(COL_VHOST),
+      user: col(COL_USER),
+      forwardedFor: col(COL_FORWARDED_FOR),
+      extra,
+      input: this.input,
+      line: this.line,
+      byteOffset: this.byteOffset,
+    };
+    return { records, rejects: this.rejects };
+  }
+}
+
+/** The start of a raw line, decoded leniently, for a reject excerpt. */
+export function excerptOf(bytes: Uint8Array, start: number, end: number): string {
+  return decodeUtf8Lenient(bytes, start, Math.min(end, start + EXCERPT_BYTES));
+}

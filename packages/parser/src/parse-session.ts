@@ -1,0 +1,276 @@
+/**
+ * One input's parse: framed chunks in, ParsedChunks out, exact accounting.
+ * Without `--format` the first lines (up to 1000 or 64 KB) are held back,
+ * every detectable preset is tried on them and the best one is used for all.
+ */
+import { Buffer, isAscii } from 'node:buffer';
+import { BatchBuilder, excerptOf } from './batch-builder.ts';
+import { compileFormat, detectionCandidates } from './compile-format.ts';
+import type { CompiledFormat } from './compile-format.ts';
+import { AlfError } from './errors.ts';
+import type { LineCtx, LineParser } from './line-parser.ts';
+import { resolveTimeZone } from './time-zone.ts';
+import type { Accounting, FramedChunk, LineBlock, ParsedChunk, ParseOptions, RejectReason, SkippedLine } from './types.ts';
+import { REJECT_REASONS } from './types.ts';
+
+export interface DetectedFormat {
+  readonly id: string;
+  /** Sample lines the chosen format parsed. */
+  readonly matched: number;
+  /** Non-blank sample lines tried. */
+  readonly sampled: number;
+}
+
+const SAMPLE_LINES = 1000;
+const SAMPLE_BYTES = 64 * 1024;
+const DEFAULT_BATCH_ROWS = 65_536;
+const DEFAULT_MAX_LINE = 1 << 20;
+
+export function emptyAccounting(): Accounting {
+  const byReason = {} as Record<RejectReason, number>;
+  for (const r of REJECT_REASONS) byReason[r] = 0;
+  return { linesRead: 0, parsed: 0, rejected: 0, byReason, bytesRead: 0 };
+}
+
+function newCtx(b: BatchBuilder): LineCtx {
+  const bytes = new Uint8Array(0);
+  return {
+    text: '', bytes, buf: Buffer.from(bytes.buffer), lineHigh: false, b, start: 0, end: 0, pos: 0, stop: false,
+    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0,
+  };
+}
+
+/** Iterate the lines of a block: cb(start, endTrimmed, nl). */
+function forEachLine(text: string, cb: (start: number, end: number, nl: number) => boolean | void): void {
+  const n = text.length;
+  let pos = 0;
+  while (pos < n) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = n;
+    let end = nl;
+    while (end > pos) {
+      const c = text.charCodeAt(end - 1);
+      if (c !== 13 && c !== 32 && c !== 9) break;
+      end--;
+    }
+    if (cb(pos, end, nl) === false) return;
+    pos = nl + 1;
+  }
+}
+
+interface Score { ok: number; full: number; fields: number }
+
+function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: number): Score {
+  const p = f.parser;
+  const b = new BatchBuilder(16, p.extraNames, 0);
+  const c = newCtx(b);
+  const s: Score = { ok: 0, full: 0, fields: 0 };
+  let seen = 0;
+  for (const blk of blocks) {
+    c.text = blk.text;
+    c.bytes = blk.bytes;
+    c.buf = Buffer.from(blk.bytes.buffer, blk.bytes.byteOffset, blk.bytes.byteLength);
+    const ascii = isAscii(blk.bytes);
+    forEachLine(blk.text, (start, end) => {
+      if (end === start) return true;
+      if (seen++ >= limit) return false;
+      c.start = start;
+      c.end = end;
+      c.lineHigh = !ascii && !isAscii(blk.bytes.subarray(start, end));
+      b.beginRow();
+      if (p.parse(c)) {
+        s.ok++;
+        s.fields += c.fieldsSeen;
+        if (!c.stop && c.pos >= c.end) s.full++;
+      }
+      b.discardRow(p.used);
+      return true;
+    });
+  }
+  return s;
+}
+
+export class ParseSession {
+  readonly accounting: Accounting = emptyAccounting();
+  format: DetectedFormat | null = null;
+  compiled: CompiledFormat | null = null;
+  private readonly opts: ParseOptions;
+  private readonly batchRows: number;
+  private readonly maxLine: number;
+  private readonly inputIndex: number;
+  private parser: LineParser | null = null;
+  private b: BatchBuilder | null = null;
+  private ctx: LineCtx | null = null;
+  private held: FramedChunk[] = [];
+  private heldLines = 0;
+  private heldBytes = 0;
+  private out: ParsedChunk[] = [];
+
+  constructor(opts: ParseOptions) {
+    this.opts = opts;
+    this.batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
+    this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
+    this.inputIndex = opts.inputIndex ?? 0;
+    resolveTimeZone(opts.tz); // fail early on a bad --tz
+    if (opts.format !== undefined) this.use(compileFormat(opts.format, { tz: opts.tz }), null);
+  }
+
+  private use(f: CompiledFormat, detected: DetectedFormat | null): void {
+    this.compiled = f;
+    this.parser = f.parser;
+    this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex);
+    this.ctx = newCtx(this.b);
+  }
+
+  /** Feed one framed chunk; returns the batches completed so far. */
+  push(chunk: FramedChunk): ParsedChunk[] {
+    if (this.parser === null) {
+      this.held.push(chunk);
+      if (chunk.kind === 'lines') {
+        this.heldLines += chunk.lineCount;
+        this.heldBytes += chunk.bytes.length;
+      }
+      if (this.heldLines >= SAMPLE_LINES || this.heldBytes >= SAMPLE_BYTES) this.detect();
+    } else this.consume(chunk);
+    return this.take();
+  }
+
+  /** End of input: parse what is held, flush the last batch. */
+  end(): ParsedChunk[] {
+    if (this.parser === null) {
+      if (this.held.length === 0) {
+        // empty input: nothing to detect, nothing to parse
+        this.format = { id: 'none', matched: 0, sampled: 0 };
+        return [];
+      }
+      this.detect();
+    }
+    this.flush();
+    return this.take();
+  }
+
+  private take(): ParsedChunk[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+
+  private detect(): void {
+    const blocks = this.held.filter((c): c is LineBlock => c.kind === 'lines');
+    const sample: string[] = [];
+    for (const blk of blocks) {
+      forEachLine(blk.text, (s, e) => {
+        if (e > s && sample.length < SAMPLE_LINES) sample.push(blk.text.slice(s, e));
+        return sample.length < SAMPLE_LINES;
+      });
+    }
+    const tz = resolveTimeZone(this.opts.tz);
+    let best: CompiledFormat | null = null;
+    let bestScore: Score = { ok: 0, full: 0, fields: 0 };
+    for (const cand of detectionCandidates(tz, sample)) {
+      const s = scoreFormat(cand, blocks, SAMPLE_LINES);
+      if (s.ok > bestScore.ok || (s.ok === bestScore.ok && (s.full > bestScore.full ||
+        (s.full === bestScore.full && s.fields > bestScore.fields)))) {
+        best = cand;
+        bestScore = s;
+      }
+    }
+    if (best === null || bestScore.ok === 0) {
+      const first = (sample[0] ?? '').slice(0, 120);
+      throw new AlfError('ALF_FORMAT_UNDETECTED',
+        `no known format fits the first ${sample.length} lines (first line: ${JSON.stringify(first)}); ` +
+        'pass --format with a preset (see `alf formats`), an nginx log_format or an Apache LogFormat string',
+        { sampled: sample.length, firstLine: first });
+    }
+    this.use(best, { id: best.spec.id, matched: bestScore.ok, sampled: sample.length });
+    const held = this.held;
+    this.held = [];
+    for (const c of held) this.consume(c);
+  }
+
+  private consume(chunk: FramedChunk): void {
+    if (chunk.kind === 'too_long') this.skipped(chunk);
+    else this.block(chunk);
+  }
+
+  private flush(): void {
+    const b = this.b as BatchBuilder;
+    if (b.pending === 0) return;
+    this.out.push(b.finish());
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), (this.parser as LineParser).extraNames, this.inputIndex);
+    (this.ctx as LineCtx).b = this.b;
+  }
+
+  private skipped(s: SkippedLine): void {
+    const acc = this.accounting;
+    acc.linesRead++;
+    acc.rejected++;
+    acc.byReason.line_too_long++;
+    acc.bytesRead += s.length + 1;
+    (this.b as BatchBuilder).reject('line_too_long', `line is ${s.length} bytes, above the ${this.maxLine}-byte cap`,
+      s.line, s.byteOffset, excerptOf(s.head, 0, s.head.length));
+    if ((this.b as BatchBuilder).pending >= this.batchRows) this.flush();
+  }
+
+  private block(blk: LineBlock): void {
+    const acc = this.accounting;
+    const parser = this.parser as LineParser;
+    const used = parser.used;
+    const c = this.ctx as LineCtx;
+    const text = blk.text;
+    const bytes = blk.bytes;
+    c.text = text;
+    c.bytes = bytes;
+    c.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const ascii = isAscii(bytes);
+    const base = blk.baseOffset;
+    const maxLine = this.maxLine;
+    const batchRows = this.batchRows;
+    let line = blk.firstLine;
+    let b = this.b as BatchBuilder;
+    const n = text.length;
+    let pos = 0;
+    acc.bytesRead += bytes.length;
+    while (pos < n) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = n;
+      let end = nl;
+      while (end > pos) {
+        const ch = text.charCodeAt(end - 1);
+        if (ch !== 13 && ch !== 32 && ch !== 9) break;
+        end--;
+      }
+      acc.linesRead++;
+      if (end === pos) {
+        acc.rejected++;
+        acc.byReason.empty++;
+        b.reject('empty', 'blank line', line, base + pos, excerptOf(bytes, pos, nl));
+      } else if (nl - pos > maxLine) {
+        acc.rejected++;
+        acc.byReason.line_too_long++;
+        b.reject('line_too_long', `line is ${nl - pos} bytes, above the ${maxLine}-byte cap`, line, base + pos, excerptOf(bytes, pos, nl));
+      } else {
+        c.start = pos;
+        c.end = end;
+        c.lineHigh = !ascii && !isAscii(bytes.subarray(pos, end));
+        b.beginRow();
+        if (parser.parse(c)) {
+          b.commit(c, used, line, base + pos);
+          acc.parsed++;
+        } else {
+          b.discardRow(used);
+          acc.rejected++;
+          acc.byReason[c.reason]++;
+          b.reject(c.reason, c.detail, line, base + pos, excerptOf(bytes, pos, nl));
+        }
+      }
+      if (b.pending >= batchRows) {
+        this.flush();
+        b = this.b as BatchBuilder;
+      }
+      pos = nl + 1;
+      line++;
+    }
+  }
+}

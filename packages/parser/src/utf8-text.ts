@@ -1,0 +1,68 @@
+/**
+ * Field text from raw bytes. Lines are scanned as latin1 (index = byte); a field
+ * holding bytes ≥ 0x80 is re-decoded here as UTF-8. Invalid sequences become
+ * the text `\xNN` so no evidence is lost and nothing vanishes.
+ */
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function hex2(b: number): string {
+  return (b < 16 ? '\\x0' : '\\x') + b.toString(16).toUpperCase();
+}
+
+/** Length of a valid UTF-8 sequence starting at i (within end), or 0. */
+function seqLen(b: Uint8Array, i: number, end: number): number {
+  const c = b[i] as number;
+  if (c < 0x80) return 1;
+  let n: number;
+  let min: number;
+  if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
+  else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
+  else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
+  else return 0;
+  if (i + n > end) return 0;
+  let cp = c & (0xff >> (n + 1));
+  for (let k = 1; k < n; k++) {
+    const x = b[i + k] as number;
+    if ((x & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (x & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+/** Decode bytes[start,end) as UTF-8; invalid bytes are rendered `\xNN`. */
+export function decodeUtf8Lenient(bytes: Uint8Array, start: number, end: number): string {
+  const sub = bytes.subarray(start, end);
+  try {
+    return strict.decode(sub);
+  } catch {
+    // fall through to the lenient path
+  }
+  let out = '';
+  let runStart = start;
+  let i = start;
+  while (i < end) {
+    const n = seqLen(bytes, i, end);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    if (i > runStart) out += strict.decode(bytes.subarray(runStart, i));
+    out += hex2(bytes[i] as number);
+    i++;
+    runStart = i;
+  }
+  if (i > runStart) out += strict.decode(bytes.subarray(runStart, i));
+  return out;
+}
+
+/** True when bytes[start,end) holds a byte ≥ 0x80. */
+export function hasHighByte(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((bytes[i] as number) >= 0x80) return true;
+  return false;
+}
+
+const encoder = new TextEncoder();
+export function encodeUtf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
