@@ -51,8 +51,13 @@ async function main(argv: string[]): Promise<void> {
     if (chunk.rejects) rejects += chunk.rejects.length;
     if (chunk.accounting) accounting = chunk.accounting;
   }
-  const tail = (result as { accounting?: unknown }).accounting;
-  if (tail !== undefined) accounting = (await tail) as AccountingLike;
+  // The final accounting: a property (maybe a promise) or a result() method, whichever the entry has.
+  const holder = result as { accounting?: unknown; result?: unknown };
+  if (holder.accounting !== undefined) accounting = (await holder.accounting) as AccountingLike;
+  else if (typeof holder.result === 'function') {
+    const final = (await (holder.result as () => unknown)()) as { accounting?: AccountingLike } | undefined;
+    if (final?.accounting) accounting = final.accounting;
+  }
   const seconds = (performance.now() - started) / 1000;
 
   emit('records', records, 'records');
