@@ -1,15 +1,24 @@
-/** "Did you mean …?" for mistyped option values and flags. */
+/** "Did you mean …?" for mistyped option values, flags and commands. */
 
-/** Levenshtein edit distance (insert, delete, substitute; one row of memory). */
+/**
+ * Edit distance with insert, delete, substitute and swap of two neighbours
+ * (optimal string alignment), so the usual typo `ngnix` is one edit from `nginx`.
+ */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) {
+        d = Math.min(d, before[j - 2]! + 1);
+      }
+      row[j] = d;
     }
+    before = prev;
     prev = row;
   }
   return prev[b.length]!;

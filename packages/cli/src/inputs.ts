@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { AlfError } from '@alf/parser';
 
@@ -73,7 +74,7 @@ interface Reader {
   close(): Promise<void>;
 }
 
-async function openFile(name: string): Promise<Reader> {
+async function openFile(name: string, signal: AbortSignal | undefined): Promise<Reader> {
   let handle: FileHandle;
   try {
     handle = await open(name, 'r');
@@ -83,7 +84,7 @@ async function openFile(name: string): Promise<Reader> {
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw inputError(name, Object.assign(new Error('directory'), { code: 'EISDIR' }));
-    const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false });
+    const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false, ...(signal ? { signal } : {}) });
     return {
       sizeBytes: info.isFile() ? info.size : undefined,
       chunks: stream as AsyncIterable<Buffer>,
@@ -95,11 +96,14 @@ async function openFile(name: string): Promise<Reader> {
   }
 }
 
-/** Opens one input. `stdin` is injectable for tests; default `process.stdin`. */
-export async function openInput(name: string, stdin: Readable = process.stdin): Promise<OpenedInput> {
+/**
+ * Opens one input. `stdin` is injectable for tests (default `process.stdin`);
+ * `signal` (SIGINT/SIGTERM) stops a pending read at once, even on an idle pipe.
+ */
+export async function openInput(name: string, stdin: Readable = process.stdin, signal?: AbortSignal): Promise<OpenedInput> {
   const reader: Reader = name === STDIN_NAME
-    ? { sizeBytes: undefined, chunks: stdin, close: async () => { stdin.pause(); } }
-    : await openFile(name);
+    ? { sizeBytes: undefined, chunks: signal ? addAbortSignal(signal, stdin) : stdin, close: async () => { stdin.pause(); } }
+    : await openFile(name, signal);
   const hash = createHash('sha256');
   let bytesRead = 0;
   let digest: string | undefined;
@@ -115,6 +119,7 @@ export async function openInput(name: string, stdin: Readable = process.stdin): 
       }
       finished = true;
     } catch (error) {
+      if (signal?.aborted) throw error;
       throw inputError(name, error);
     } finally {
       await reader.close();

@@ -5,8 +5,7 @@
  * under a temporary name and renamed when complete, so an interrupted or
  * failed run leaves no half-written output behind.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { AlfError } from '@alf/parser';
@@ -19,13 +18,14 @@ export type WriteEnd = 'complete' | 'closed';
 export function outputError(name: string, error: unknown): AlfError {
   if (error instanceof AlfError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const why = code === 'ENOSPC' ? 'the disk is full'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'ENOENT' ? 'its directory does not exist'
-    : code === 'EISDIR' ? 'it is a directory'
-    : code === 'EROFS' ? 'the file system is read-only'
-    : (error as Error | undefined)?.message ?? String(error);
-  return new AlfError('ALF_OUTPUT_UNWRITABLE', `cannot write \`${name}\`: ${why}; choose another place with --output or free space`, { output: name }, { cause: error });
+  const [why, todo] = code === 'ENOSPC' || code === 'EDQUOT' ? ['the disk is full', 'free space or write elsewhere with --output']
+    : code === 'EACCES' || code === 'EPERM' ? ['permission denied', 'write elsewhere with --output']
+    : code === 'ENOENT' ? ['its directory does not exist', 'create the directory or write elsewhere with --output']
+    : code === 'EISDIR' ? ['it is a directory', 'name a file inside it with --output']
+    : code === 'EEXIST' ? ['a temporary file of the same name exists', 'remove it and run again']
+    : code === 'EROFS' ? ['the file system is read-only', 'write elsewhere with --output']
+    : [(error as Error | undefined)?.message ?? String(error), 'write elsewhere with --output'];
+  return new AlfError('ALF_OUTPUT_UNWRITABLE', `cannot write \`${name}\`: ${why}; ${todo}`, { output: name }, { cause: error });
 }
 
 /** True for the error a write to a pipe whose reader has gone gives. */
@@ -68,7 +68,14 @@ export async function writeOutput(
   }
 
   const temporary = `${output}.partial-${process.pid}`;
-  const file = createWriteStream(temporary, { flags: 'wx' });
+  let handle;
+  try {
+    // Opened before the first input byte is read: an unwritable place fails at once.
+    handle = await open(temporary, 'wx');
+  } catch (error) {
+    throw outputError(output, error);
+  }
+  const file = handle.createWriteStream();
   try {
     await pipeline(source, file, signalOption);
     await rename(temporary, output);

@@ -108,7 +108,7 @@ export async function runParse(args: ParseArgs): Promise<number> {
 
   async function* records(): AsyncGenerator<RecordBatch, void, undefined> {
     for (const [index, name] of files.entries()) {
-      const input = await openInput(name, ctx.stdin);
+      const input = await openInput(name, ctx.stdin, ctx.signal);
       const parse = parseInput(input.bytes, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex: index });
       let complete = false;
       try {

@@ -1,0 +1,202 @@
+/**
+ * The real CLI, spawned through real pipes: stdout carries only data, every
+ * message goes to stderr, exit statuses as documented.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, test } from 'vitest';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const devEntry = join(root, 'packages/cli/src/bin-dev.ts');
+const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', devEntry];
+const secrepo = join(root, 'testdata/real/secrepo/access.log.2022-12-22.gz'); // 1,262 lines, Apache combined
+const elastic = join(root, 'testdata/real/elastic-examples/apache_logs.gz'); // 10,000 lines, Apache combined
+
+interface Run { code: number | null; stdout: Buffer; stderr: string }
+
+/** Runs `alf …` with stdin from `input` (bytes) or an empty pipe. */
+function alf(args: string[], input?: Buffer | string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+let plain: string;
+let outDir: string;
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'alf-cli-'));
+  plain = join(outDir, 'access.log.2022-12-22');
+  await writeFile(plain, gunzipSync(await readFile(secrepo)));
+});
+
+function ndjsonRecords(stdout: Buffer): Record<string, unknown>[] {
+  return stdout.toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('alf basics', () => {
+  test('--version prints the version on stdout', async () => {
+    const run = await alf(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(run.stderr).toBe('');
+  });
+
+  test('--help shows commands, examples and exit statuses', async () => {
+    const run = await alf(['parse', '--help']);
+    expect(run.code).toBe(0);
+    const help = run.stdout.toString();
+    expect(help).toMatch(/--format/);
+    expect(help).toMatch(/Examples:/);
+    expect(help).toMatch(/--to/);
+  });
+
+  test('no command is a usage error on stderr (exit 2)', async () => {
+    const run = await alf([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/name a command/);
+  });
+
+  test('an unknown option is a usage error with a suggestion', async () => {
+    const run = await alf(['parse', '--fromat', 'combined', secrepo]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown option or command `fromat` \(did you mean `--format`\?\)/);
+  });
+
+  test('a wrong --to says what is expected and suggests (exit 2, nothing on stdout)', async () => {
+    const run = await alf(['parse', '--to', 'csvv', secrepo]);
+    expect(run.code).toBe(2);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/`--to` must be one of arrow, arrow-file, ndjson, csv; got `csvv` \(did you mean `csv`\?\)/);
+  });
+
+  test('a misspelt --format gives exit 2 with did-you-mean', async () => {
+    const run = await alf(['parse', '--format', 'ngnix', secrepo]);
+    expect(run.code).toBe(2);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/`--format` must be one of .*; got `ngnix` \(did you mean `nginx/);
+  });
+
+  test('a missing file gives exit 3 before any output', async () => {
+    const run = await alf(['parse', '--to', 'ndjson', secrepo, 'no/such/access.log']);
+    expect(run.code).toBe(3);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/cannot read `no\/such\/access.log`: no such file/);
+  });
+
+  test('an output that cannot be written gives exit 4 and leaves no partial file', async () => {
+    const run = await alf(['parse', '--to', 'csv', '-o', join(outDir, 'missing-dir', 'x.csv'), secrepo]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/cannot write .*x\.csv/);
+  });
+
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  test.skipIf(!hasScript)('standard input on a terminal and no files gives usage, not a hang (exit 2)', () => {
+    // `script` gives the CLI a pseudo-terminal as stdin/stdout.
+    const command = [process.execPath, ...NODE_ARGS, 'parse'].map(shellQuote).join(' ');
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toMatch(/no input: name log files/);
+    expect(result.stdout).toMatch(/alf parse \[files\.\.\]/);
+  });
+});
+
+describe('alf parse', () => {
+  test('a gzip file as NDJSON: every line accounted for, summary on stderr', async () => {
+    const run = await alf(['parse', '--to', 'ndjson', secrepo]);
+    expect(run.stderr).toMatch(/1,262 lines: 1,262 parsed, 0 rejected/);
+    expect(run.stderr).toMatch(/gzip/);
+    expect(run.code).toBe(0);
+    const records = ndjsonRecords(run.stdout);
+    expect(records).toHaveLength(1262);
+    expect(records[0]).toMatchObject({ input: secrepo, line: 1, byteOffset: 0 });
+    expect(typeof records[0]!['ts']).toBe('string');
+    expect(typeof records[0]!['status']).toBe('number');
+  });
+
+  test('the plain file, the gzip file and standard input give the same records', async () => {
+    const [fromGzip, fromPlain, fromStdin] = await Promise.all([
+      alf(['parse', '--to', 'ndjson', secrepo]),
+      alf(['parse', '--to', 'ndjson', plain]),
+      alf(['parse', '--to', 'ndjson', '-'], await readFile(secrepo)),
+    ]);
+    const strip = (r: Run): unknown[] => ndjsonRecords(r.stdout).map(({ input: _input, ...rest }) => rest);
+    expect(fromPlain.code).toBe(0);
+    expect(fromStdin.code).toBe(0);
+    expect(strip(fromPlain)).toEqual(strip(fromGzip));
+    expect(strip(fromStdin)).toEqual(strip(fromGzip));
+    expect(fromStdin.stderr).toMatch(/\(standard input\)/);
+  });
+
+  test('standard input is read when no file is named and stdin is a pipe', async () => {
+    const run = await alf(['parse', '--to', 'csv'], await readFile(secrepo));
+    expect(run.code).toBe(0);
+    const lines = run.stdout.toString().trimEnd().split('\n');
+    expect(lines).toHaveLength(1263);
+    expect(lines[0]).toMatch(/^input,line,byteOffset,ts,ip,/);
+  });
+
+  test('`alf parse … | head -1` stops quietly with exit 0', () => {
+    const command = `${[process.execPath, ...NODE_ARGS, 'parse', '--to', 'ndjson', elastic].map(shellQuote).join(' ')} 2>"$ALF_ERR" | head -1; echo "alf=\${PIPESTATUS[0]}"`;
+    const errFile = join(outDir, 'head.err');
+    const stdout = execFileSync('bash', ['-c', command], { cwd: root, encoding: 'utf8', env: { ...process.env, ALF_ERR: errFile } });
+    const [first, status] = stdout.trimEnd().split('\n');
+    expect(JSON.parse(first!)).toMatchObject({ line: 1 });
+    expect(status).toBe('alf=0');
+    return readFile(errFile, 'utf8').then((err) => expect(err).toBe(''));
+  });
+
+  test('Arrow IPC stream is the default on a pipe and reads back with apache-arrow', async () => {
+    const run = await alf(['parse', secrepo, elastic]);
+    expect(run.code).toBe(0);
+    const require = createRequire(join(root, 'packages/report/package.json'));
+    // apache-arrow is @alf/report's dependency; read back through its copy.
+    const arrow = (await import(pathToFileURL(require.resolve('apache-arrow')).href)) as {
+      tableFromIPC(bytes: Uint8Array): { numRows: number; get(i: number): Record<string, unknown> | null; schema: { metadata: Map<string, string> } };
+    };
+    const table = arrow.tableFromIPC(run.stdout);
+    expect(table.numRows).toBe(11_262);
+    const first = table.get(0)!;
+    expect(first['input']).toBe(0);
+    expect(first['line']).toBe(1);
+    expect(typeof first['ip']).toBe('string');
+    expect(table.get(1262)!['input']).toBe(1);
+    expect(JSON.parse(table.schema.metadata.get('alf.inputs')!)).toEqual([secrepo, elastic]);
+    expect(run.stderr).toMatch(/2 inputs, 11,262 lines/);
+  });
+
+  test('-o FILE writes there (format from the extension) and says where', async () => {
+    const target = join(outDir, 'records.csv');
+    const run = await alf(['parse', '-o', target, secrepo]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/records written to .*records\.csv \(csv\)/);
+    expect((await readFile(target, 'utf8')).trimEnd().split('\n')).toHaveLength(1263);
+  });
+
+  test('SIGINT while waiting on standard input exits 130', async () => {
+    const child = spawn(process.execPath, [...NODE_ARGS, 'parse', '--to', 'ndjson', '-'], { cwd: root, stdio: ['pipe', 'ignore', 'pipe'] });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.on('error', () => undefined);
+    // More than a pipe buffer: the write completes only once the CLI is reading (handlers installed).
+    await new Promise<void>((resolve) => child.stdin.write(Buffer.alloc(1024 * 1024, 0x20), () => resolve()));
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    child.stdin.destroy();
+  });
+});
