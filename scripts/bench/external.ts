@@ -5,7 +5,7 @@
  *
  *   node --conditions=alf-source --import tsx scripts/bench/external.ts TOOL FILE --lines N --out DIR
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { commandExists, emit, runTimed, skipStep } from './protocol.ts';
@@ -34,7 +34,7 @@ export const TOOLS: Record<string, (file: string, out: string) => ToolRun> = {
   mawk: (file) => ({ cmd: 'mawk', args: [MAWK_PROGRAM, file] }),
   goaccess: (file, out) => ({
     cmd: 'goaccess',
-    args: [file, '--log-format=COMBINED', '--no-global-config', '--no-progress', '--jobs=1', '-o', join(out, 'goaccess.json')],
+    args: [file, '--log-format=COMBINED', '--no-global-config', '--no-progress', '-o', join(out, 'goaccess.json')],
   }),
   lnav: (file) => ({ cmd: 'lnav', args: ['-n', '-c', ';SELECT count(*) AS n FROM access_log', '-c', ':write-csv-to -', file] }),
 };
@@ -60,7 +60,11 @@ async function main(argv: string[]): Promise<void> {
   }
   // The tool's own result, for a glance that it read the whole file.
   for (const line of run.stdout.split('\n').slice(0, 5)) if (line.includes(': ')) process.stdout.write(`${line}\n`);
-  if (tool !== 'mawk' && run.stdout.trim()) emit('tool-output', run.stdout.trim().split('\n').slice(-1)[0]!.slice(0, 80));
+  if (tool === 'lnav') emit('tool-lines', run.stdout.trim().split('\n').slice(-1)[0] ?? '?', 'lines');
+  if (tool === 'goaccess') {
+    const general = (JSON.parse(readFileSync(join(out, 'goaccess.json'), 'utf8')) as { general?: Record<string, unknown> }).general ?? {};
+    emit('tool-lines', `${String(general['total_requests'])} lines (${String(general['valid_requests'])} valid)`);
+  }
   emit('lines', Number(values.lines), 'lines');
   emit('seconds', run.wallSeconds.toFixed(3), 's');
   if (run.maxRssMb !== undefined) emit('peak-rss', run.maxRssMb.toFixed(1), 'MB');
