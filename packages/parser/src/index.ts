@@ -5,3 +5,15 @@ export type {
 export { REJECT_REASONS, IP_KIND_HOSTNAME, IP_KIND_V4, IP_KIND_V6 } from './types.ts';
 export type { AlfErrorCode } from './errors.ts';
 export { AlfError, isAlfError } from './errors.ts';
+export type { ParseLinesResult } from './parse-lines.ts';
+export { parseLines } from './parse-lines.ts';
+export type { DetectedFormat } from './parse-session.ts';
+export { ParseSession, emptyAccounting } from './parse-session.ts';
+export type { CompiledFormat, CompileOptions } from './compile-format.ts';
+export { compileFormat, listFormats } from './compile-format.ts';
+export type { CanonicalIp } from './ip-address.ts';
+export { canonicalIp } from './ip-address.ts';
+export type { TimeZone } from './time-zone.ts';
+export { resolveTimeZone } from './time-zone.ts';
+export type { RecordRow } from './record-rows.ts';
+export { recordAt, recordRows } from './record-rows.ts';

@@ -235,6 +235,7 @@ interface Neighbours {
   next: FieldDef | null;
   first: boolean;
   optionalNext: boolean;
+  optionalSelf: boolean;
   hasVhostField: boolean;
 }
 
@@ -364,18 +365,41 @@ function fieldStep(f: FieldDef, nb: Neighbours, tz: TimeZone, extraIndex: (n: st
     }
     case 'client': {
       const prefixCheck = nb.first && !nb.hasVhostField && nb.nextLit === ' ';
+      /** `"a, b, c" client`: a quoted X-Forwarded-For list logged before the client. */
+      const quotedXff = (c: LineCtx, q: number): number => {
+        const t = c.text;
+        const close = t.indexOf('"', q + 1);
+        if (close < 0 || close >= c.end || t.charCodeAt(close + 1) !== 32) return -1;
+        stageStr(c, COL_FORWARDED_FOR, q + 1, close);
+        let p = close + 1;
+        while (t.charCodeAt(p) === 32) p++;
+        return p;
+      };
       return (c) => {
-        const s = c.pos;
+        const t = c.text;
+        let s = c.pos;
+        if (prefixCheck && t.charCodeAt(s) === 34) {
+          const p = quotedXff(c, s);
+          if (p < 0) return fail(c, 'bad_ip', `${what} ${show(c, s, c.end)} is not an IP address nor a host name`);
+          s = c.pos = p;
+        }
         let e = scan(c);
         if (e <= s) return fail(c, 'bad_ip', `${what} is empty`);
         let cs = s;
         if (prefixCheck) {
           // `vhost[:port] client - - [`: a second token that is an IP literal means the first is a vhost
-          const t = c.text;
           let b2 = e + 1;
           while (t.charCodeAt(b2) === 32) b2++;
           const ch = t.charCodeAt(b2);
-          if (ch !== 45 && b2 < c.end && ((ch >= 48 && ch <= 58) || (ch >= 97 && ch <= 102) || (ch >= 65 && ch <= 70))) {
+          if (ch === 34 && b2 < c.end) {
+            const p = quotedXff(c, b2);
+            if (p >= 0) {
+              stageStr(c, COL_VHOST, s, e);
+              c.pos = p;
+              cs = p;
+              e = scan(c);
+            }
+          } else if (ch !== 45 && b2 < c.end && ((ch >= 48 && ch <= 58) || (ch >= 97 && ch <= 102) || (ch >= 65 && ch <= 70))) {
             c.pos = b2;
             const e2 = scan(c);
             const last = t.lastIndexOf(' ', e2 - 1);
@@ -399,10 +423,24 @@ function fieldStep(f: FieldDef, nb: Neighbours, tz: TimeZone, extraIndex: (n: st
   }
 
   const convert = converter(f, tz, extraIndex);
+  // ident / user missing before the time (`1.2.3.4 [20/Jul/…`, `1.2.3.4 - [20/Jul/…`): absent, not misread
+  const absentAtBracket = (f.kind === 'skip' || f.kind === 'user') && nb.prevLit.endsWith(' ') && nb.nextLit !== null && nb.nextLit.startsWith(' ');
+  const optional = nb.optionalSelf;
   return (c) => {
     const s = c.pos;
-    const e = scan(c);
-    if (e < 0) return noEnd(c);
+    if (absentAtBracket && c.text.charCodeAt(s) === 91) {
+      const d = c.text.charCodeAt(s + 1);
+      if (d >= 48 && d <= 57) {
+        c.pos = s - 1;
+        return true;
+      }
+    }
+    let e = scan(c);
+    if (e < 0) {
+      if (!(quoted && optional)) return noEnd(c);
+      e = c.end; // a truncated last quoted field: keep what is there
+      c.stop = true;
+    }
     c.pos = e;
     if (!convert(c, s, e)) return false;
     c.fieldsSeen++;
@@ -584,6 +622,7 @@ export function compileLineParser(items: readonly FormatItem[], tz: TimeZone): L
       next: nextField !== undefined && 'field' in nextField ? nextField.field : null,
       first: i === 0,
       optionalNext: i + 1 > lastCore,
+      optionalSelf: i > lastCore,
       hasVhostField,
     }, tz, extraIndex));
   });

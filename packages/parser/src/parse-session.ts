@@ -90,6 +90,15 @@ function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: num
   return s;
 }
 
+const ERROR_LOG = /^(\[(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d |\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \[|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? \[)/;
+
+/** Reject detail, with a hint for comment and error-log lines (only on the reject path). */
+function explain(text: string, pos: number, detail: string): string {
+  if (text.charCodeAt(pos) === 35) return `comment line (starts with #); ${detail}`;
+  if (ERROR_LOG.test(text.slice(pos, pos + 40))) return `looks like an error-log line, not an access-log line; ${detail}`;
+  return detail;
+}
+
 export class ParseSession {
   readonly accounting: Accounting = emptyAccounting();
   format: DetectedFormat | null = null;
@@ -262,7 +271,7 @@ export class ParseSession {
           b.discardRow(used);
           acc.rejected++;
           acc.byReason[c.reason]++;
-          b.reject(c.reason, c.detail, line, base + pos, excerptOf(bytes, pos, nl));
+          b.reject(c.reason, explain(text, pos, c.detail), line, base + pos, excerptOf(bytes, pos, nl));
         }
       }
       if (b.pending >= batchRows) {
