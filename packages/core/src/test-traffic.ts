@@ -1,10 +1,10 @@
 /** Test-only synthetic traffic: session-shaped background and injected events. */
 import { poisson, rng, type TestRow } from './test-batch.ts';
 
-export const BROWSER_UAS: readonly string[] = Array.from({ length: 40 }, (_, i) =>
+export const BROWSER_UAS: readonly string[] = Array.from({ length: 400 }, (_, i) =>
   i % 2 === 0
-    ? `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${100 + i}.0.0.0 Safari/537.36`
-    : `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_${i % 8}) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${14 + (i % 4)}.1 Safari/605.1.15`);
+    ? `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${100 + (i % 30)}.0.${5000 + i}.${i % 97} Safari/537.36`
+    : `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_${i % 8}) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${14 + (i % 4)}.${i % 7} Safari/605.1.${i % 15}`);
 
 const PAGES = ['/', '/about', '/blog', '/blog/post-1', '/blog/post-2', '/products', '/contact', '/search', '/login', '/docs'];
 const ASSETS = ['/static/app.js', '/static/site.css', '/img/logo.png', '/img/hero.jpg', '/favicon.ico'];
@@ -86,3 +86,50 @@ export function ipRange(prefix: string, count: number, first = 1): string[] {
 }
 
 export const T0: number = Date.UTC(2024, 2, 4, 0, 0, 0);
+
+export interface CrowdSpec {
+  readonly startMs: number;
+  readonly durationS: number;
+  /** New visitors arriving over the period. */
+  readonly visitors: number;
+  readonly seed: number;
+  readonly page?: string;
+  readonly referer?: string;
+}
+
+/** A flash crowd: new residential visitors, each a page from a news referer plus its assets. */
+export function flashCrowd(spec: CrowdSpec): TestRow[] {
+  const rand = rng(spec.seed);
+  const page = spec.page ?? '/blog/big-news';
+  const out: TestRow[] = [];
+  for (let v = 0; v < spec.visitors; v++) {
+    const ip = `${150 + (v % 60)}.${(v >> 6) % 250}.${(v * 13) % 250}.${(v % 250) + 1}`;
+    const ua = BROWSER_UAS[Math.floor(rand() * BROWSER_UAS.length)]!;
+    const ts0 = spec.startMs + Math.floor(rand() * spec.durationS * 1000);
+    out.push({ ts: ts0, ip, path: page, ua, referer: spec.referer ?? 'https://news.ycombinator.com/item?id=4242' });
+    for (let a = 0; a < ASSETS.length; a++) {
+      out.push({ ts: ts0 + 300 + a * 150, ip, path: ASSETS[a]!, ua, referer: `https://example.org${page}`, bytes: 30000 });
+    }
+    if (rand() < 0.3) out.push({ ts: ts0 + 30_000, ip, path: PAGES[Math.floor(rand() * PAGES.length)]!, ua, referer: `https://example.org${page}` });
+  }
+  return out;
+}
+
+export const GOOGLEBOT_UA = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+/** A crawler walking many distinct pages at a steady rate. */
+export function crawl(spec: { startMs: number; durationS: number; rps: number; ips: readonly string[]; seed: number; ua?: string }): TestRow[] {
+  const rand = rng(spec.seed);
+  const out: TestRow[] = [];
+  let n = 0;
+  for (let t = 0; t < spec.durationS; t++) {
+    const k = poisson(rand, spec.rps);
+    for (let i = 0; i < k; i++) {
+      out.push({
+        ts: spec.startMs + t * 1000 + Math.floor(rand() * 1000), ip: spec.ips[Math.floor(rand() * spec.ips.length)]!,
+        path: `/docs/page-${n++}`, ua: spec.ua ?? GOOGLEBOT_UA, referer: '-', bytes: 15000,
+      });
+    }
+  }
+  return out;
+}

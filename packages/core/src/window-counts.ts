@@ -1,0 +1,392 @@
+/**
+ * Pass 2 state: per burst window, per-IP counts inside the window and in its
+ * reference periods (before and after), plus per-IP paths, user agents and
+ * statuses. All counts are sums, so add() is commutative and merge() exact.
+ * Per-window IP tracking is capped by deterministic hash sampling: past the cap
+ * only IPs whose hash is below a threshold are kept (the threshold halves until
+ * the set fits), the others go into an aggregate; the final set is the same
+ * whatever the order or split of the input.
+ */
+import type { RecordBatch } from '@alf/parser';
+import { hashString } from './hash.ts';
+import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
+
+export interface IpWindowStats {
+  readonly ip: string;
+  readonly hash: number;
+  ipKind: number;
+  requests: number;
+  firstMs: number;
+  lastMs: number;
+  assets: number;
+  randomQuery: number;
+  refNone: number;
+  refSearch: number;
+  refSocial: number;
+  refOther: number;
+  bytes: number;
+  /** path → [requests, random-query requests]; null once the IP used more than the cap. */
+  paths: Map<string, number[]> | null;
+  /** Distinct paths seen, capped at cap + 1. */
+  userAgents: Map<string, number> | null;
+  statuses: Map<number, number>;
+}
+
+/** Totals over requests: of the whole window, or of the sampled-out IPs. */
+export interface WindowAggregate {
+  requests: number;
+  assets: number;
+  randomQuery: number;
+  errors4xx: number;
+  errors5xx: number;
+  /** 429, 499 and 503: the server shedding load. */
+  throttled: number;
+  refSocial: number;
+  refSearch: number;
+  refOther: number;
+  refNone: number;
+}
+
+export function emptyAggregate(): WindowAggregate {
+  return { requests: 0, assets: 0, randomQuery: 0, errors4xx: 0, errors5xx: 0, throttled: 0, refSocial: 0, refSearch: 0, refOther: 0, refNone: 0 };
+}
+
+function addAggregate(into: WindowAggregate, o: WindowAggregate): void {
+  into.requests += o.requests;
+  into.assets += o.assets;
+  into.randomQuery += o.randomQuery;
+  into.errors4xx += o.errors4xx;
+  into.errors5xx += o.errors5xx;
+  into.throttled += o.throttled;
+  into.refSocial += o.refSocial;
+  into.refSearch += o.refSearch;
+  into.refOther += o.refOther;
+  into.refNone += o.refNone;
+}
+
+export interface WindowState {
+  readonly insideFromMs: number;
+  /** Exclusive. */
+  readonly insideToMs: number;
+  readonly refBefore: readonly [number, number];
+  readonly refAfter: readonly [number, number];
+  /** Hash threshold: IPs with hash >= limit are not tracked individually. 2^32 = all. */
+  limit: number;
+  readonly ips: Map<string, IpWindowStats>;
+  /** Requests per IP in the reference periods (tracked IPs under the same limit). */
+  readonly ref: Map<string, number>;
+  readonly inside: WindowAggregate;
+  readonly reference: WindowAggregate;
+  /** Inside requests of IPs past the sampling limit. */
+  readonly sampledOut: WindowAggregate;
+  /** Referer hosts of inside requests (capped; see refererHostsDropped). */
+  readonly refererHosts: Map<string, number>;
+  refererHostsDropped: number;
+  /** Distinct IPs in the reference periods beyond the sampling limit, summed requests. */
+  refSampledOutRequests: number;
+}
+
+export interface WindowCountsOptions {
+  readonly maxIpsPerWindow: number;
+  readonly maxPathsPerIp: number;
+  readonly maxUserAgentsPerIp: number;
+  readonly maxRefererHosts: number;
+}
+
+const FULL = 2 ** 32;
+
+function newIpStats(ip: string, hash: number): IpWindowStats {
+  return {
+    ip, hash, ipKind: 0, requests: 0, firstMs: Infinity, lastMs: -Infinity, assets: 0, randomQuery: 0,
+    refNone: 0, refSearch: 0, refSocial: 0, refOther: 0, bytes: 0, paths: new Map(), userAgents: new Map(), statuses: new Map(),
+  };
+}
+
+function mergeIpStats(into: IpWindowStats, o: IpWindowStats, opts: WindowCountsOptions): void {
+  into.ipKind = Math.max(into.ipKind, o.ipKind);
+  into.requests += o.requests;
+  into.firstMs = Math.min(into.firstMs, o.firstMs);
+  into.lastMs = Math.max(into.lastMs, o.lastMs);
+  into.assets += o.assets;
+  into.randomQuery += o.randomQuery;
+  into.refNone += o.refNone;
+  into.refSearch += o.refSearch;
+  into.refSocial += o.refSocial;
+  into.refOther += o.refOther;
+  into.bytes += o.bytes;
+  if (into.paths !== null) {
+    if (o.paths === null) into.paths = null;
+    else {
+      for (const [p, c] of o.paths) {
+        const e = into.paths.get(p);
+        if (e === undefined) into.paths.set(p, [c[0]!, c[1]!]);
+        else {
+          e[0] = e[0]! + c[0]!;
+          e[1] = e[1]! + c[1]!;
+        }
+      }
+      if (into.paths.size > opts.maxPathsPerIp) into.paths = null;
+    }
+  }
+  if (into.userAgents !== null) {
+    if (o.userAgents === null) into.userAgents = null;
+    else {
+      for (const [u, c] of o.userAgents) into.userAgents.set(u, (into.userAgents.get(u) ?? 0) + c);
+      if (into.userAgents.size > opts.maxUserAgentsPerIp) into.userAgents = null;
+    }
+  }
+  for (const [s, c] of o.statuses) into.statuses.set(s, (into.statuses.get(s) ?? 0) + c);
+}
+
+function ipToAggregate(into: WindowAggregate, s: IpWindowStats): void {
+  into.requests += s.requests;
+  into.assets += s.assets;
+  into.randomQuery += s.randomQuery;
+  into.refNone += s.refNone;
+  into.refSearch += s.refSearch;
+  into.refSocial += s.refSocial;
+  into.refOther += s.refOther;
+  for (const [st, c] of s.statuses) {
+    if (st >= 400 && st < 500) into.errors4xx += c;
+    if (st >= 500) into.errors5xx += c;
+    if (st === 429 || st === 499 || st === 503) into.throttled += c;
+  }
+}
+
+/** Halve the limit until the tracked IPs fit the cap. */
+function shrink(w: WindowState, cap: number): void {
+  while (w.ips.size > cap || w.ref.size > 4 * cap) {
+    w.limit /= 2;
+    for (const [ip, s] of w.ips) {
+      if (s.hash >= w.limit) {
+        ipToAggregate(w.sampledOut, s);
+        w.ips.delete(ip);
+      }
+    }
+    for (const [ip, c] of w.ref) {
+      if (hashString(ip) >= w.limit) {
+        w.refSampledOutRequests += c;
+        w.ref.delete(ip);
+      }
+    }
+  }
+}
+
+const ROLE_INSIDE = 1;
+const ROLE_REF = 2;
+
+export class WindowCounts {
+  readonly windows: WindowState[];
+  readonly opts: WindowCountsOptions;
+  /** Sorted boundaries; segment k is [bounds[k], bounds[k+1]). */
+  private readonly bounds: number[];
+  /** Per segment: flat list of (window index, role). */
+  private readonly roles: number[][];
+
+  constructor(ranges: readonly { insideFromMs: number; insideToMs: number; refBefore: readonly [number, number]; refAfter: readonly [number, number] }[], opts: WindowCountsOptions) {
+    this.opts = opts;
+    this.windows = ranges.map((r) => ({
+      ...r, limit: FULL, ips: new Map(), ref: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
+      sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, refSampledOutRequests: 0,
+    }));
+    const pts = new Set<number>();
+    for (const r of ranges) for (const x of [r.insideFromMs, r.insideToMs, ...r.refBefore, ...r.refAfter]) pts.add(x);
+    this.bounds = [...pts].sort((a, b) => a - b);
+    this.roles = [];
+    for (let k = 0; k < this.bounds.length - 1; k++) {
+      const a = this.bounds[k]!;
+      const list: number[] = [];
+      ranges.forEach((r, i) => {
+        if (a >= r.insideFromMs && a < r.insideToMs) list.push(i, ROLE_INSIDE);
+        else if ((a >= r.refBefore[0] && a < r.refBefore[1]) || (a >= r.refAfter[0] && a < r.refAfter[1])) list.push(i, ROLE_REF);
+      });
+      this.roles.push(list);
+    }
+  }
+
+  private segment(t: number): number {
+    const b = this.bounds;
+    if (b.length < 2 || t < b[0]! || t >= b[b.length - 1]!) return -1;
+    let lo = 0;
+    let hi = b.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (b[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  add(batch: RecordBatch): void {
+    const { ts, status, bytesSent, ip, ipKind, path, query, referer } = batch;
+    const nW = this.windows.length;
+    if (nW === 0) return;
+    const cap = this.opts.maxIpsPerWindow;
+    const ipHash = new Float64Array(ip.values.length).fill(-1);
+    const pathAsset = new Int8Array(path.values.length).fill(-1);
+    const queryRandom = new Int8Array(query.values.length).fill(-1);
+    const refClass = new Int8Array(referer.values.length).fill(-1);
+    const refHost: (string | null | undefined)[] = new Array(referer.values.length);
+    const statsCache: (IpWindowStats | undefined)[][] = this.windows.map(() => new Array(ip.values.length));
+    for (let i = 0; i < batch.length; i++) {
+      const t = ts[i]!;
+      if (!Number.isFinite(t)) continue;
+      const seg = this.segment(t);
+      if (seg < 0) continue;
+      const roles = this.roles[seg]!;
+      if (roles.length === 0) continue;
+      const ipId = ip.ids[i]!;
+      if (ipId < 0) continue;
+      const ipStr = ip.values[ipId]!;
+      let h = ipHash[ipId]!;
+      if (h < 0) h = ipHash[ipId] = hashString(ipStr);
+      const st = status[i]!;
+      for (let r = 0; r < roles.length; r += 2) {
+        const wi = roles[r]!;
+        const w = this.windows[wi]!;
+        if (roles[r + 1] === ROLE_REF) {
+          w.reference.requests++;
+          if (st >= 400 && st < 500) w.reference.errors4xx++;
+          if (st >= 500) w.reference.errors5xx++;
+          if (st === 429 || st === 499 || st === 503) w.reference.throttled++;
+          if (h >= w.limit) w.refSampledOutRequests++;
+          else {
+            w.ref.set(ipStr, (w.ref.get(ipStr) ?? 0) + 1);
+            if (w.ref.size > 4 * cap) shrink(w, cap);
+          }
+          continue;
+        }
+        // inside
+        const pId = path.ids[i]!;
+        const p = pId >= 0 ? path.values[pId]! : '';
+        let asset = pId >= 0 ? pathAsset[pId]! : 0;
+        if (asset < 0) asset = pathAsset[pId] = isAssetPath(p) ? 1 : 0;
+        const qId = query.ids[i]!;
+        let rq = qId >= 0 ? queryRandom[qId]! : 0;
+        if (rq < 0) rq = queryRandom[qId] = isRandomQuery(query.values[qId]!) ? 1 : 0;
+        const rId = referer.ids[i]!;
+        let rc = rId >= 0 ? refClass[rId]! : REF_NONE;
+        if (rc < 0) {
+          rc = refClass[rId] = refererClass(referer.values[rId]!);
+          refHost[rId] = refererHost(referer.values[rId]!);
+        }
+        const agg = w.inside;
+        agg.requests++;
+        agg.assets += asset;
+        agg.randomQuery += rq;
+        if (st >= 400 && st < 500) agg.errors4xx++;
+        if (st >= 500) agg.errors5xx++;
+        if (st === 429 || st === 499 || st === 503) agg.throttled++;
+        if (rc === REF_NONE) agg.refNone++;
+        else if (rc === REF_SEARCH) agg.refSearch++;
+        else if (rc === REF_SOCIAL) agg.refSocial++;
+        else agg.refOther++;
+        if (rId >= 0 && asset === 0) {
+          const host = refHost[rId];
+          if (host !== null && host !== undefined) {
+            const c = w.refererHosts.get(host);
+            if (c !== undefined) w.refererHosts.set(host, c + 1);
+            else if (w.refererHosts.size < this.opts.maxRefererHosts) w.refererHosts.set(host, 1);
+            else w.refererHostsDropped++;
+          }
+        }
+        let s: IpWindowStats | undefined = statsCache[wi]![ipId];
+        if (s === undefined) {
+          if (h >= w.limit) {
+            const tmp = newIpStats(ipStr, h);
+            this.countInto(tmp, i, batch, p, asset, rq, rc);
+            ipToAggregate(w.sampledOut, tmp);
+            continue;
+          }
+          s = w.ips.get(ipStr);
+          if (s === undefined) {
+            s = newIpStats(ipStr, h);
+            w.ips.set(ipStr, s);
+          }
+          statsCache[wi]![ipId] = s;
+        }
+        s.ipKind = ipKind[i]!;
+        this.countInto(s, i, batch, p, asset, rq, rc);
+        const b = bytesSent[i]!;
+        if (b > 0) s.bytes += b;
+        if (w.ips.size > cap) {
+          shrink(w, cap);
+          for (const c of statsCache) c.length = 0;
+          for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
+        }
+      }
+    }
+  }
+
+  private countInto(s: IpWindowStats, i: number, batch: RecordBatch, p: string, asset: number, rq: number, rc: number): void {
+    const t = batch.ts[i]!;
+    s.requests++;
+    if (t < s.firstMs) s.firstMs = t;
+    if (t > s.lastMs) s.lastMs = t;
+    s.assets += asset;
+    s.randomQuery += rq;
+    if (rc === REF_NONE) s.refNone++;
+    else if (rc === REF_SEARCH) s.refSearch++;
+    else if (rc === REF_SOCIAL) s.refSocial++;
+    else s.refOther++;
+    const st = batch.status[i]!;
+    s.statuses.set(st, (s.statuses.get(st) ?? 0) + 1);
+    if (s.paths !== null) {
+      const e = s.paths.get(p);
+      if (e !== undefined) {
+        e[0] = e[0]! + 1;
+        e[1] = e[1]! + rq;
+      } else if (s.paths.size < this.opts.maxPathsPerIp) s.paths.set(p, [1, rq]);
+      else s.paths = null;
+    }
+    if (s.userAgents !== null) {
+      const uId = batch.userAgent.ids[i]!;
+      const ua = uId >= 0 ? batch.userAgent.values[uId]! : '';
+      const c = s.userAgents.get(ua);
+      if (c !== undefined) s.userAgents.set(ua, c + 1);
+      else if (s.userAgents.size < this.opts.maxUserAgentsPerIp) s.userAgents.set(ua, 1);
+      else s.userAgents = null;
+    }
+  }
+
+  merge(other: WindowCounts): void {
+    const cap = this.opts.maxIpsPerWindow;
+    this.windows.forEach((w, k) => {
+      const o = other.windows[k]!;
+      addAggregate(w.inside, o.inside);
+      addAggregate(w.reference, o.reference);
+      addAggregate(w.sampledOut, o.sampledOut);
+      w.refSampledOutRequests += o.refSampledOutRequests;
+      w.refererHostsDropped += o.refererHostsDropped;
+      for (const [h, c] of o.refererHosts) {
+        const e = w.refererHosts.get(h);
+        if (e !== undefined) w.refererHosts.set(h, e + c);
+        else if (w.refererHosts.size < this.opts.maxRefererHosts) w.refererHosts.set(h, c);
+        else w.refererHostsDropped += c;
+      }
+      const limit = Math.min(w.limit, o.limit);
+      if (limit < w.limit) {
+        w.limit = limit;
+        for (const [ip, s] of w.ips) if (s.hash >= limit) { ipToAggregate(w.sampledOut, s); w.ips.delete(ip); }
+        for (const [ip, c] of w.ref) if (hashString(ip) >= limit) { w.refSampledOutRequests += c; w.ref.delete(ip); }
+      }
+      for (const [ip, s] of o.ips) {
+        if (s.hash >= limit) {
+          ipToAggregate(w.sampledOut, s);
+          continue;
+        }
+        const mine = w.ips.get(ip);
+        if (mine === undefined) {
+          const copy = newIpStats(ip, s.hash);
+          mergeIpStats(copy, s, this.opts);
+          w.ips.set(ip, copy);
+        } else mergeIpStats(mine, s, this.opts);
+      }
+      for (const [ip, c] of o.ref) {
+        if (hashString(ip) >= limit) w.refSampledOutRequests += c;
+        else w.ref.set(ip, (w.ref.get(ip) ?? 0) + c);
+      }
+      shrink(w, cap);
+    });
+  }
+}
