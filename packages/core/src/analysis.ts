@@ -241,12 +241,13 @@ function finishAnalysis(a: AnalysisImpl, geo: GeoLookup, attr: AttributionImpl |
       let baselineRps = w.baselineRps;
       let partDur = durationS;
       if (part.split) {
+        // The burst's own traffic: its attackers plus the window's baseline over its interval.
         partDur = (part.endMs - part.startMs) / 1000 + 1;
-        const perSec = tl.requestsPerSecond(part.startMs / 1000, part.endMs / 1000);
-        requests = perSec.reduce((x, y) => x + y, 0);
-        peak = perSec.reduce((x, y) => Math.max(x, y), 0);
         excess = Math.round(attributed);
-        baselineRps = Math.round(((requests - excess) / partDur) * 1000) / 1000;
+        requests = Math.round(attributed + w.baselineRps * partDur);
+        const perSec = tl.requestsPerSecond(part.startMs / 1000, part.endMs / 1000);
+        peak = perSec.reduce((x, y) => Math.max(x, y), 0);
+        baselineRps = w.baselineRps;
       }
       const totalRequests = part.split ? part.members.reduce((s, m) => s + m.p.stats.requests, 0) : state.inside.requests;
       const v = decideVerdict({ members: part.members, durationS: partDur, excessRequests: excess, inside: state.inside, reference: state.reference });

@@ -46,7 +46,12 @@ export interface BurstWindow {
   readonly scalesS: readonly number[];
 }
 
-/** bursts.csv */
+/**
+ * bursts.csv. A window split into concurrent attacks gives one burst per attack:
+ * its interval is its attackers' first to last request, excessRequests their
+ * excess, requests = excess + the window's baseline over the interval, and
+ * peakRps the peak of the whole timeline over the interval.
+ */
 export interface Burst {
   readonly burstId: number;
   readonly startMs: number;
