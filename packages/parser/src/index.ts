@@ -17,3 +17,7 @@ export type { TimeZone } from './time-zone.ts';
 export { resolveTimeZone } from './time-zone.ts';
 export type { RecordRow } from './record-rows.ts';
 export { recordAt, recordRows } from './record-rows.ts';
+export type { DecodeOptions } from './decode-input.ts';
+export { decodeInput, newDecodeReport, encodingRefusedLines } from './decode-input.ts';
+export type { FrameOptions } from './frame-lines.ts';
+export { frameLines, LineFramer, DEFAULT_MAX_LINE_BYTES, DEFAULT_TARGET_BLOCK_BYTES, SKIPPED_HEAD_BYTES } from './frame-lines.ts';

@@ -1,0 +1,279 @@
+/**
+ * Decoded bytes → runs of whole lines. Chunks may end anywhere (inside a UTF-8
+ * sequence, between '\r' and '\n'); the partial line at the end of a chunk is
+ * carried (copied: only it) into the next. Lines end at '\n' only: '\r' stays in
+ * the line (a lone '\r' is not a line break). Blocks are subarrays of the input
+ * chunks when a chunk holds enough lines; small chunks are gathered up to
+ * `targetBlockBytes` and joined once. A line longer than `maxLineBytes` is
+ * skipped to the next newline without being buffered (at most the cap is held)
+ * and reported as a SkippedLine. A UTF-8 byte-order mark at byte 0 is skipped;
+ * byte offsets still count it. Line numbers and byte offsets are exact.
+ */
+import type { FramedChunk, LineBlock, SkippedLine } from './types.ts';
+
+export interface FrameOptions {
+  /** Longest line kept, in bytes without the newline (default 1 MiB). */
+  maxLineBytes?: number;
+  /** Block size aimed at (default 1 MiB). Blocks are cut at line ends. */
+  targetBlockBytes?: number;
+}
+
+export const DEFAULT_MAX_LINE_BYTES: number = 1 << 20;
+export const DEFAULT_TARGET_BLOCK_BYTES: number = 1 << 20;
+/** Bytes of a skipped line kept for its reject excerpt. */
+export const SKIPPED_HEAD_BYTES = 200;
+
+const NL = 10;
+
+export async function* frameLines(
+  src: AsyncIterable<Uint8Array>,
+  opts: FrameOptions = {},
+): AsyncGenerator<FramedChunk, void, undefined> {
+  const framer = new LineFramer(opts);
+  const out: FramedChunk[] = [];
+  for await (const chunk of src) {
+    framer.push(chunk, out);
+    if (out.length > 0) {
+      for (const framed of out) yield framed;
+      out.length = 0;
+    }
+  }
+  framer.end(out);
+  for (const framed of out) yield framed;
+}
+
+/** The framing state machine behind `frameLines`, for callers that hold the bytes already. */
+export class LineFramer {
+  private readonly maxLine: number;
+  private readonly target: number;
+
+  /** Number of the next line to assign. */
+  private nextLine = 1;
+  /** Offset of the first byte not yet assigned to a line (start of the carried line). */
+  private consumed = 0;
+
+  /** Bytes seen before there were 3 to check for a byte-order mark. */
+  private start: Buffer | null = Buffer.alloc(0);
+
+  /** The partial line at the end of the last chunk, copied. */
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+
+  /** Skipping an over-long line: its length so far and first bytes. */
+  private skipping = false;
+  private skipLen = 0;
+  private head: Buffer = Buffer.alloc(0);
+  private headLen = 0;
+
+  /** Whole lines gathered for the next block. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingLines = 0;
+  private pendingFirstLine = 1;
+  private pendingOffset = 0;
+
+  constructor(opts: FrameOptions = {}) {
+    this.maxLine = Math.max(0, Math.floor(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
+    this.target = Math.max(1, Math.floor(opts.targetBlockBytes ?? DEFAULT_TARGET_BLOCK_BYTES));
+  }
+
+  /** Frames one chunk; appends what is complete to `out`. */
+  push(chunk: Uint8Array, out: FramedChunk[]): void {
+    if (chunk.length === 0) return;
+    let buf = asBuffer(chunk);
+    if (this.start !== null) {
+      const seen: Buffer = this.start.length === 0 ? buf : Buffer.concat([this.start, buf]);
+      if (seen.length < 3) {
+        this.start = seen;
+        return;
+      }
+      this.start = null;
+      buf = seen;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        this.consumed = 3;
+        buf = buf.subarray(3);
+      }
+    }
+    this.frame(buf, out);
+  }
+
+  /** End of input: the last line (even without a newline) and the last block. */
+  end(out: FramedChunk[]): void {
+    if (this.start !== null) {
+      const seen = this.start;
+      this.start = null;
+      if (seen.length > 0) this.frame(seen, out);
+    }
+    if (this.skipping) {
+      this.emitSkipped(out, this.skipLen, false);
+    } else if (this.carryLen > 0) {
+      const line = this.carry.length === 1 ? this.carry[0]! : Buffer.concat(this.carry, this.carryLen);
+      this.carry = [];
+      this.carryLen = 0;
+      this.addLines(line, 1, out);
+    }
+    this.flush(out);
+  }
+
+  private frame(buf: Buffer, out: FramedChunk[]): void {
+    const len = buf.length;
+    let p = 0;
+    while (p < len) {
+      if (this.skipping) {
+        const nl = buf.indexOf(NL, p);
+        const end = nl < 0 ? len : nl;
+        this.addHead(buf, p, end);
+        this.skipLen += end - p;
+        if (nl < 0) return;
+        this.emitSkipped(out, this.skipLen, true);
+        p = nl + 1;
+        continue;
+      }
+      if (this.carryLen > 0) {
+        const nl = buf.indexOf(NL, p);
+        const end = nl < 0 ? len : nl;
+        if (this.carryLen + (end - p) > this.maxLine) {
+          this.startSkip();
+          for (const piece of this.carry) this.addHead(piece, 0, piece.length);
+          this.skipLen = this.carryLen;
+          this.carry = [];
+          this.carryLen = 0;
+          continue; // the skipping branch takes it from p
+        }
+        if (nl < 0) {
+          this.carry.push(copyOf(buf, p, len));
+          this.carryLen += len - p;
+          return;
+        }
+        const lineLen = this.carryLen + nl + 1 - p;
+        this.carry.push(buf.subarray(p, nl + 1));
+        const line = Buffer.concat(this.carry, lineLen);
+        this.carry = [];
+        this.carryLen = 0;
+        this.addLines(line, 1, out);
+        p = nl + 1;
+        continue;
+      }
+      const last = buf.lastIndexOf(NL);
+      if (last < p) {
+        // The rest is the start of a line.
+        if (len - p > this.maxLine) {
+          this.startSkip();
+          this.addHead(buf, p, len);
+          this.skipLen = len - p;
+        } else {
+          this.carry.push(copyOf(buf, p, len));
+          this.carryLen = len - p;
+        }
+        return;
+      }
+      p = this.scanLines(buf, p, last, out);
+    }
+  }
+
+  /** Whole lines buf[p ..= last] (last is a newline): counted, checked, cut into blocks. */
+  private scanLines(buf: Buffer, p: number, last: number, out: FramedChunk[]): number {
+    const max = this.maxLine;
+    const target = this.target;
+    let segStart = p;
+    let lines = 0;
+    let q = p;
+    while (q <= last) {
+      const nl = buf.indexOf(NL, q);
+      if (nl - q > max) {
+        if (lines > 0) this.addLines(buf.subarray(segStart, q), lines, out);
+        lines = 0;
+        this.startSkip();
+        this.addHead(buf, q, nl);
+        this.emitSkipped(out, nl - q, true);
+        segStart = nl + 1;
+      } else {
+        lines++;
+        if (nl + 1 - segStart >= target) {
+          this.addLines(buf.subarray(segStart, nl + 1), lines, out);
+          segStart = nl + 1;
+          lines = 0;
+        }
+      }
+      q = nl + 1;
+    }
+    if (lines > 0) this.addLines(buf.subarray(segStart, last + 1), lines, out);
+    return last + 1;
+  }
+
+  /** Whole lines starting at `consumed`. A big run becomes its own block (no copy). */
+  private addLines(seg: Buffer, lines: number, out: FramedChunk[]): void {
+    const big = seg.length * 2 >= this.target;
+    if (big && this.pendingBytes > 0) this.flush(out);
+    if (this.pendingBytes === 0) {
+      this.pendingFirstLine = this.nextLine;
+      this.pendingOffset = this.consumed;
+    }
+    this.pending.push(seg);
+    this.pendingBytes += seg.length;
+    this.pendingLines += lines;
+    this.nextLine += lines;
+    this.consumed += seg.length;
+    if (big || this.pendingBytes >= this.target) this.flush(out);
+  }
+
+  private flush(out: FramedChunk[]): void {
+    if (this.pendingBytes === 0) return;
+    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const block: LineBlock = {
+      kind: 'lines',
+      bytes,
+      text: bytes.toString('latin1'),
+      firstLine: this.pendingFirstLine,
+      baseOffset: this.pendingOffset,
+      lineCount: this.pendingLines,
+    };
+    out.push(block);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingLines = 0;
+  }
+
+  private startSkip(): void {
+    this.skipping = true;
+    this.skipLen = 0;
+    this.head = Buffer.allocUnsafe(SKIPPED_HEAD_BYTES);
+    this.headLen = 0;
+  }
+
+  private addHead(buf: Buffer, from: number, to: number): void {
+    if (this.headLen >= SKIPPED_HEAD_BYTES) return;
+    const n = Math.min(SKIPPED_HEAD_BYTES - this.headLen, to - from);
+    buf.copy(this.head, this.headLen, from, from + n);
+    this.headLen += n;
+  }
+
+  /** The over-long line at `consumed` ends (newline or end of input). */
+  private emitSkipped(out: FramedChunk[], length: number, newline: boolean): void {
+    this.flush(out);
+    const skipped: SkippedLine = {
+      kind: 'too_long',
+      line: this.nextLine,
+      byteOffset: this.consumed,
+      length,
+      head: this.head.subarray(0, this.headLen),
+    };
+    out.push(skipped);
+    this.nextLine++;
+    this.consumed += length + (newline ? 1 : 0);
+    this.skipping = false;
+    this.skipLen = 0;
+    this.head = Buffer.alloc(0);
+    this.headLen = 0;
+  }
+}
+
+function copyOf(buf: Buffer, from: number, to: number): Buffer {
+  const c = Buffer.allocUnsafe(to - from);
+  buf.copy(c, 0, from, to);
+  return c;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
