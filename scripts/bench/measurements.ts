@@ -23,6 +23,7 @@ const lines = (c: CorpusFiles): string[] => ['--lines', String(c.lines)];
 export const MEASUREMENTS: readonly Measurement[] = [
   { name: 'newline-count.plain', script: 'newline-count.ts', input: 'plain', args: (f) => [f] },
   { name: 'newline-count.gzip', script: 'newline-count.ts', input: 'gzip', args: (f) => [f] },
+  { name: 'line-strings.plain', script: 'line-strings.ts', input: 'plain', baseline: 'newline-count.plain', args: (f) => [f] },
   { name: 'parse-only.plain', script: 'parse-only.ts', input: 'plain', baseline: 'newline-count.plain', args: (f, c) => [f, '--expect-lines', String(c.lines)] },
   { name: 'parse-only.gzip', script: 'parse-only.ts', input: 'gzip', baseline: 'newline-count.gzip', args: (f, c) => [f, '--expect-lines', String(c.lines)] },
   { name: 'analyze.plain', script: 'analyze.ts', input: 'plain', baseline: 'newline-count.plain', args: (f, c, out) => [f, ...lines(c), '--out', out] },

@@ -159,19 +159,18 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const geo = await runGeo(specs[0] ? join(BENCH_DIR, `corpus-${specs[0].label}.log`) : undefined);
+  if (!only || only.includes('geo')) await runGeo(specs[0] ? join(BENCH_DIR, `corpus-${specs[0].label}.log`) : undefined);
   process.stdout.write(`\n${formatTable(results)}\n`);
-  if (geo) process.stdout.write(`${geo}\n`);
   writeFileSync(join(BENCH_DIR, 'last-run.json'), `${JSON.stringify({ argv, results }, null, 1)}\n`);
   return results.some((r) => r.failed) ? 1 : 0;
 }
 
 /** The geo engineer's standalone bench (scripts/bench/geo.ts), when present; its lines are prefixed `geo.`. */
-async function runGeo(corpus: string | undefined): Promise<string | undefined> {
+async function runGeo(corpus: string | undefined): Promise<void> {
   const script = join(ROOT, 'scripts/bench/geo.ts');
   if (!existsSync(script)) {
     line('geo', 'skipped: scripts/bench/geo.ts not written yet');
-    return undefined;
+    return;
   }
   log('geo…');
   const env = corpus ? { ...process.env, ALF_BENCH_CORPUS: corpus } : process.env;
@@ -181,7 +180,6 @@ async function runGeo(corpus: string | undefined): Promise<string | undefined> {
   else if (run.code !== 0) line('geo', `failed (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
   for (const [k, v] of out.values) line(k.startsWith('geo') ? k : `geo.${k}`, v);
   if (run.maxRssMb !== undefined && !out.values.has('peak-rss')) line('geo.peak-rss', run.maxRssMb.toFixed(1), 'MB');
-  return undefined;
 }
 
 main(process.argv.slice(2)).then(
