@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { AlfError } from '@alf/parser';
 import { MANIFEST_NAME, parseManifest } from './manifest.ts';
@@ -320,5 +322,55 @@ describe('abort', () => {
     await pack.finish();
     expect(await pack.abort('SIGTERM')).toBeNull();
     expect(parseManifest(await fsp.readFile(path.join(dir, MANIFEST_NAME), 'utf8')).status).toBe('complete');
+  });
+});
+
+describe('SIGKILL mid-write', () => {
+  test('leaves no half-written file under a final name; the placeholder manifest says interrupted; replace cleans up', async () => {
+    const dir = fresh();
+    const child = path.join(base, `child-${n++}.mts`);
+    const writerUrl = new URL('./pack-writer.ts', import.meta.url).href;
+    await fsp.writeFile(
+      child,
+      `import { createPack } from ${JSON.stringify(writerUrl)};
+const pack = await createPack(process.argv[2], { tool: { name: 'alf', version: '0' }, argv: ['alf'] });
+await pack.writeFile('done.csv', 'complete\\n');
+const s = pack.writeStream('big.bin');
+const chunk = Buffer.alloc(65536, 120);
+let written = 0;
+let told = false;
+const pump = () => {
+  for (;;) {
+    const more = s.write(chunk);
+    written += chunk.length;
+    if (!told && written > 4 * 1024 * 1024) { told = true; process.stdout.write('READY\\n'); }
+    if (!more) { s.once('drain', pump); return; }
+  }
+};
+pump();
+`,
+    );
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const proc = spawn(process.execPath, ['--conditions=alf-source', '--import', 'tsx', child, dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on('exit', (_code, sig) => resolve(sig)));
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('READY')) resolve();
+      });
+      proc.on('exit', () => reject(new Error(`child exited before READY: ${stderr}`)));
+    });
+    proc.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const files = await listAll(dir);
+    expect(files).not.toContain('big.bin');
+    expect(files.filter((f) => !f.startsWith('.big.bin.alf-tmp-'))).toEqual(['done.csv', 'manifest.json']);
+    expect(parseManifest(await fsp.readFile(path.join(dir, MANIFEST_NAME), 'utf8')).status).toBe('interrupted');
+    await expectAlfError(createPack(dir, TOOL), 'ALF_OUTPUT_UNWRITABLE', { reason: 'previous_pack', status: 'interrupted' });
+    const again = await createPack(dir, { ...TOOL, replace: true });
+    await again.finish();
+    expect(await listAll(dir)).toEqual(['manifest.json']);
   });
 });

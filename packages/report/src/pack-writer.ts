@@ -14,7 +14,8 @@
  * - missing: created (with parents);
  * - empty: used;
  * - holding a previous alf pack (a parseable `manifest.json` and nothing that
- *   it does not list, apart from alf temporary files): refused unless
+ *   it does not list, apart from alf temporary files; for the placeholder
+ *   manifest of a killed run, any name alf could have written): refused unless
  *   `replace: true`; when replacing, the old manifest is removed first, then
  *   the files it lists, leftover temporary files and the emptied folders;
  * - anything else (foreign files, a file, a dangling symlink): refused with
@@ -153,6 +154,11 @@ export function validatePackPath(name: string): string[] {
   return segments;
 }
 
+function isPackPath(name: string): boolean {
+  const segments = name.split('/');
+  return segments.length <= 8 && segments.every((s) => SEGMENT_RE.test(s)) && name !== MANIFEST_NAME;
+}
+
 const ERRNO_HINTS: Readonly<Record<string, string>> = {
   ENOSPC: 'the disk is full; free some space or choose another output directory',
   EDQUOT: 'the disk quota is exhausted; free some space or choose another output directory',
@@ -279,7 +285,12 @@ async function adoptExisting(io: PackIo, root: string, given: string, entries: s
     throw outputError(e, given);
   }
   const listed = new Set(manifest.files.map((f) => f.path));
-  const unknown = tree.files.filter((f) => f !== MANIFEST_NAME && !listed.has(f) && !TEMP_RE.test(path.posix.basename(f)));
+  // A placeholder manifest (no finishedAt) means a run was killed while writing: its
+  // files were never listed, so any name alf could have written counts as its own.
+  const killedRun = manifest.run?.finishedAt === null;
+  const unknown = tree.files.filter(
+    (f) => f !== MANIFEST_NAME && !listed.has(f) && !TEMP_RE.test(path.posix.basename(f)) && !(killedRun && isPackPath(f)),
+  );
   if (unknown.length > 0) throw foreign(unknown);
   if (!replace) {
     throw refuse(
