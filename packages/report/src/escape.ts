@@ -149,9 +149,16 @@ function defangScheme(_m: string, scheme: string): string {
  */
 const BARE_SCHEME_RE = /\b(mailto|xmpp|javascript|vbscript|data|file):(?!\/\/)/gi;
 
+/** `www.` starts a GFM extended autolink whatever follows. */
+const WWW_RE = /\b(www)\./gi;
+
 /** Defangs every URL scheme and host-like dot in free text (see `defang`). */
 function defangText(s: string): string {
-  return s.replace(SCHEME_RE, defangScheme).replace(BARE_SCHEME_RE, '$1[:]').replace(HOST_DOT_RE, '[.]');
+  return s
+    .replace(SCHEME_RE, defangScheme)
+    .replace(BARE_SCHEME_RE, '$1[:]')
+    .replace(WWW_RE, '$1[.]')
+    .replace(HOST_DOT_RE, '[.]');
 }
 
 /**
