@@ -252,7 +252,10 @@ export class WindowCounts {
           if (h >= w.limit) w.refSampledOutRequests++;
           else {
             w.ref.set(ipStr, (w.ref.get(ipStr) ?? 0) + 1);
-            if (w.ref.size > 4 * cap) shrink(w, cap);
+            if (w.ref.size > 4 * cap) {
+              shrink(w, cap);
+              for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
+            }
           }
           continue;
         }
@@ -311,7 +314,6 @@ export class WindowCounts {
         if (b > 0) s.bytes += b;
         if (w.ips.size > cap) {
           shrink(w, cap);
-          for (const c of statsCache) c.length = 0;
           for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
         }
       }
