@@ -79,7 +79,7 @@ function csvRows(rows: readonly Cell[][]): string {
 }
 
 function* chunked<T>(header: readonly string[], items: readonly T[] | Iterable<T>, toRow: (item: T) => Cell[]): Generator<string> {
-  yield csvRows([header.map((h) => h)]);
+  yield csvRows([[...header]]);
   let rows: Cell[][] = [];
   for (const item of items) {
     rows.push(toRow(item));
@@ -114,8 +114,11 @@ function cmpNum(a: number | null, b: number | null): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Sorted copy: burst id ascending, then requests descending, then `key` ascending. */
-function byBurstThenRequests<T extends { burstId: number; requests: number }>(rows: readonly T[], key: (r: T) => string | number | null): T[] {
+/** Sorted copy of cluster rows: burst id ascending, then requests descending, then `key` ascending (nulls last). */
+export function byBurstThenRequests<T extends { readonly burstId: number; readonly requests: number }>(
+  rows: readonly T[],
+  key: (r: T) => string | number | null,
+): T[] {
   return [...rows].sort((a, b) => {
     const d = a.burstId - b.burstId || b.requests - a.requests;
     if (d !== 0) return d;
