@@ -7,10 +7,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { createCorpus } from './bench/corpus/generate.ts';
 import type { CorpusLabels } from './bench/corpus/generate.ts';
 
-function generate(lines: number, seed: number, extra: { distinctIps?: number; chunkChars?: number } = {}): { text: string; labels: CorpusLabels } {
+function generate(lines: number, seed: number, extra: { distinctIps?: number; chunkBytes?: number } = {}): { text: string; labels: CorpusLabels } {
   const corpus = createCorpus({ lines, seed, ...extra });
   let text = '';
-  for (const chunk of corpus.chunks) text += chunk;
+  for (const chunk of corpus.chunks) text += chunk.toString('latin1');
   return { text, labels: corpus.labels };
 }
 
@@ -30,7 +30,7 @@ const oddLineNumbers = new Set(sample.labels.odd.lines.map(([line]) => line));
 
 describe('synthetic corpus', () => {
   test('the same seed gives the same bytes, whatever the chunk size; another seed does not', () => {
-    const again = generate(6000, 7, { chunkChars: 1000 });
+    const again = generate(6000, 7, { chunkBytes: 1024 });
     expect(again.text).toBe(sample.text);
     expect(generate(6000, 8).text).not.toBe(sample.text);
   });

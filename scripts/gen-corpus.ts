@@ -45,10 +45,9 @@ function gzipCommand(): string | undefined {
   return undefined;
 }
 
-async function writeChunks(chunks: Iterable<string>, sink: Writable): Promise<number> {
+async function writeChunks(chunks: Iterable<Buffer>, sink: Writable): Promise<number> {
   let bytes = 0;
-  for (const chunk of chunks) {
-    const buf = Buffer.from(chunk, 'latin1');
+  for (const buf of chunks) {
     bytes += buf.length;
     if (!sink.write(buf)) await once(sink, 'drain');
   }

@@ -2,8 +2,8 @@
  * The synthetic combined-format corpus: deterministic for a seed, diurnal over
  * several days in a +0200 zone, heavy-tailed clients (~5% IPv6), an embedded
  * 15-minute flood at 50x baseline from two /24s, and a sprinkle of odd lines.
- * Yields byte strings (chars ≤ 0xFF, to be written as latin1) of about
- * `chunkChars` each, so writers can batch big buffers.
+ * Lines are built as byte strings (chars ≤ 0xFF) and written as latin1 into
+ * buffers of about `chunkBytes` each, so writers can batch big writes.
  */
 import { AGENTS, AGENT_TABLE, buildSite, pathSamplers, queryFor, refererFor, SITE } from './vocab.ts';
 import type { AgentClass, PathKind } from './vocab.ts';
@@ -21,7 +21,7 @@ export interface CorpusOptions {
   /** Size of the client pool (default lines / 20); every client in it appears once the background lines reach pool / 0.95. */
   readonly distinctIps?: number;
   readonly days?: number;
-  readonly chunkChars?: number;
+  readonly chunkBytes?: number;
 }
 
 export interface CorpusLabels {
@@ -50,7 +50,7 @@ export interface CorpusLabels {
 }
 
 export interface Corpus {
-  readonly chunks: Generator<string, void, undefined>;
+  readonly chunks: Generator<Buffer, void, undefined>;
   /** Complete once `chunks` is exhausted. */
   readonly labels: CorpusLabels;
 }
@@ -156,7 +156,7 @@ export function createCorpus(opts: CorpusOptions): Corpus {
   };
   return { chunks: generateChunks(), labels };
 
-  function* generateChunks(): Generator<string, void, undefined> {
+  function* generateChunks(): Generator<Buffer, void, undefined> {
     // Rate per second: diurnal × per-minute noise, plus the flood on top.
     const noiseRng = new Prng(seed, 1);
     const base = new Float64Array(spanSec);
@@ -191,8 +191,10 @@ export function createCorpus(opts: CorpusOptions): Corpus {
     const v6Cache: Array<string | undefined> = new Array(Math.min(v6Pool, cacheSize));
     const key = hash32(seed ^ 0x5bd1e995);
 
-    const chunkChars = opts.chunkChars ?? 1 << 22;
-    let out = '';
+    // Each line goes straight into a buffer (no big string ropes to flatten: GC halves).
+    const chunkBytes = Math.max(1024, opts.chunkBytes ?? 1 << 22);
+    let out = Buffer.allocUnsafe(chunkBytes);
+    let used = 0;
     let lineNo = 0;
     let cumulative = 0;
     for (let s = 0; s < spanSec && lineNo < lines; s++) {
@@ -219,14 +221,15 @@ export function createCorpus(opts: CorpusOptions): Corpus {
           // nginx writes a line when the request ends: a few lines carry an earlier second.
           line = backgroundLine(rng.int(40) === 0 ? formatLocalTime(sec - 1 - rng.int(5)) : stamp, sec);
         }
-        out += line;
-        if (out.length >= chunkChars) {
-          yield out;
-          out = '';
+        if (used + line.length > chunkBytes) {
+          if (used > 0) yield out.subarray(0, used);
+          out = Buffer.allocUnsafe(Math.max(chunkBytes, line.length));
+          used = 0;
         }
+        used += out.write(line, used, 'latin1');
       }
     }
-    if (out.length > 0) yield out;
+    if (used > 0) yield out.subarray(0, used);
 
     function clientIp(v6: boolean): { ip: string; id: number } {
       const sweep = rng.float() < sweepShare;
