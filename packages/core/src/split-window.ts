@@ -14,17 +14,19 @@ export interface AttackerGroup {
   readonly excess: number;
 }
 
+/** Aggregation prefix of an address: `a.b.c.0/24` for IPv4, the first three groups `/48` for IPv6, else the string itself. */
 export function networkKey(ip: string): string {
   if (ip.includes(':')) {
-    const parts = ip.split(':');
-    // Expand just enough for a /48: the first three groups.
     const dbl = ip.indexOf('::');
+    let groups: string[];
     if (dbl >= 0) {
       const head = ip.slice(0, dbl).split(':').filter((x) => x !== '');
-      while (head.length < 3) head.push('0');
-      return `${head.slice(0, 3).map((g) => g.toLowerCase()).join(':')}::/48`;
-    }
-    return `${parts.slice(0, 3).map((g) => g.toLowerCase()).join(':')}::/48`;
+      const tail = ip.slice(dbl + 2).split(':').filter((x) => x !== '');
+      groups = [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
+    } else groups = ip.split(':');
+    const first = groups.slice(0, 3).map((g) => (g.replace(/^0+(?=.)/, '') || '0').toLowerCase());
+    while (first.length > 0 && first[first.length - 1] === '0') first.pop();
+    return `${first.join(':')}::/48`;
   }
   const m = /^(\d+)\.(\d+)\.(\d+)\.\d+$/.exec(ip);
   return m === null ? ip : `${m[1]}.${m[2]}.${m[3]}.0/24`;
