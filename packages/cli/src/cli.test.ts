@@ -89,7 +89,7 @@ describe('alf basics', () => {
     const run = await alf(['parse', '--format', 'ngnix', secrepo]);
     expect(run.code).toBe(2);
     expect(run.stdout.length).toBe(0);
-    expect(run.stderr).toMatch(/`--format` must be one of .*; got `ngnix` \(did you mean `nginx/);
+    expect(run.stderr).toMatch(/`--format` must be .*; got `ngnix` \(did you mean `nginx`\?\)/);
   });
 
   test('a missing file gives exit 3 before any output', async () => {

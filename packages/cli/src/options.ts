@@ -29,21 +29,16 @@ export function oneOf<const T extends readonly [string, ...string[]]>(flag: stri
   });
 }
 
-/** A format string pasted from nginx.conf / httpd.conf rather than a preset name. */
-export function isFormatString(value: string): boolean {
-  return value.includes('$') || value.includes('%');
-}
-
-/** `--format`: a preset name (checked against `presets`) or a pasted nginx `log_format` / Apache `LogFormat` string. */
-export function formatOption(presets: readonly string[]): z.ZodType<string> {
+/**
+ * `--format`: a preset name or a pasted nginx `log_format` / Apache `LogFormat`
+ * string. `problem` is the parser's own check (it knows presets and aliases):
+ * undefined when the value compiles, else what is wrong.
+ */
+export function formatOption(problem: (value: string) => string | undefined): z.ZodType<string> {
   return z.string({ error: (issue) => givenTwice('--format', issue.input) ?? `\`--format\` needs a value; got ${shown(issue.input)}` })
     .superRefine((value, ctx) => {
-      if (isFormatString(value) || presets.length === 0 || presets.includes(value)) return;
-      ctx.addIssue({
-        code: 'custom',
-        message: `\`--format\` must be one of ${presets.join(', ')}, or an nginx log_format / Apache LogFormat string in quotes; `
-          + `got ${shown(value)}${didYouMean(value, presets)}. Leave it out to detect the format from the first lines.`,
-      });
+      const message = problem(value);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', message: `${message}. Leave it out to detect the format from the first lines.` });
     });
 }
 

@@ -18,7 +18,7 @@ import { STDIN_NAME, checkInputs, openInput } from '../inputs.ts';
 import { byteSizeOption, formatOption, oneOf, RECORD_OUTPUTS, ratioOption, tzOption, validateOptions } from '../options.ts';
 import type { RecordOutput } from '../options.ts';
 import { STDOUT_NAME, writeOutput } from '../output.ts';
-import { formatPresetNames, parseInput } from '../parse-input.ts';
+import { formatProblem, parseInput } from '../parse-input.ts';
 import { RecordTable, TABLE_ROWS } from '../record-table.ts';
 import { formatSummary } from '../summary.ts';
 import type { InputResult } from '../summary.ts';
@@ -39,10 +39,10 @@ export interface ParseArgs {
   readonly alf: CommandContext;
 }
 
-function parseOptionsSchema(presets: readonly string[]) {
+function parseOptionsSchema() {
   return z.object({
     files: z.array(z.string()).default([]),
-    format: formatOption(presets).optional(),
+    format: formatOption(formatProblem).optional(),
     tz: tzOption.optional(),
     to: oneOf('--to', RECORD_OUTPUTS, '. Leave it out for Arrow (or a table on a terminal).').optional(),
     output: z.string({ error: '`--output` needs one file name (or `-` for standard output)' }).optional(),
@@ -82,7 +82,7 @@ function encoderFor(kind: RecordOutput, inputNames: readonly string[], version: 
 
 export async function runParse(args: ParseArgs): Promise<number> {
   const ctx = args.alf;
-  const opts = validateOptions(parseOptionsSchema(formatPresetNames()), args);
+  const opts = validateOptions(parseOptionsSchema(), args);
   let files = opts.files;
   if (files.length === 0) {
     if (ctx.stdin.isTTY) {
