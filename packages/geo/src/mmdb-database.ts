@@ -29,6 +29,8 @@ export interface MmdbDatabase {
 /** Records sampled at open time to detect the layout, and the search budget for them. */
 const SAMPLE_RECORDS = 200;
 const SAMPLE_STEPS = 4000;
+/** Sampling stops after this many failed searches: some broken records take milliseconds to fail. */
+const SAMPLE_ERRORS = 32;
 /** Decoded-record cache inside the reader (keyed by data offset). */
 const DECODE_CACHE = 10_000;
 
@@ -97,12 +99,10 @@ export async function openMmdb(path: string): Promise<MmdbDatabase> {
   }
   const m = reader.metadata;
   const ipVersion = m.ipVersion;
-  if (
-    (ipVersion !== 4 && ipVersion !== 6) ||
-    !Number.isSafeInteger(m.nodeCount) || m.nodeCount <= 0 ||
-    !(m.searchTreeSize > 0 && m.searchTreeSize <= buffer.length)
-  ) {
-    throw openError(path, 'corrupt metadata (ip_version, node_count or search tree size out of range)');
+  // a node_count larger than the file (GeoIP2-City-Test-Invalid-Node-Count) is not refused
+  // here: the reader copes, its searches throw, and those are counted as geo_error
+  if ((ipVersion !== 4 && ipVersion !== 6) || !Number.isSafeInteger(m.nodeCount) || m.nodeCount <= 0) {
+    throw openError(path, 'corrupt metadata (ip_version or node_count out of range)');
   }
   const notes: string[] = [];
   const databaseType = cleanText(typeof m.databaseType === 'string' ? m.databaseType : '') ?? 'unknown';
@@ -144,7 +144,7 @@ function sampleRecords(reader: Reader<Response>, ipVersion: number): { records: 
   let errors = 0;
   let steps = 0;
   let ip = 0;
-  while (ip < 4294967296 && steps < SAMPLE_STEPS && records.length < SAMPLE_RECORDS) {
+  while (ip < 4294967296 && steps < SAMPLE_STEPS && records.length < SAMPLE_RECORDS && errors < SAMPLE_ERRORS) {
     steps++;
     let len = 16;
     try {
@@ -162,7 +162,7 @@ function sampleRecords(reader: Reader<Response>, ipVersion: number): { records: 
   const end6 = 0x4000n << 112n;
   const h = new Uint16Array(8);
   steps = 0;
-  while (ip6 < end6 && steps < SAMPLE_STEPS && records.length < SAMPLE_RECORDS * 2) {
+  while (ip6 < end6 && steps < SAMPLE_STEPS && records.length < SAMPLE_RECORDS * 2 && errors < SAMPLE_ERRORS * 2) {
     steps++;
     for (let i = 0; i < 8; i++) h[i] = Number((ip6 >> BigInt(112 - 16 * i)) & 0xffffn);
     let len = 32;

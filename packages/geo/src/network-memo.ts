@@ -2,8 +2,9 @@
  * Memoises a database by the network each answer came from. A search returns the record
  * and the prefix length of the network it sits in (`getWithPrefixLength`); every other
  * address in that network has the same answer, so it is stored under (network, length).
- * A later address is checked against each prefix length seen so far (networks in one
- * database never overlap, so at most one matches) before the database is searched.
+ * A later address is checked against the known networks (networks in one database never
+ * overlap, so at most one matches) before the database is searched: for IPv4 through a
+ * /16 array and per-/16 sorted ranges, for IPv6 length by length.
  * A flood of 100k addresses from one /16 costs one search per database network.
  */
 import { BoundedMemo } from './bounded-memo.ts';
@@ -28,46 +29,70 @@ export interface NetworkHit {
   readonly network: string;
 }
 
-const TWO32 = 4294967296;
+/** Searches that must all fail before a database is treated as unusable. */
+const BROKEN_AFTER = 1000;
+
+/** Known IPv4 networks longer than /16 inside one /16, sorted by start. */
+interface V4Bucket {
+  readonly starts: number[];
+  readonly ends: number[];
+  readonly hits: NetworkHit[];
+}
 
 export class MemoisedSource {
   private readonly source: NetworkSource;
-  private readonly v4: BoundedMemo<number, NetworkHit>;
   private readonly v6: BoundedMemo<number | string, NetworkHit>;
-  private readonly v4Lengths: number[] = [];
+  /** Networks of /16 or shorter, by /16 index. */
+  private v4Wide: (NetworkHit | undefined)[] = new Array<NetworkHit | undefined>(65536).fill(undefined);
+  /** Networks longer than /16, by /16 index. */
+  private v4Buckets: (V4Bucket | undefined)[] = new Array<V4Bucket | undefined>(65536).fill(undefined);
+  private v4Stored = 0;
+  private v4Evictions = 0;
+  private readonly capacity: number;
   private readonly v6Lengths: number[] = [];
-  private readonly v4Seen = new Uint8Array(33);
   private readonly v6Seen = new Uint8Array(129);
   walks = 0;
   networkHits = 0;
   errors = 0;
+  /**
+   * Set when the first BROKEN_AFTER searches all threw: the database is unusable, and some
+   * broken records take milliseconds each to fail, so further searches are not attempted
+   * (answers stay `error: true` and are still counted).
+   */
+  broken = false;
 
   constructor(source: NetworkSource, capacity: number) {
     this.source = source;
-    this.v4 = new BoundedMemo(capacity);
+    this.capacity = Math.max(1, Math.floor(capacity));
     this.v6 = new BoundedMemo(capacity);
   }
 
+  private failed(): void {
+    this.errors++;
+    if (this.errors >= BROKEN_AFTER && this.errors === this.walks) this.broken = true;
+  }
+
   get evictions(): number {
-    return this.v4.evictions + this.v6.evictions;
+    return this.v4Evictions + this.v6.evictions;
   }
 
   /** The answer for an IPv4 address, or null when the database search threw. */
   lookupV4(value: number, text: string): NetworkHit | null {
-    const lengths = this.v4Lengths;
-    for (let i = 0; i < lengths.length; i++) {
-      const hit = this.v4.get(v4Key(value, lengths[i]!));
-      if (hit !== undefined) {
-        this.networkHits++;
-        return hit;
-      }
+    const cached = this.findV4Memo(value);
+    if (cached !== undefined) {
+      this.networkHits++;
+      return cached;
+    }
+    if (this.broken) {
+      this.errors++;
+      return null;
     }
     let raw: RawHit;
     this.walks++;
     try {
       raw = this.source.findV4(value, text);
     } catch {
-      this.errors++;
+      this.failed();
       return null;
     }
     const len = raw.prefixLength;
@@ -76,12 +101,62 @@ export class MemoisedSource {
       return null;
     }
     const hit: NetworkHit = { fields: raw.fields, network: ipv4Cidr(value, len) };
-    this.v4.set(v4Key(value, len), hit);
-    if (this.v4Seen[len] === 0) {
-      this.v4Seen[len] = 1;
-      lengths.push(len);
-    }
+    this.storeV4(value, len, hit);
     return hit;
+  }
+
+  /**
+   * IPv4 networks are indexed so that a lookup is one array read plus a short binary
+   * search whatever the prefix lengths: networks of /16 or shorter fill their slots of a
+   * 65,536-entry array indexed by the /16; longer ones go into a per-/16 bucket of
+   * ranges sorted by start. The buckets hold at most `capacity` networks in all; when
+   * full they are dropped and refilled.
+   */
+  private findV4Memo(value: number): NetworkHit | undefined {
+    const wide = this.v4Wide[value >>> 16];
+    if (wide !== undefined) return wide;
+    const bucket = this.v4Buckets[value >>> 16];
+    if (bucket === undefined) return undefined;
+    const starts = bucket.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= value) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return i >= 0 && value <= bucket.ends[i]! ? bucket.hits[i] : undefined;
+  }
+
+  private storeV4(value: number, len: number, hit: NetworkHit): void {
+    if (len <= 16) {
+      const first = len === 0 ? 0 : (value >>> (32 - len)) * 2 ** (16 - len);
+      const n = 2 ** (16 - len);
+      for (let i = 0; i < n; i++) this.v4Wide[first + i] = hit;
+      return;
+    }
+    if (this.v4Stored >= this.capacity) {
+      this.v4Buckets = new Array<V4Bucket | undefined>(65536).fill(undefined);
+      this.v4Stored = 0;
+      this.v4Evictions++;
+    }
+    const size = 2 ** (32 - len);
+    const start = Math.floor(value / size) * size;
+    const key = value >>> 16;
+    let bucket = this.v4Buckets[key];
+    if (bucket === undefined) {
+      bucket = { starts: [], ends: [], hits: [] };
+      this.v4Buckets[key] = bucket;
+    }
+    let at = bucket.starts.length;
+    while (at > 0 && bucket.starts[at - 1]! > start) at--;
+    bucket.starts.splice(at, 0, start);
+    bucket.ends.splice(at, 0, start + size - 1);
+    bucket.hits.splice(at, 0, hit);
+    this.v4Stored++;
   }
 
   /** The answer for an IPv6 address, or null when the database search threw. */
@@ -94,12 +169,16 @@ export class MemoisedSource {
         return hit;
       }
     }
+    if (this.broken) {
+      this.errors++;
+      return null;
+    }
     let raw: RawHit;
     this.walks++;
     try {
       raw = this.source.findV6(hextets, text);
     } catch {
-      this.errors++;
+      this.failed();
       return null;
     }
     const len = raw.prefixLength;
@@ -117,20 +196,11 @@ export class MemoisedSource {
   }
 
   clear(): void {
-    this.v4.clear();
+    this.v4Wide = new Array<NetworkHit | undefined>(65536).fill(undefined);
+    this.v4Buckets = new Array<V4Bucket | undefined>(65536).fill(undefined);
+    this.v4Stored = 0;
     this.v6.clear();
   }
-}
-
-/**
- * Key of the /len network of an IPv4 value. Up to /24 the key is a small integer
- * (network bits in the low 24, length above), which V8 hashes fastest.
- */
-function v4Key(value: number, len: number): number {
-  if (len === 0) return 0;
-  if (len <= 24) return (value >>> (32 - len)) | (len << 24);
-  // /25–/32: network bits (up to 2^32) times 64 plus the length, above the small-key range
-  return (value >>> (32 - len)) * 64 + len + TWO32;
 }
 
 function v6Key(h: Uint16Array, len: number): number | string {

@@ -7,7 +7,6 @@
  */
 import { AlfError } from '@alf/parser';
 import { asnTableSource } from './asn-table.ts';
-import { BoundedMemo } from './bounded-memo.ts';
 import {
   ASN_ATTRIBUTION, COUNTRY_ATTRIBUTION, EMBEDDED_CAVEAT, defaultCacheDir, embeddedCountryPath, loadEmbeddedAsn, versionDate,
 } from './embedded-data.ts';
@@ -24,7 +23,7 @@ import type {
   AddressLabel, Geo, GeoAnswer, GeoDbInfo, GeoField, GeoSourceFile, GeoStats, OpenGeoOptions,
 } from './types.ts';
 
-const DEFAULT_MEMO = 500_000;
+const DEFAULT_MEMO = 1_000_000;
 const DAY_MS = 86_400_000;
 /** A database built further than this from the log dates gets a warning. */
 export const AGE_WARNING_DAYS = 90;
@@ -164,7 +163,10 @@ function combine(aggPrefix: string, a: NetworkHit | null | undefined, g: Network
 class GeoSet implements Geo {
   readonly databases: readonly GeoDbInfo[];
   readonly notes: readonly string[];
-  private memo: BoundedMemo<string, GeoAnswer>;
+  /** Per-address answers; cleared when full (the network memo behind it refills it cheaply). */
+  private memo = new Map<string, GeoAnswer>();
+  private readonly memoCapacity: number;
+  private memoEvictions = 0;
   private asn: MemoisedSource | null;
   private geo: MemoisedSource | null;
   private readonly hextets = new Uint16Array(8);
@@ -181,7 +183,7 @@ class GeoSet implements Geo {
     this.notes = notes;
     this.asn = asn;
     this.geo = geo;
-    this.memo = new BoundedMemo(memoCapacity);
+    this.memoCapacity = memoCapacity;
   }
 
   lookup(ip: string): GeoAnswer {
@@ -193,6 +195,10 @@ class GeoSet implements Geo {
     }
     if (this.closed) throw new AlfError('ALF_INTERNAL', 'geo lookup after close()');
     const answer = this.resolve(ip);
+    if (this.memo.size >= this.memoCapacity) {
+      this.memo = new Map();
+      this.memoEvictions++;
+    }
     this.memo.set(ip, answer);
     return answer;
   }
@@ -249,7 +255,7 @@ class GeoSet implements Geo {
       geoErrors: sum((s) => s.errors),
       labelled: this.labelledCount,
       hostnames: this.hostnames,
-      memoEvictions: this.memo.evictions + sum((s) => s.evictions),
+      memoEvictions: this.memoEvictions + sum((s) => s.evictions),
     };
   }
 
