@@ -18,3 +18,19 @@ export type {
 export { createPack, validatePackPath, PackFileStream } from './pack-writer.ts';
 export type { VerifyOptions, VerifyChangedFile, VerifyInputResult, VerifyResult } from './verify.ts';
 export { verifyPack } from './verify.ts';
+export type { AnalysisPackInput, PackInputSummary, PackRunOptions } from './types.ts';
+export type { RejectsCsvEncoder, RejectsCsvOptions } from './pack-tables.ts';
+export {
+  FORMAT, CSV_TEXT_MAX_CHARS, REJECT_EXCERPT_MAX_CHARS, BURSTS_COLUMNS, ATTACKERS_COLUMNS, ASNS_COLUMNS, COUNTRIES_COLUMNS,
+  PREFIXES_COLUMNS, PATHS_COLUMNS, USER_AGENTS_COLUMNS, STATUSES_COLUMNS, REJECTS_COLUMNS, isoSeconds, fixedNumber,
+  intNumber, sortBursts, sortAttackers, byBurstThenRequests, burstsCsv, attackersCsv, attackersCsvChunks, asnsCsv,
+  countriesCsv, prefixesCsv, pathsCsv, userAgentsCsv, statusesCsv, timelineColumns, timelineLength, timelineCsv,
+  timelineCsvChunks, createRejectsCsvEncoder, rejectsCsv, analysisTables,
+} from './pack-tables.ts';
+export {
+  SUMMARY_TOP_ROWS, SUMMARY_TEXT_MAX_CHARS, formatCount, formatPercent, formatDuration, formatBytes, renderSummaryMd,
+} from './summary-md.ts';
+export type { RejectsCsvSink } from './analysis-pack.ts';
+export {
+  ANALYSIS_PACK_FILES, writeAnalysisPack, openRejectsCsv, analysisPackCounts, databaseManifestEntries,
+} from './analysis-pack.ts';
