@@ -62,6 +62,7 @@ describe('summary.md', () => {
     expect(text).toContain('alf 0.1.0; 2 inputs; 400,010 lines; 2 bursts.');
     expect(text).toContain('1 client was logged as a host name');
     expect(text).toContain('Showing 10 of 13; all in `paths.csv`.');
+    expect(text).toContain('\nOptions: minRatio 3; scalesS 10, 60, 600; timelineBucketS 0.\n');
     expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toMatch(/\n\n\n/);
   });

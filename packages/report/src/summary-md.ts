@@ -134,6 +134,28 @@ function header(input: AnalysisPackInput): string[] {
   ];
 }
 
+/** A number as written in options: integers grouped, others by `String` (locale-independent). */
+function optionNumber(n: number): string {
+  return Number.isInteger(n) ? formatCount(n) : String(n);
+}
+
+/** One line listing the run's options (keys sorted; numbers only, so nothing to escape but the zone name). */
+function optionsLine(input: AnalysisPackInput): string {
+  const o = input.options;
+  const parts: string[] = [];
+  if (o.fromMs !== null && o.fromMs !== undefined) parts.push(`from ${time(o.fromMs)}`);
+  if (o.toMs !== null && o.toMs !== undefined) parts.push(`to ${time(o.toMs)}`);
+  if (o.tz) parts.push(`time zone for local timestamps ${md(o.tz)}`);
+  const analysis = o.analysis as Readonly<Record<string, unknown>>;
+  for (const key of Object.keys(analysis).sort()) {
+    const v = analysis[key];
+    if (typeof v === 'number') parts.push(`${md(key)} ${optionNumber(v)}`);
+    else if (Array.isArray(v)) parts.push(`${md(key)} ${v.map((x) => (typeof x === 'number' ? optionNumber(x) : md(String(x)))).join(', ')}`);
+    else if (typeof v === 'string' || typeof v === 'boolean') parts.push(`${md(key)} ${md(String(v))}`);
+  }
+  return parts.length > 0 ? `Options: ${parts.join('; ')}.` : 'Options: defaults.';
+}
+
 function inputsSection(inputs: readonly PackInputSummary[]): string[] {
   const rows = inputs.map((inp, i) => [
     String(i + 1),
@@ -324,6 +346,8 @@ export function renderSummaryMd(input: AnalysisPackInput): string {
   const lines: string[] = [
     ...header(input),
     ...inputsSection(input.inputs),
+    optionsLine(input),
+    '',
     ...accountingSection(input),
     ...databasesSection(input),
     '## Bursts',
