@@ -141,7 +141,7 @@ export class LineFramer {
           continue; // the skipping branch takes it from p
         }
         if (nl < 0) {
-          this.carry.push(copyOf(buf, p, len));
+          this.carry.push(keep(buf, p, len));
           this.carryLen += len - p;
           return;
         }
@@ -162,7 +162,7 @@ export class LineFramer {
           this.addHead(buf, p, len);
           this.skipLen = len - p;
         } else {
-          this.carry.push(copyOf(buf, p, len));
+          this.carry.push(keep(buf, p, len));
           this.carryLen = len - p;
         }
         return;
@@ -268,7 +268,16 @@ export class LineFramer {
   }
 }
 
-function copyOf(buf: Buffer, from: number, to: number): Buffer {
+/** Bytes up to this size carried from a chunk are copied, so the chunk can be freed. */
+const COPY_CARRY_BYTES = 64 * 1024;
+
+/**
+ * A piece of a partial line, kept until its line ends: copied when small (the
+ * usual tail of a chunk), a view when large (a long line spanning chunks). So
+ * at most the cap plus one chunk is held, and a 1 GiB line costs no copies.
+ */
+function keep(buf: Buffer, from: number, to: number): Buffer {
+  if (to - from > COPY_CARRY_BYTES) return buf.subarray(from, to);
   const c = Buffer.allocUnsafe(to - from);
   buf.copy(c, 0, from, to);
   return c;
