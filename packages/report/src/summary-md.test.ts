@@ -83,6 +83,29 @@ describe('summary.md', () => {
     }
   });
 
+  test.for(loadPayloads())('payload line $line in every attacker-written field renders as text only', (p) => {
+    const src = renderSummaryMd({ ...testPackInput([p.text]), options: { analysis: {}, tz: p.text } });
+    const tokens = flatten(mdit.parse(src, {}));
+    expect(tokens.filter((t) => ['link_open', 'image', 'html_inline', 'code_block', 'fence', 's_open'].includes(t.type))).toEqual([]);
+    expect(tokens.filter((t) => t.type === 'html_block')).toHaveLength(1);
+    for (const t of tokens.filter((t) => t.type === 'code_inline')) expect(ALF_CODE_SPANS.has(t.content), t.content).toBe(true);
+    // headings are alf's own: one h1, and only the section/burst headings
+    const headings = tokens.filter((t) => t.type === 'heading_open').map((t) => t.tag);
+    expect(headings.filter((h) => h === 'h1')).toHaveLength(1);
+    expect(headings).toHaveLength(1 + 5 + 2 * 6);
+    const html = mdit.render(src);
+    for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
+      expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
+      expect(m[2]).toMatch(/^(?: style="text-align:(?:right|left)")?$/);
+    }
+    for (const t of [...html.matchAll(/<table>([\s\S]*?)<\/table>/g)].map((m) => m[1]!)) {
+      const rows = [...t.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!);
+      const width = [...rows[0]!.matchAll(/<th[ >]/g)].length;
+      for (const r of rows.slice(1)) expect([...r.matchAll(/<td[ >]/g)].length).toBe(width);
+    }
+    expect(src).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+  });
+
   test('every table row has as many cells as its header: no `|` from log content splits a cell', () => {
     const html = mdit.render(text);
     const tables = [...html.matchAll(/<table>([\s\S]*?)<\/table>/g)].map((m) => m[1]!);
