@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import MarkdownIt from 'markdown-it';
+import fc from 'fast-check';
 import { decodeEscapes, loadPayloads } from '../../../testdata/hostile/load-payloads.ts';
 import {
     capLength,
@@ -171,6 +172,7 @@ describe('defang', () => {
     ['//evil.example/x', '//evil[.]example/x'],
     ['/wp-login.php', '/wp-login[.]php'],
     ['javascript://x.y', 'javascript[://]x[.]y'],
+    ['see //localhost/x and a=.com', 'see [//]localhost/x and a=[.]com'],
     ['-', '-'],
   ] as const)('%j → %j', ([input, want]) => {
     expect(defang(input)).toBe(want);
@@ -288,5 +290,71 @@ describe('safeJsonStringify', () => {
   test('escapes as \\uXXXX', () => {
     expect(safeJsonStringify('</script>\u2028&')).toBe('"\\u003c/script\\u003e\\u2028\\u0026"');
     expect(safeJsonStringify(undefined)).toBe('null');
+  });
+});
+
+describe('properties over random strings (fast-check)', () => {
+  // Units biased towards what matters: formula, Markdown, HTML, URL and control characters, plus any code point.
+  const unit = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(
+      '=', '+', '-', '@', '\uff1d', '\uff0b', '\uff0d', '\uff20', '\t', '\r', '\n', ' ', '\u00a0', '|', '`', '*', '_', '[', ']', '(',
+      ')', '<', '>', '!', '#', '~', '&', '$', '^', '\\', '.', ':', '/', '"', "'", '1', 'a', 'x', 'com', 'www.', 'http://',
+      'mailto:', '@', ';', '\x1b', '\x9b', '\x07', '\x00', '\u202e', '\u2066', '\u2028', '\u0085', '\ufeff', '\ud800', '\udc00',
+      '<script>', '![', '](', '&lt;', '&#', '    ',
+    ) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  );
+  const hostile = fc.string({ unit, maxLength: 40 });
+  const md = new MarkdownIt({ html: true, linkify: true });
+  const FORMULA_LIKE =
+    /^[\s\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\ufe6b]/;
+
+  test('CSV: one row, five columns, the cell comes back as neutralised and is never formula-like', () => {
+    fc.assert(
+      fc.property(hostile, (s) => {
+        const csv = stringify([[1, s, -2, s, 'end']], { cast: csvStringifyCast() });
+        const rows: string[][] = parse(csv);
+        expect(rows).toHaveLength(1);
+        expect(rows[0]).toEqual(['1', neutraliseCsvCell(s), '-2', neutraliseCsvCell(s), 'end']);
+        if (s !== '-') expect(rows[0]?.[1]).not.toMatch(FORMULA_LIKE);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('Markdown: renders as exactly the visible text, no markup, in a table cell and a paragraph', () => {
+    fc.assert(
+      fc.property(hostile, (s) => {
+        const e = escapeMarkdownInline(s);
+        const html = md.render(`| v |\n|---|\n| ${e} |\n\n${e}\n`);
+        const tags = new Set([...html.matchAll(/<\/?([a-zA-Z][\w-]*)/g)].map((m) => m[1]));
+        for (const t of tags) expect(['table', 'thead', 'tbody', 'tr', 'th', 'td', 'p']).toContain(t);
+        expect(html).not.toMatch(/<[a-zA-Z][^>]*\s[^>]*>/);
+        const cell = /<td>([\s\S]*?)<\/td>/.exec(html)?.[1] ?? '';
+        const decoded = cell.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+        expect(decoded).toBe(e.trim().replace(/\\(.)|&#32;/gs, (_m, c: string | undefined) => c ?? ' '));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('terminal, XML, JSON and capLength invariants', () => {
+    fc.assert(
+      fc.property(hostile, fc.integer({ min: 0, max: 50 }), (s, n) => {
+        expect(escapeTerminal(s)).not.toMatch(DANGEROUS_CHAR_RE);
+        const x = escapeSvgText(s);
+        expect(x).not.toMatch(/[<>"'\t\n\r]/);
+        expect(x.replace(/&(amp|lt|gt|quot|apos|#9|#10|#13);/g, '')).not.toMatch(/&/);
+        const j = safeJsonStringify({ s });
+        expect(JSON.parse(j)).toEqual({ s });
+        expect(j).not.toMatch(/[\u2028\u2029<>&]/);
+        const c = capLength(s, n);
+        expect([...c].length).toBeLessThanOrEqual(n);
+        if (c === s) expect([...s].length).toBeLessThanOrEqual(n);
+        else if (n === 0) expect(c).toBe('');
+        else expect(s.startsWith(c.slice(0, -1)) && c.endsWith('…')).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -128,12 +128,15 @@ export function csvStringifyCast(): { string: (value: string) => string } {
 /** `scheme://` anywhere (case-insensitive), e.g. `http://`, `HTTPS://`, `ftp://`, `javascript://`. */
 const SCHEME_RE = /([a-z][a-z0-9+.-]{0,31}):\/\//gi;
 /**
- * A dot (or full-width/ideographic dot) between a letter/digit/`_`/`-` and a
- * letter: every host name's last dot before its TLD matches, so no
+ * A dot (or full-width/ideographic dot) after anything but whitespace or
+ * Unicode punctuation other than `_`/`-` (linkify counts symbols such as `=`,
+ * `+`, `$` and unassigned code points as host characters) and before a
+ * letter: every host name's
+ * last dot before its TLD matches, so no
  * `label.tld` survives for an autolinker to pick up. Dots followed by digits
  * (`HTTP/1.1`, `1.2.3.4`) are left alone by this text rule.
  */
-const HOST_DOT_RE = /(?<=[\p{L}\p{N}_-])[.\uff0e\u3002\uff61](?=\p{L})/gu;
+const HOST_DOT_RE = /(?<=[^\s\p{P}]|[-_])[.\uff0e\u3002\uff61](?=\p{L})/gu;
 
 function defangScheme(_m: string, scheme: string): string {
   const lower = scheme.toLowerCase();
@@ -149,6 +152,8 @@ function defangScheme(_m: string, scheme: string): string {
  */
 const BARE_SCHEME_RE = /\b(mailto|xmpp|javascript|vbscript|data|file):(?!\/\/)/gi;
 
+/** A scheme-relative `//host` (linkify accepts `//localhost`, `//10.0.0.1`); `[://]` is already defanged. */
+const SCHEMELESS_RE = /(?<![:[])\/\/(?=[^\s\p{P}]|[-_])/gu;
 /** `www.` starts a GFM extended autolink whatever follows. */
 const WWW_RE = /\b(www)\./gi;
 
@@ -158,6 +163,7 @@ function defangText(s: string): string {
     .replace(SCHEME_RE, defangScheme)
     .replace(BARE_SCHEME_RE, '$1[:]')
     .replace(WWW_RE, '$1[.]')
+    .replace(SCHEMELESS_RE, '[//]')
     .replace(HOST_DOT_RE, '[.]');
 }
 
@@ -184,18 +190,19 @@ export function defang(s: string): string {
 /** Inline Markdown/HTML metacharacters, escaped with a backslash anywhere in the text. */
 const MD_INLINE_RE = /[\\`*_{}[\]()<>#!|~&$^]/g;
 /** Characters that start a block construct (list, setext heading, thematic break) at the beginning of a line. */
-const MD_BLOCK_MARKER_RE = /^[-+=]/;
+const MD_BLOCK_MARKER_RE = /^( {0,3})([-+=])/;
 /** Four or more leading spaces (indented code block) or two or more trailing ones (hard line break). */
 const MD_EDGE_SPACES_RE = /^ {4,}| {2,}$/g;
 /** An ordered-list marker `1.` at the beginning (`1)` is covered by the `)` escape). */
-const MD_ORDERED_START_RE = /^(\d{1,9})(\.)/;
+const MD_ORDERED_START_RE = /^( {0,3}\d{1,9})(\.)/;
 
 /**
  * Escapes attacker text for an inline position in Markdown, in particular a GFM
  * table cell, so that nothing in it renders as Markdown or HTML:
  * 1. control/invisible characters become visible escapes (newlines cannot end
  *    the table row, bidi overrides cannot reorder the line);
- * 2. URLs and host names are defanged (`hxxp[://]evil[.]com`, `mailto[:]`) so
+ * 2. URLs and host names are defanged (`hxxp[://]evil[.]com`, `mailto[:]`,
+ *    `[//]localhost`, `www[.]`) so
  *    neither GFM autolinks nor linkify-style fuzzy links (`evil.com`,
  *    `www.x.y`, `a@b.example`) come alive; as a side effect dotted names such as
  *    `wp-login.php` read `wp-login[.]php`;
@@ -204,15 +211,14 @@ const MD_ORDERED_START_RE = /^(\d{1,9})(\.)/;
  *    spans, links, images (`![](…)`), raw HTML (`<script>`, `<img …>`),
  *    entities (`&lt;`), autolinks (`<http://…>`), strikethrough, math or cell
  *    breaks (`|`) can form;
- * 4. a leading `-`, `+`, `=` or `1.`/`1)` is escaped too, so the text is also
+ * 4. a leading `-`, `+`, `=` or `1.`/`1)` (after up to three spaces) is escaped too, so the text is also
  *    safe at the start of a line (no list, setext heading or thematic break);
  *    four or more leading spaces (indented code) and two or more trailing ones
  *    (hard line break) are written as `&#32;`.
  */
 export function escapeMarkdownInline(s: string): string {
   let t = defangText(escapeControls(s)).replace(MD_INLINE_RE, '\\$&');
-  if (MD_BLOCK_MARKER_RE.test(t)) t = '\\' + t;
-  else t = t.replace(MD_ORDERED_START_RE, '$1\\$2');
+  t = t.replace(MD_BLOCK_MARKER_RE, '$1\\$2').replace(MD_ORDERED_START_RE, '$1\\$2');
   return t.replace(MD_EDGE_SPACES_RE, (m) => '&#32;'.repeat(m.length));
 }
 
