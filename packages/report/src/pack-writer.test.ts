@@ -316,6 +316,21 @@ describe('abort', () => {
     expect(await pack.abort('again')).toEqual(m); // idempotent
   });
 
+  test('abort racing in-flight writes: every file on disk is complete and listed, no temp file is left', async () => {
+    for (let round = 0; round < 5; round++) {
+      const dir = fresh();
+      const pack = await createPack(dir, TOOL);
+      const writes = Array.from({ length: 20 }, (_, i) => pack.writeFile(`evidence/b${i}.log`, `line ${i}\n`.repeat(1000)).catch((e: unknown) => e));
+      for (let i = 0; i < round * 3; i++) await new Promise((r) => setImmediate(r)); // let a different number of writes through each round
+      const m = await pack.abort('SIGTERM');
+      await Promise.all(writes);
+      const onDisk = (await listAll(dir)).filter((f) => !f.endsWith('/') && f !== MANIFEST_NAME);
+      expect(onDisk.filter((f) => f.includes('.alf-tmp-'))).toEqual([]);
+      expect(onDisk).toEqual(m?.files.map((f) => f.path));
+      for (const f of m?.files ?? []) expect(sha(await fsp.readFile(path.join(dir, f.path)))).toBe(f.sha256);
+    }
+  });
+
   test('abort after finish is a no-op', async () => {
     const dir = fresh();
     const pack = await createPack(dir, TOOL);
