@@ -4,6 +4,11 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import MarkdownIt from 'markdown-it';
+import { analyze } from '@alf/core';
+import type { GeoAnswer, GeoLookup } from '@alf/geo';
+import { IP_KIND_V4, type DictColumn, type RecordBatch } from '@alf/parser';
+import { verifyPack } from './verify.ts';
 import { loadPayloads } from '../../../testdata/hostile/load-payloads.ts';
 import {
   ANALYSIS_PACK_FILES, analysisPackCounts, databaseManifestEntries, openRejectsCsv, writeAnalysisPack,
@@ -134,5 +139,117 @@ describe('openRejectsCsv', () => {
     expect(m?.status).toBe('interrupted');
     expect(readdirSync(dir)).toEqual(['manifest.json']);
     expect(serializeManifest(m!)).not.toContain('rejects.csv');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// With a real core analysis: background traffic plus a flood whose paths,
+// user agents and AS organisations are hostile payloads.
+
+
+interface Row { ts: number; ip: string; path: string; ua: string; status: number }
+
+function batchOf(rows: readonly Row[]): RecordBatch {
+  const n = rows.length;
+  const dict = (get: (r: Row) => string | null): DictColumn => {
+    const values: string[] = [];
+    const index = new Map<string, number>();
+    const ids = new Int32Array(n);
+    rows.forEach((r, i) => {
+      const v = get(r);
+      if (v === null) return void (ids[i] = -1);
+      let id = index.get(v);
+      if (id === undefined) index.set(v, (id = values.push(v) - 1));
+      ids[i] = id;
+    });
+    return { ids, values };
+  };
+  const f64 = (get: (r: Row, i: number) => number): Float64Array => Float64Array.from(rows, get);
+  const none = dict(() => null);
+  return {
+    length: n,
+    ts: f64((r) => r.ts),
+    status: Uint16Array.from(rows, (r) => r.status),
+    bytesSent: f64(() => 1000),
+    durationMs: f64(() => Number.NaN),
+    upstreamMs: f64(() => Number.NaN),
+    ip: dict((r) => r.ip),
+    ipKind: new Uint8Array(n).fill(IP_KIND_V4),
+    method: dict(() => 'GET'),
+    path: dict((r) => r.path),
+    query: none,
+    protocol: dict(() => 'HTTP/1.1'),
+    referer: dict(() => '-'),
+    userAgent: dict((r) => r.ua),
+    vhost: none,
+    user: none,
+    forwardedFor: none,
+    extra: new Map(),
+    input: new Uint16Array(n),
+    line: f64((_r, i) => i + 1),
+    byteOffset: f64((_r, i) => i * 200),
+  };
+}
+
+function hostileTraffic(): RecordBatch[] {
+  const t0 = Date.UTC(2021, 2, 29, 8, 0, 0);
+  const rows: Row[] = [];
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/120.0';
+  for (let s = 0; s < 4 * 3600; s++) {
+    for (let k = 0; k < 3; k++) {
+      rows.push({ ts: t0 + s * 1000 + Math.floor(rand() * 1000), ip: `81.${Math.floor(rand() * 20)}.${Math.floor(rand() * 50)}.7`, path: '/', ua, status: 200 });
+    }
+  }
+  const floodStart = 2 * 3600;
+  for (let s = floodStart; s < floodStart + 600; s++) {
+    for (let k = 0; k < 60; k++) {
+      const i = (s + k) % HOSTILE.length;
+      rows.push({ ts: t0 + s * 1000 + k * 16, ip: `203.0.113.${1 + (k % 8)}`, path: HOSTILE[i]!, ua: HOSTILE[(i + 7) % HOSTILE.length]!, status: 503 });
+    }
+  }
+  rows.sort((a, b) => a.ts - b.ts);
+  const out: RecordBatch[] = [];
+  for (let i = 0; i < rows.length; i += 20_000) out.push(batchOf(rows.slice(i, i + 20_000)));
+  return out;
+}
+
+const hostileGeo: GeoLookup = {
+  lookup(ip: string): GeoAnswer {
+    const flood = ip.startsWith('203.0.113.');
+    const h = HOSTILE[Number(ip.split('.')[3]) % HOSTILE.length]!;
+    return {
+      asn: flood ? 64500 : 3320, asOrg: flood ? h : 'Deutsche Telekom AG', country: flood ? h.slice(0, 2) : 'DE', continent: null, city: null,
+      network: null, aggPrefix: ip.replace(/\.\d+$/, '.0/24'), label: null, error: false,
+    };
+  },
+};
+
+describe('with a real core analysis', () => {
+  test('finds the flood, writes a pack that verifies, re-parses and renders safely', async () => {
+    const batches = hostileTraffic();
+    const result = analyze(batches, hostileGeo);
+    expect(result.bursts.length).toBeGreaterThan(0);
+    const base = testPackInput(HOSTILE);
+    const input: AnalysisPackInput = { ...base, result };
+    const dir = await writePack(input, HOSTILE);
+    const v = await verifyPack(dir);
+    expect(v.ok).toBe(true);
+    const files = readPack(dir);
+    for (const name of Object.values(ANALYSIS_PACK_FILES).filter((n) => n.endsWith('.csv'))) {
+      const rows = parse(files[name]!) as string[][];
+      const width = rows[0]!.length;
+      for (const r of rows) expect(r, name).toHaveLength(width);
+      for (const cell of rows.flat()) {
+        if (/^-?\d+(?:\.\d+)?$/.test(cell)) continue;
+        expect(cell, `${name}: ${JSON.stringify(cell)}`).not.toMatch(/^[\s\u200b\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\u0000-\u001f]/);
+      }
+    }
+    const attackers = parse(files['attackers.csv']!, { columns: true }) as Record<string, string>[];
+    expect(attackers.some((a) => a['ip']!.startsWith('203.0.113.'))).toBe(true);
+    const html = new MarkdownIt({ html: true, linkify: true }).render(files['summary.md']!);
+    expect(html).not.toMatch(/<script|<img|<a[\s>]|<svg|<iframe/i);
+    expect(files['summary.md']).toContain('### Burst 1:');
   });
 });

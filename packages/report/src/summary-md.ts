@@ -330,7 +330,8 @@ function couldNotTell(input: AnalysisPackInput): string[] {
   if (!hasRole(input.databases, 'geo')) items.push('No country database was used: country columns are empty.');
   for (const d of input.databases) for (const n of d.notes ?? []) items.push(`Database ${md(d.databaseType)}: ${md(n)}.`);
   const noTopPath = result.attackers.filter((a: Attacker) => a.topPath === null).length;
-  if (noTopPath > 0) {
+  const coveredByCore = result.approximations.some((a) => a.what.includes('top_path'));
+  if (noTopPath > 0 && !coveredByCore) {
     items.push(`${plural(noTopPath, 'attributed IP', 'attributed IPs')} used more distinct paths than the per-IP cap: top path unknown; their requests count as \`(many paths)\` in \`paths.csv\`.`);
   }
   const noBaseline = result.bursts.filter((b) => !(b.baselineRps > 0)).map((b) => b.burstId);
