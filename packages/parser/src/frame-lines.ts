@@ -179,7 +179,8 @@ export class LineFramer {
     let lines = 0;
     let q = p;
     while (q <= last) {
-      const nl = buf.indexOf(NL, q);
+      // An empty line skips the native call: runs of them (a hostile input) stay fast.
+      const nl = buf[q] === NL ? q : buf.indexOf(NL, q);
       if (nl - q > max) {
         if (lines > 0) this.addLines(buf.subarray(segStart, q), lines, out);
         lines = 0;
