@@ -7,6 +7,8 @@
  */
 import type { DictColumn, RecordBatch, Reject, RejectReason } from './types.ts';
 import { decodeUtf8Lenient } from './utf8-text.ts';
+import { Dict, ValueCaches } from './value-cache.ts';
+import type { RangeCache } from './value-cache.ts';
 
 export const COL_METHOD = 0;
 export const COL_PATH = 1;
@@ -30,26 +32,6 @@ export interface LineSource {
   buf: Buffer;
   /** True when the current line holds a byte ≥ 0x80 (fields then decode as UTF-8). */
   lineHigh: boolean;
-}
-
-class Dict {
-  readonly map = new Map<string, number>();
-  readonly values: string[] = [];
-  lastValue = '\u0000\u0000';
-  lastId = -1;
-
-  intern(v: string): number {
-    if (v === this.lastValue) return this.lastId;
-    let id = this.map.get(v);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(v);
-      this.map.set(v, id);
-    }
-    this.lastValue = v;
-    this.lastId = id;
-    return id;
-  }
 }
 
 function grow<T extends Float64Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number): T {
@@ -83,10 +65,13 @@ export class BatchBuilder {
   readonly slotEnd: Int32Array;
   /** Staged decoded values (JSON lines): used instead of the slot when not undefined. */
   readonly slotValue: (string | null | undefined)[];
-  /** Per-batch cache: raw client text → ipId * 8 + kind, or -1 for bad. */
-  readonly ipCache: Map<string, number> = new Map();
+  readonly caches: ValueCaches;
+  private readonly serial: number;
+  private readonly rangeCaches: RangeCache[];
 
-  constructor(capacity: number, extraNames: readonly string[], inputIndex: number) {
+  constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches()) {
+    this.caches = caches;
+    this.serial = ++caches.serial;
     this.capacity = capacity;
     this.extraNames = extraNames;
     this.inputIndex = inputIndex;
@@ -107,6 +92,8 @@ export class BatchBuilder {
       this.strIds.push(new Int32Array(capacity));
       this.dicts.push(new Dict());
     }
+    this.rangeCaches = [];
+    for (let i = 0; i < ncols; i++) this.rangeCaches.push(caches.column(i));
     this.slotStart = new Int32Array(ncols).fill(-1);
     this.slotEnd = new Int32Array(ncols);
     this.slotValue = new Array<string | null | undefined>(ncols).fill(undefined);
@@ -144,6 +131,11 @@ export class BatchBuilder {
     for (let i = 0; i < this.strIds.length; i++) this.strIds[i] = grow(this.strIds[i] as Int32Array, n);
   }
 
+  /** Client text[start,end) → ipId * 8 + kind, or -1 when not an IP nor a host name. */
+  client(src: LineSource, start: number, end: number): number {
+    return this.caches.client.lookup(src.text, src.buf, start, end, this.ipDict, this.serial);
+  }
+
   /** Intern a canonical client value (ip or host name) → dictionary id. */
   internIp(v: string): number {
     return this.ipDict.intern(v);
@@ -151,25 +143,8 @@ export class BatchBuilder {
 
   /** Intern text[start,end) of the current line into column `col`. */
   internRange(col: number, src: LineSource, start: number, end: number): number {
-    const d = this.dicts[col] as Dict;
-    const text = src.text;
-    if (!src.lineHigh) {
-      const last = d.lastValue;
-      if (last.length === end - start && text.startsWith(last, start)) return d.lastId;
-      const key = text.slice(start, end);
-      let id = d.map.get(key);
-      if (id === undefined) {
-        // a fresh copy, so the dictionary does not keep the whole block text alive
-        const v = src.buf.toString('latin1', start, end);
-        id = d.values.length;
-        d.values.push(v);
-        d.map.set(v, id);
-      }
-      d.lastValue = key;
-      d.lastId = id;
-      return id;
-    }
-    return d.intern(decodeUtf8Lenient(src.bytes, start, end));
+    if (!src.lineHigh) return (this.rangeCaches[col] as RangeCache).lookup(src.text, src.buf, start, end, this.dicts[col] as Dict, this.serial);
+    return (this.dicts[col] as Dict).intern(decodeUtf8Lenient(src.bytes, start, end));
   }
 
   /** Commit the staged row. `used` lists the string columns the format can fill. */

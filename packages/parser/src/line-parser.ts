@@ -30,6 +30,8 @@ export interface LineCtx extends LineSource {
   /** Fields read on the last successful line (detection score). */
   fieldsSeen: number;
   tsFrac: number;
+  /** Changes with every block (Finder caches are per block). */
+  blockId: number;
 }
 
 export interface LineParser {
@@ -42,6 +44,35 @@ export interface LineParser {
 }
 
 type Step = (c: LineCtx) => boolean;
+
+const NONE = 0x7fffffff;
+
+/**
+ * indexOf that never rescans: remembers the last hit, so a search that runs
+ * past the current line (no quote on it, no '?') is not repeated for every
+ * later line of the block. Keeps scanning linear in the block size.
+ */
+class Finder {
+  private block = -1;
+  private from = 0;
+  private found = NONE;
+  private readonly needle: string;
+
+  constructor(needle: string) {
+    this.needle = needle;
+  }
+
+  /** Index of the needle at or after p in the block (NONE when absent); callers bound it by the line end. */
+  find(c: LineCtx, p: number): number {
+    if (c.blockId !== this.block || p < this.from || p > this.found) {
+      this.block = c.blockId;
+      this.from = p;
+      const f = c.text.indexOf(this.needle, p);
+      this.found = f < 0 ? NONE : f;
+    }
+    return this.found;
+  }
+}
 
 function fail(c: LineCtx, reason: RejectReason, detail: string): false {
   c.reason = reason;
@@ -112,12 +143,15 @@ function upstreamSum(t: string, s: number, e: number): number {
 }
 
 /** Split a request line [s,e) into method / path / query / protocol slots. */
+const requestSpace = new Finder(' ');
+const uriQuery = new Finder('?');
+
 function stageRequest(c: LineCtx, s: number, e: number): void {
   const t = c.text;
   const b = c.b;
   if (s === e || isDash(c, s, e)) return;
-  let sp = t.indexOf(' ', s);
-  if (sp < 0 || sp >= e) {
+  let sp = requestSpace.find(c, s);
+  if (sp >= e) {
     // a single token ("HELP", TLS bytes): kept whole as the path
     b.slotStart[COL_PATH] = s;
     b.slotEnd[COL_PATH] = e;
@@ -127,7 +161,8 @@ function stageRequest(c: LineCtx, s: number, e: number): void {
   b.slotEnd[COL_METHOD] = sp;
   while (sp < e && t.charCodeAt(sp) === 32) sp++;
   let uriEnd = e;
-  const last = t.lastIndexOf(' ', e - 1);
+  let last = e - 1;
+  while (last >= sp && t.charCodeAt(last) !== 32) last--;
   if (last >= sp && t.startsWith('HTTP/', last + 1)) {
     b.slotStart[COL_PROTOCOL] = last + 1;
     b.slotEnd[COL_PROTOCOL] = e;
@@ -140,8 +175,8 @@ function stageRequest(c: LineCtx, s: number, e: number): void {
 function stageUri(c: LineCtx, s: number, e: number): void {
   if (s >= e) return;
   const b = c.b;
-  const q = c.text.indexOf('?', s);
-  if (q >= 0 && q < e) {
+  const q = uriQuery.find(c, s);
+  if (q < e) {
     b.slotStart[COL_PATH] = s;
     b.slotEnd[COL_PATH] = q;
     b.slotStart[COL_QUERY] = q + 1;
@@ -164,7 +199,8 @@ function stageClient(c: LineCtx, s: number, e: number): boolean {
   const t = c.text;
   let cs = s;
   // an X-Forwarded-For style list as the client: keep the list, use its last entry
-  const comma = t.lastIndexOf(',', e - 1);
+  let comma = e - 1;
+  while (comma >= s && t.charCodeAt(comma) !== 44) comma--;
   if (comma >= s) {
     if (b.slotStart[COL_FORWARDED_FOR] as number < 0) {
       b.slotStart[COL_FORWARDED_FOR] = s;
@@ -173,13 +209,7 @@ function stageClient(c: LineCtx, s: number, e: number): boolean {
     cs = comma + 1;
     while (cs < e && t.charCodeAt(cs) === 32) cs++;
   }
-  const key = t.slice(cs, e);
-  let v = b.ipCache.get(key);
-  if (v === undefined) {
-    const ip = canonicalIp(key);
-    v = ip === null ? -1 : b.internIp(ip.value) * 8 + ip.kind;
-    if (b.ipCache.size < 100_000) b.ipCache.set(key, v);
-  }
+  const v = b.client(c, cs, e);
   if (v < 0) return fail(c, 'bad_ip', `client ${show(c, cs, e)} is not an IP address nor a host name`);
   const r = b.length;
   b.ipIds[r] = v >> 3;
@@ -251,13 +281,14 @@ function quotedScanner(nb: Neighbours): Scanner {
   const rest = nb.nextLit === null ? '' : nb.nextLit.slice(1); // after the closing quote
   const last = nb.next === null && rest.trim() === '';
   const needDigit = rest === ' ' && numericKind(nb.next);
+  const quote = new Finder('"');
   return (c) => {
     const t = c.text;
     const from = c.pos;
     let p = from;
     for (;;) {
-      const q = t.indexOf('"', p);
-      if (q < 0 || q >= c.end) return -1;
+      const q = quote.find(c, p);
+      if (q >= c.end) return -1;
       let k = q - 1;
       while (k >= from && t.charCodeAt(k) === 92) k--;
       if (((q - 1 - k) & 1) === 0) {
@@ -285,14 +316,14 @@ function quotedScanner(nb: Neighbours): Scanner {
 function tokenScanner(nb: Neighbours, list: boolean, innerSpaces = 0): Scanner {
   const stopCh = nb.nextLit === null ? 32 : nb.nextLit.charCodeAt(0);
   const spaceStop = stopCh === 32;
-  const stopStr = String.fromCharCode(stopCh);
+  const stop = new Finder(String.fromCharCode(stopCh));
   return (c) => {
     const t = c.text;
     let p = c.pos;
     let skip = innerSpaces;
     for (;;) {
-      let e = t.indexOf(stopStr, p);
-      if (e < 0 || e > c.end) e = c.end;
+      let e = stop.find(c, p);
+      if (e > c.end) e = c.end;
       if (skip > 0 && e < c.end) { // a time pattern with its own spaces
         skip--;
         p = e + 1;
@@ -316,12 +347,13 @@ function tokenScanner(nb: Neighbours, list: boolean, innerSpaces = 0): Scanner {
 /** remote_user: everything up to ` [dd/` (it may hold spaces, brackets, quotes). */
 function userScanner(nb: Neighbours): Scanner | null {
   if (nb.nextLit === null || !nb.nextLit.startsWith(' [')) return null;
+  const open = new Finder(' [');
   return (c) => {
     const t = c.text;
     let p = c.pos;
     for (;;) {
-      const e = t.indexOf(' [', p);
-      if (e < 0 || e >= c.end) return -1;
+      const e = open.find(c, p);
+      if (e >= c.end) return -1;
       const d = t.charCodeAt(e + 2);
       if (d >= 48 && d <= 57 && (t.charCodeAt(e + 4) === 47 || t.charCodeAt(e + 3) === 47)) return e;
       p = e + 1;
@@ -366,10 +398,11 @@ function fieldStep(f: FieldDef, nb: Neighbours, tz: TimeZone, extraIndex: (n: st
     case 'client': {
       const prefixCheck = nb.first && !nb.hasVhostField && nb.nextLit === ' ';
       /** `"a, b, c" client`: a quoted X-Forwarded-For list logged before the client. */
+      const xffQuote = new Finder('"');
       const quotedXff = (c: LineCtx, q: number): number => {
         const t = c.text;
-        const close = t.indexOf('"', q + 1);
-        if (close < 0 || close >= c.end || t.charCodeAt(close + 1) !== 32) return -1;
+        const close = xffQuote.find(c, q + 1);
+        if (close >= c.end || t.charCodeAt(close + 1) !== 32) return -1;
         stageStr(c, COL_FORWARDED_FOR, q + 1, close);
         let p = close + 1;
         while (t.charCodeAt(p) === 32) p++;
@@ -402,7 +435,8 @@ function fieldStep(f: FieldDef, nb: Neighbours, tz: TimeZone, extraIndex: (n: st
           } else if (ch !== 45 && b2 < c.end && ((ch >= 48 && ch <= 58) || (ch >= 97 && ch <= 102) || (ch >= 65 && ch <= 70))) {
             c.pos = b2;
             const e2 = scan(c);
-            const last = t.lastIndexOf(' ', e2 - 1);
+            let last = e2 - 1;
+            while (last >= b2 && t.charCodeAt(last) !== 32) last--;
             const cand = t.slice(last >= b2 ? last + 1 : b2, e2);
             const ip = canonicalIp(cand);
             if (ip !== null && ip.kind !== 0) {

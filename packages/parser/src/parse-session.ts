@@ -5,6 +5,7 @@
  */
 import { Buffer, isAscii } from 'node:buffer';
 import { BatchBuilder, excerptOf } from './batch-builder.ts';
+import { ValueCaches } from './value-cache.ts';
 import { compileFormat, detectionCandidates } from './compile-format.ts';
 import type { CompiledFormat } from './compile-format.ts';
 import { AlfError } from './errors.ts';
@@ -22,6 +23,7 @@ export interface DetectedFormat {
 }
 
 const SAMPLE_LINES = 1000;
+let nextBlockId = 1;
 const SAMPLE_BYTES = 64 * 1024;
 const DEFAULT_BATCH_ROWS = 65_536;
 const DEFAULT_MAX_LINE = 1 << 20;
@@ -36,7 +38,7 @@ function newCtx(b: BatchBuilder): LineCtx {
   const bytes = new Uint8Array(0);
   return {
     text: '', bytes, buf: Buffer.from(bytes.buffer), lineHigh: false, b, start: 0, end: 0, pos: 0, stop: false,
-    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0,
+    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0, blockId: 0,
   };
 }
 
@@ -70,6 +72,7 @@ function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: num
     c.text = blk.text;
     c.bytes = blk.bytes;
     c.buf = Buffer.from(blk.bytes.buffer, blk.bytes.byteOffset, blk.bytes.byteLength);
+    c.blockId = nextBlockId++;
     const ascii = isAscii(blk.bytes);
     forEachLine(blk.text, (start, end) => {
       if (end === start) return true;
@@ -114,6 +117,7 @@ export class ParseSession {
   private heldLines = 0;
   private heldBytes = 0;
   private out: ParsedChunk[] = [];
+  private readonly caches: ValueCaches = new ValueCaches();
 
   constructor(opts: ParseOptions) {
     this.opts = opts;
@@ -128,7 +132,7 @@ export class ParseSession {
     this.compiled = f;
     this.parser = f.parser;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex);
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches);
     this.ctx = newCtx(this.b);
   }
 
@@ -207,7 +211,7 @@ export class ParseSession {
     const b = this.b as BatchBuilder;
     if (b.pending === 0) return;
     this.out.push(b.finish());
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), (this.parser as LineParser).extraNames, this.inputIndex);
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), (this.parser as LineParser).extraNames, this.inputIndex, this.caches);
     (this.ctx as LineCtx).b = this.b;
   }
 
@@ -232,6 +236,7 @@ export class ParseSession {
     c.text = text;
     c.bytes = bytes;
     c.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    c.blockId = nextBlockId++;
     const ascii = isAscii(bytes);
     const base = blk.baseOffset;
     const maxLine = this.maxLine;

@@ -1,0 +1,139 @@
+/**
+ * Caches that outlive one batch: a text range of the current line → the
+ * dictionary id of its value in the current batch, without taking a substring
+ * or hashing the whole string. Direct-mapped on a hash of a few sampled
+ * characters and verified with startsWith; a slot remembers which batch its id
+ * belongs to, so a value seen in an earlier batch costs one Map lookup per
+ * batch, not one per row. Logs repeat few IPs, paths and user agents, so most
+ * rows are hits.
+ */
+import { canonicalIp } from './ip-address.ts';
+
+/** A hash of up to 8 sampled characters and the length of text[start,end). */
+export function sampleHash(text: string, start: number, end: number, mask: number): number {
+  const len = end - start;
+  let h = Math.imul(len, 0x9e3779b1) ^ text.charCodeAt(start);
+  if (len > 1) {
+    h = Math.imul(h ^ text.charCodeAt(end - 1), 0x85ebca6b);
+    h = Math.imul(h ^ text.charCodeAt(start + (len >> 1)), 0xc2b2ae35);
+    h = Math.imul(h ^ text.charCodeAt(end - 1 - (len >> 2)), 0x27d4eb2f);
+    h = Math.imul(h ^ text.charCodeAt(start + (len >> 2)), 0x165667b1);
+    h = Math.imul(h ^ text.charCodeAt(end - 2), 0x9e3779b1);
+    h = Math.imul(h ^ text.charCodeAt(start + 1), 0x85ebca6b);
+    h = Math.imul(h ^ text.charCodeAt(end - 1 - (len >> 3)), 0xc2b2ae35);
+  }
+  return (h ^ (h >>> 15)) & mask;
+}
+
+/** Per-batch dictionary: values in id order and a Map to find them. */
+export class Dict {
+  readonly map: Map<string, number> = new Map();
+  readonly values: string[] = [];
+
+  intern(v: string): number {
+    let id = this.map.get(v);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(v);
+      this.map.set(v, id);
+    }
+    return id;
+  }
+}
+
+/** text[start,end) (ASCII) → id in `dict` for batch `serial`. */
+export class RangeCache {
+  private readonly mask: number;
+  private readonly keys: (string | undefined)[];
+  private readonly serials: Int32Array;
+  private readonly ids: Int32Array;
+
+  constructor(slots: number) {
+    this.mask = slots - 1;
+    this.keys = new Array<string | undefined>(slots).fill(undefined);
+    this.serials = new Int32Array(slots).fill(-1);
+    this.ids = new Int32Array(slots);
+  }
+
+  lookup(text: string, buf: Buffer, start: number, end: number, dict: Dict, serial: number): number {
+    const slot = sampleHash(text, start, end, this.mask);
+    const k = this.keys[slot];
+    if (k !== undefined && k.length === end - start && text.startsWith(k, start)) {
+      if (this.serials[slot] === serial) return this.ids[slot] as number;
+      const id = dict.intern(k);
+      this.serials[slot] = serial;
+      this.ids[slot] = id;
+      return id;
+    }
+    let id = dict.map.get(text.slice(start, end));
+    if (id === undefined) {
+      // a fresh copy, so neither the dictionary nor this cache keeps the block text alive
+      const v = buf.toString('latin1', start, end);
+      id = dict.values.length;
+      dict.values.push(v);
+      dict.map.set(v, id);
+    }
+    this.keys[slot] = dict.values[id];
+    this.serials[slot] = serial;
+    this.ids[slot] = id;
+    return id;
+  }
+}
+
+/** Raw client text → canonical IP dictionary id * 8 + kind for batch `serial`; -1 when not an IP nor host name. */
+export class ClientCache {
+  private readonly mask: number;
+  private readonly keys: (string | undefined)[];
+  private readonly canon: (string | null)[];
+  private readonly kinds: Uint8Array;
+  private readonly serials: Int32Array;
+  private readonly ids: Int32Array;
+
+  constructor(slots: number) {
+    this.mask = slots - 1;
+    this.keys = new Array<string | undefined>(slots).fill(undefined);
+    this.canon = new Array<string | null>(slots).fill(null);
+    this.kinds = new Uint8Array(slots);
+    this.serials = new Int32Array(slots).fill(-1);
+    this.ids = new Int32Array(slots);
+  }
+
+  lookup(text: string, buf: Buffer, start: number, end: number, dict: Dict, serial: number): number {
+    const slot = sampleHash(text, start, end, this.mask);
+    const k = this.keys[slot];
+    if (k !== undefined && k.length === end - start && text.startsWith(k, start)) {
+      const c = this.canon[slot] as string | null;
+      if (c === null) return -1;
+      if (this.serials[slot] !== serial) {
+        this.ids[slot] = dict.intern(c);
+        this.serials[slot] = serial;
+      }
+      return (this.ids[slot] as number) * 8 + (this.kinds[slot] as number);
+    }
+    const raw = buf.toString('latin1', start, end); // a fresh copy: the cache must not keep the block alive
+    const ip = canonicalIp(raw);
+    this.keys[slot] = raw;
+    if (ip === null) {
+      this.canon[slot] = null;
+      return -1;
+    }
+    const id = dict.intern(ip.value);
+    this.canon[slot] = dict.values[id] as string;
+    this.kinds[slot] = ip.kind;
+    this.serials[slot] = serial;
+    this.ids[slot] = id;
+    return id * 8 + ip.kind;
+  }
+}
+
+/** The caches of one parse (one per string column plus the client cache). */
+export class ValueCaches {
+  readonly columns: RangeCache[] = [];
+  readonly client: ClientCache = new ClientCache(1 << 16);
+  serial = 0;
+
+  column(i: number): RangeCache {
+    while (this.columns.length <= i) this.columns.push(new RangeCache(1 << 14));
+    return this.columns[i] as RangeCache;
+  }
+}
