@@ -493,7 +493,8 @@ class PackWriterImpl implements PackWriter {
       h = await this.io.open(abs, FS.O_RDONLY | FS.O_DIRECTORY);
       await h.sync();
     } catch (e) {
-      if (!isErrno(e, 'EINVAL', 'ENOTSUP', 'EBADF')) throw outputError(e, abs);
+      // Directory fsync is best effort: some file systems and platforms refuse it.
+      if (!isErrno(e, 'EINVAL', 'ENOTSUP', 'EBADF', 'EISDIR', 'EPERM')) throw outputError(e, abs);
     } finally {
       if (h) await h.close().catch(() => undefined);
     }
