@@ -169,7 +169,7 @@ describe('defang', () => {
     ['evil.example', 'evil[.]example'],
     ['10.0.0.1', '10[.]0[.]0[.]1'],
     ['evil.example:8080/x.js', 'evil[.]example:8080/x[.]js'],
-    ['//evil.example/x', '//evil[.]example/x'],
+    ['//evil.example/x', '[//]evil[.]example/x'],
     ['/wp-login.php', '/wp-login[.]php'],
     ['javascript://x.y', 'javascript[://]x[.]y'],
     ['see //localhost/x and a=.com', 'see [//]localhost/x and a=[.]com'],

@@ -131,8 +131,7 @@ const SCHEME_RE = /([a-z][a-z0-9+.-]{0,31}):\/\//gi;
  * A dot (or full-width/ideographic dot) after anything but whitespace or
  * Unicode punctuation other than `_`/`-` (linkify counts symbols such as `=`,
  * `+`, `$` and unassigned code points as host characters) and before a
- * letter: every host name's
- * last dot before its TLD matches, so no
+ * letter: every host name's last dot before its TLD matches, so no
  * `label.tld` survives for an autolinker to pick up. Dots followed by digits
  * (`HTTP/1.1`, `1.2.3.4`) are left alone by this text rule.
  */
@@ -171,7 +170,8 @@ function defangText(s: string): string {
  * Defangs a URL or host name in the usual incident-report style so that no
  * viewer turns it into a live link: `https://evil.example/a.php` →
  * `hxxps[://]evil[.]example/a[.]php`, `10.0.0.1` → `10[.]0[.]0[.]1`,
- * `ftp://` → `fxp[://]`, other schemes keep their name (`javascript[://]`).
+ * `ftp://` → `fxp[://]`, other schemes keep their name (`javascript[://]`),
+ * scheme-relative `//host` → `[//]host`.
  * Every dot of the host part is bracketed (IP addresses too); in the rest of
  * the string, dots before a letter are. Not an escaper: pass the result
  * through `escapeMarkdownInline` (which also defangs) or `escapeXml`.
@@ -183,7 +183,7 @@ export function defang(s: string): string {
   const scheme = m[2];
   const authority = m[3] ?? '';
   const rest = s.slice(m[0].length);
-  const head = scheme !== undefined ? defangScheme('', scheme) : m[0].slice(lead.length).startsWith('//') ? '//' : '';
+  const head = scheme !== undefined ? defangScheme('', scheme) : m[0].slice(lead.length).startsWith('//') ? '[//]' : '';
   return lead + head + authority.replace(/[.\uff0e\u3002\uff61]/g, '[.]') + defangText(rest);
 }
 
@@ -202,17 +202,17 @@ const MD_ORDERED_START_RE = /^( {0,3}\d{1,9})(\.)/;
  * 1. control/invisible characters become visible escapes (newlines cannot end
  *    the table row, bidi overrides cannot reorder the line);
  * 2. URLs and host names are defanged (`hxxp[://]evil[.]com`, `mailto[:]`,
- *    `[//]localhost`, `www[.]`) so
- *    neither GFM autolinks nor linkify-style fuzzy links (`evil.com`,
- *    `www.x.y`, `a@b.example`) come alive; as a side effect dotted names such as
- *    `wp-login.php` read `wp-login[.]php`;
+ *    `[//]localhost`, `www[.]`) so neither GFM autolinks nor linkify-style
+ *    fuzzy links (`evil.com`, `www.x.y`, `a@b.example`) come alive; as a side
+ *    effect dotted names such as `wp-login.php` read `wp-login[.]php`;
  * 3. `\ \` * _ { } [ ] ( ) < > # ! | ~ & $ ^` get a backslash, which CommonMark
  *    and GFM honour for every ASCII punctuation character: no emphasis, code
  *    spans, links, images (`![](…)`), raw HTML (`<script>`, `<img …>`),
  *    entities (`&lt;`), autolinks (`<http://…>`), strikethrough, math or cell
  *    breaks (`|`) can form;
- * 4. a leading `-`, `+`, `=` or `1.`/`1)` (after up to three spaces) is escaped too, so the text is also
- *    safe at the start of a line (no list, setext heading or thematic break);
+ * 4. a leading `-`, `+`, `=` or `1.`/`1)` (after up to three spaces) is
+ *    escaped too, so the text is also safe at the start of a line (no list,
+ *    setext heading or thematic break);
  *    four or more leading spaces (indented code) and two or more trailing ones
  *    (hard line break) are written as `&#32;`.
  */
