@@ -7,6 +7,8 @@ export type { AlfErrorCode } from './errors.ts';
 export { AlfError, isAlfError } from './errors.ts';
 export type { ParseLinesResult } from './parse-lines.ts';
 export { parseLines } from './parse-lines.ts';
+export type { ParseStreamHandle, ParseStreamOptions, ParseStreamResult } from './parse-stream.ts';
+export { parseStream } from './parse-stream.ts';
 export type { DetectedFormat } from './parse-session.ts';
 export { ParseSession, emptyAccounting } from './parse-session.ts';
 export type { CompiledFormat, CompileOptions } from './compile-format.ts';

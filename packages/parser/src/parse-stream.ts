@@ -1,0 +1,68 @@
+/**
+ * Stream entry: bytes of one input → decodeInput (gzip by magic bytes) →
+ * frameLines (blocks of whole lines) → the compiled line parser → batches.
+ * The handle is itself async-iterable; `result()` gives the final accounting,
+ * decode report and format once iteration has finished.
+ */
+import { decodeInput, encodingRefusedLines, newDecodeReport } from './decode-input.ts';
+import type { DecodeOptions } from './decode-input.ts';
+import { frameLines } from './frame-lines.ts';
+import { ParseSession } from './parse-session.ts';
+import type { DetectedFormat } from './parse-session.ts';
+import type { Accounting, DecodeReport, ParsedChunk, ParseOptions } from './types.ts';
+
+export interface ParseStreamOptions extends ParseOptions {
+  /** Stop after this many decompressed bytes (input flagged `decompressed_limit`). */
+  readonly maxDecompressedBytes?: number | undefined;
+}
+
+export interface ParseStreamResult {
+  readonly accounting: Accounting;
+  readonly decode: DecodeReport;
+  readonly format: DetectedFormat;
+}
+
+export interface ParseStreamHandle extends AsyncIterable<ParsedChunk> {
+  /** The batches, in input order (iterate once). */
+  readonly chunks: AsyncIterable<ParsedChunk>;
+  /** Final accounting, decode report and format; throws if called before the chunks are exhausted. */
+  result(): ParseStreamResult;
+}
+
+/**
+ * Parse one input stream. Errors (ALF_FORMAT_*, ALF_TZ_INVALID) surface when
+ * iterating, except an invalid `--format`/`--tz`, which throws here at once.
+ */
+export function parseStream(src: AsyncIterable<Uint8Array>, opts: ParseStreamOptions = {}): ParseStreamHandle {
+  const session = new ParseSession(opts);
+  const decode = newDecodeReport();
+  let done = false;
+  const decodeOpts: DecodeOptions = {};
+  if (opts.maxDecompressedBytes !== undefined) decodeOpts.maxDecompressedBytes = opts.maxDecompressedBytes;
+  async function* run(): AsyncGenerator<ParsedChunk, void, undefined> {
+    const framed = frameLines(decodeInput(src, decode, decodeOpts), { maxLineBytes: opts.maxLineBytes ?? 1 << 20 });
+    for await (const chunk of framed) {
+      const out = session.push(chunk);
+      for (const c of out) yield c;
+    }
+    for (const c of session.end()) yield c;
+    const acc = session.accounting;
+    const refused = encodingRefusedLines(decode);
+    if (refused > 0) {
+      acc.linesRead += refused;
+      acc.rejected += refused;
+      acc.byReason.encoding += refused;
+    }
+    acc.bytesRead = decode.bytesOut;
+    done = true;
+  }
+  const chunks = run();
+  return {
+    chunks,
+    [Symbol.asyncIterator]: () => chunks,
+    result(): ParseStreamResult {
+      if (!done) throw new Error('parseStream: result() called before the chunks were read to the end');
+      return { accounting: session.accounting, decode, format: session.format ?? { id: 'none', matched: 0, sampled: 0 } };
+    },
+  };
+}
