@@ -55,8 +55,13 @@ async function main(argv: string[]): Promise<void> {
   const holder = result as { accounting?: unknown; result?: unknown };
   if (holder.accounting !== undefined) accounting = (await holder.accounting) as AccountingLike;
   else if (typeof holder.result === 'function') {
-    const final = (await (holder.result as () => unknown)()) as { accounting?: AccountingLike } | undefined;
+    const final = (await (holder.result as () => unknown)()) as
+      | { accounting?: AccountingLike; decode?: { compression?: string; flags?: string[] }; format?: { id?: string } }
+      | undefined;
     if (final?.accounting) accounting = final.accounting;
+    if (final?.decode?.compression) emit('compression', final.decode.compression);
+    if (final?.decode?.flags?.length) emit('input-flags', final.decode.flags.join(','));
+    if (final?.format?.id) emit('format', final.format.id);
   }
   const seconds = (performance.now() - started) / 1000;
 
