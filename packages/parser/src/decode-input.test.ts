@@ -219,6 +219,17 @@ describe('gzip', () => {
     expect(report.notes[0]).toMatch(/member 1 .*CRC32 stored/);
   });
 
+  test('notes are capped when many members are bad', async () => {
+    const bad = member(Buffer.from('x\n'));
+    bad[bad.length - 8]! ^= 1;
+    const { out, report } = await decode(Buffer.concat(Array.from({ length: 25 }, () => bad)), 100);
+    expect(out.toString()).toBe('x\n'.repeat(25));
+    expect(report.members).toBe(25);
+    expect(report.flags).toEqual(['crc_error']);
+    expect(report.notes).toHaveLength(11);
+    expect(report.notes[10]).toBe('crc_error: 15 more like the above, not listed (25 in all)');
+  });
+
   test('a flipped ISIZE byte is flagged crc_error', async () => {
     const bad = Buffer.from(gz);
     bad[bad.length - 1]! ^= 0x01;

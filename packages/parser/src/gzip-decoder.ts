@@ -35,6 +35,9 @@ const FAILED = 11; // corrupt deflate data: the rest is unreadable
 
 const STATE_WHERE = ['', '', 'header', 'header', 'header', 'header (file name)', 'header (comment)', 'header', 'deflate data', 'trailer', '', ''];
 
+/** Notes kept per flag; the rest are summed up in one more note at the end. */
+const NOTES_PER_FLAG = 10;
+
 /** Bytes per inflate call: bounds what a corrupt-data error can take with it. */
 const CALL_OUT_BYTES = 64 * 1024;
 
@@ -64,6 +67,7 @@ export class GzipDecoder {
   private garbageStart = -1;
   private garbageBytes = 0;
   private garbageWhy = '';
+  private readonly noted = new Map<InputFlag, number>();
 
   private out: Buffer;
   private outPos = 0;
@@ -198,6 +202,9 @@ export class GzipDecoder {
     } else if (s === GARBAGE) {
       this.flag('trailing_garbage', `trailing_garbage: ${this.garbageBytes} bytes from compressed offset ${this.garbageStart} (after gzip member ${this.report.members}) are not a gzip member (${this.garbageWhy}); ignored`);
     }
+    for (const [flag, n] of this.noted) {
+      if (n > NOTES_PER_FLAG) this.report.notes.push(`${flag}: ${n - NOTES_PER_FLAG} more like the above, not listed (${n} in all)`);
+    }
     this.state = FAILED;
     this.inflater.close();
   }
@@ -288,9 +295,12 @@ export class GzipDecoder {
     }
   }
 
+  /** Notes per flag are capped: a hostile file can have millions of bad members. */
   private flag(flag: InputFlag, note: string): void {
     if (!this.report.flags.includes(flag)) this.report.flags.push(flag);
-    this.report.notes.push(note);
+    const n = (this.noted.get(flag) ?? 0) + 1;
+    this.noted.set(flag, n);
+    if (n <= NOTES_PER_FLAG) this.report.notes.push(note);
   }
 }
 
