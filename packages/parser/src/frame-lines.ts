@@ -8,6 +8,11 @@
  * skipped to the next newline without being buffered (at most the cap is held)
  * and reported as a SkippedLine. A UTF-8 byte-order mark at byte 0 is skipped;
  * byte offsets still count it. Line numbers and byte offsets are exact.
+ *
+ * Blocks may be views of the source's chunks, so a source must not rewrite a
+ * chunk after yielding it (streams from node:fs and decodeInput never do).
+ * Read in chunks of about `targetBlockBytes` (1 MiB) to get blocks without any
+ * copy; smaller chunks are joined into blocks (one copy).
  */
 import type { FramedChunk, LineBlock, SkippedLine } from './types.ts';
 
