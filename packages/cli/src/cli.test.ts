@@ -3,7 +3,7 @@
  * message goes to stderr, exit statuses as documented.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ function alf(args: string[], input?: Buffer | string): Promise<Run> {
   });
 }
 
+const hasScript = spawnSync('script', ['--version']).status === 0;
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 let plain: string;
@@ -105,7 +106,6 @@ describe('alf basics', () => {
     expect(run.stderr).toMatch(/cannot write .*x\.csv/);
   });
 
-  const hasScript = spawnSync('script', ['--version']).status === 0;
   test.skipIf(!hasScript)('standard input on a terminal and no files gives usage, not a hang (exit 2)', () => {
     // `script` gives the CLI a pseudo-terminal as stdin/stdout.
     const command = [process.execPath, ...NODE_ARGS, 'parse'].map(shellQuote).join(' ');
@@ -117,6 +117,22 @@ describe('alf basics', () => {
 });
 
 describe('alf parse', () => {
+  test.skipIf(!hasScript)('on a terminal without --to: a short table of the first records, and it says so', () => {
+    const command = [process.execPath, ...NODE_ARGS, 'parse', secrepo].map(shellQuote).join(' ');
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/time \(UTC\)\s+client\s+method\s+status\s+bytes\s+path/);
+    expect(result.stdout).toMatch(/showed the first 20 records as a table/);
+    expect(result.stdout).toMatch(/1,262 lines: 1,262 parsed/);
+  });
+
+  test.skipIf(!hasScript)('on a terminal, --to arrow is refused rather than printing binary (exit 2)', () => {
+    const command = [process.execPath, ...NODE_ARGS, 'parse', '--to', 'arrow', secrepo].map(shellQuote).join(' ');
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toMatch(/refusing to write binary Arrow to a terminal/);
+  });
+
   test('a gzip file as NDJSON: every line accounted for, summary on stderr', async () => {
     const run = await alf(['parse', '--to', 'ndjson', secrepo]);
     expect(run.stderr).toMatch(/1,262 lines: 1,262 parsed, 0 rejected/);
@@ -189,14 +205,20 @@ describe('alf parse', () => {
     expect((await readFile(target, 'utf8')).trimEnd().split('\n')).toHaveLength(1263);
   });
 
-  test('SIGINT while waiting on standard input exits 130', async () => {
-    const child = spawn(process.execPath, [...NODE_ARGS, 'parse', '--to', 'ndjson', '-'], { cwd: root, stdio: ['pipe', 'ignore', 'pipe'] });
+  test.for([
+    ['SIGINT', 130, false],
+    ['SIGTERM', 143, true],
+  ] as const)('%s while reading standard input exits %i (with -o: no file left behind: %s)', async ([signal, status, toFile]) => {
+    const target = join(outDir, `interrupted-${signal}.csv`);
+    const args = ['parse', '--to', 'csv', ...(toFile ? ['-o', target] : []), '-'];
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'ignore', 'pipe'] });
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.stdin.on('error', () => undefined);
     // More than a pipe buffer: the write completes only once the CLI is reading (handlers installed).
     await new Promise<void>((resolve) => child.stdin.write(Buffer.alloc(1024 * 1024, 0x20), () => resolve()));
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    child.kill(signal);
+    expect(await closed).toBe(status);
     child.stdin.destroy();
+    if (toFile) expect((await readdir(outDir)).filter((f) => f.startsWith(`interrupted-${signal}`))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 export interface CommandContext {
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
-  readonly stderr: Writable;
+  readonly stderr: Writable & { isTTY?: boolean; columns?: number };
   /** Aborted on SIGINT/SIGTERM; `reason` is the signal name. */
   readonly signal: AbortSignal;
   readonly version: string;

@@ -12,7 +12,6 @@ import type { CommandContext } from './context.ts';
 import { closest } from './did-you-mean.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
 import { parseCommand } from './commands/parse.ts';
-import { terminalSafe } from './terminal-text.ts';
 
 /** The CLI's version, from packages/cli/package.json (works from src/ and dist/). */
 export function alfVersion(): string {
@@ -25,7 +24,7 @@ export function alfVersion(): string {
 const COMMANDS: readonly CommandModule<object, never>[] = [parseCommand as unknown as CommandModule<object, never>];
 
 /** Flags of every command, for "did you mean" on unknown ones. */
-const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'help', 'version'];
+const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'help', 'version'];
 
 /** A yargs validation message, made to say what to do. */
 function usageMessage(message: string, argv: readonly string[]): string {
@@ -48,6 +47,7 @@ function build(argv: string[], ctx: CommandContext): Argv<object> {
     .scriptName('alf')
     .usage('$0 <command> [options]\n\nAccess-log forensics: parse nginx/Apache access logs, find bursts, attribute clients.')
     .version(ctx.version)
+    .option('quiet', { alias: 'q', type: 'boolean', global: true, describe: 'no progress and no summary on stderr (warnings and errors still)' })
     .help()
     .alias('h', 'help')
     .strict()
@@ -108,6 +108,7 @@ export async function main(argv: string[], io: Partial<Pick<CommandContext, 'std
       return exitCodeForSignal(controller.signal.reason as 'SIGINT' | 'SIGTERM');
     }
     const exit = exitCodeForError(error);
+    const { terminalSafe } = await import('./terminal-text.ts');
     if (isAlfError(error)) {
       ctx.stderr.write(error.message.split('\n').map((line) => `alf: ${terminalSafe(line, 1000)}\n`).join(''));
       if (exit === EXIT.usage && error.context['showUsage'] === true) ctx.stderr.write(`\n${await usageText(argv, ctx)}\n`);

@@ -7,10 +7,6 @@ import { z } from 'zod';
 import { AlfError } from '@alf/parser';
 import { didYouMean } from './did-you-mean.ts';
 
-/** Record outputs of `alf parse`: Arrow IPC stream, Arrow IPC file, NDJSON, CSV. */
-export const RECORD_OUTPUTS = ['arrow', 'arrow-file', 'ndjson', 'csv'] as const;
-export type RecordOutput = (typeof RECORD_OUTPUTS)[number];
-
 function shown(value: unknown): string {
   if (Array.isArray(value)) return `${value.length} values (${value.map((v) => `\`${String(v)}\``).join(', ')})`;
   if (value === undefined) return 'nothing';

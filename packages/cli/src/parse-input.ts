@@ -4,10 +4,10 @@
  *
  * TODO(lead): the parser's `parseStream` had not landed when this was written;
  * this composes its public pieces (decodeInput → frameLines → ParseSession) the
- * same way. Swap the body of `parseInput` for `parseStream` when it exists
- * (it should also count lines refused for encoding, see `encodingRefusedLines`).
+ * same way, and accounts lines refused for encoding (UTF-16 input) as rejected
+ * `encoding`. Swap the body of `parseInput` for `parseStream` when it exists.
  */
-import { compileFormat, decodeInput, frameLines, isAlfError, newDecodeReport, ParseSession } from '@alf/parser';
+import { compileFormat, decodeInput, encodingRefusedLines, frameLines, isAlfError, newDecodeReport, ParseSession } from '@alf/parser';
 import type { Accounting, DecodeReport, ParsedChunk, ParseOptions } from '@alf/parser';
 import type { FormatChoice } from './summary.ts';
 
@@ -37,7 +37,14 @@ export function parseInput(bytes: AsyncIterable<Uint8Array>, options: ParseOptio
         sampleLines: f.sampled,
         tz: session.compiled?.spec.needsTz ? (options.tz ?? 'UTC') : undefined,
       };
-      return { accounting: session.accounting, decode, format };
+      const refused = encodingRefusedLines(decode);
+      const accounting: Accounting = { ...session.accounting, byReason: { ...session.accounting.byReason } };
+      if (refused > 0) {
+        accounting.linesRead += refused;
+        accounting.rejected += refused;
+        accounting.byReason.encoding += refused;
+      }
+      return { accounting, decode, format };
     },
   };
 }

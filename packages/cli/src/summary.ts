@@ -63,6 +63,7 @@ function lineCounts(a: Accounting): string {
 
 function describeFormat(f: FormatChoice | undefined): string {
   if (!f) return 'format unknown';
+  if (f.id === 'none') return 'no format (no lines to detect it from)';
   let s = `format ${terminalSafe(f.id, 80)}`;
   if (f.detected) {
     s += f.sampleLines !== undefined ? ` (detected: ${n(f.sampleMatched ?? 0)} of ${plural(f.sampleLines, 'sample line')} matched)` : ' (detected)';

@@ -1,33 +1,14 @@
 /**
  * `alf parse [--format F] [--tz Z] [--to arrow|arrow-file|ndjson|csv] [-o FILE] FILE...|-`
  *
- * Streams every input through the parser and writes the records as Arrow IPC
- * (stream by default, file with `arrow-file`), NDJSON or CSV; prints the
- * accounting summary on stderr. On a terminal without `--to` it shows a short
- * table of the first records instead of binary Arrow.
+ * The command's definition (options, help, examples); the work is in
+ * ../parse-run.ts, imported when the command runs.
  */
-import { z } from 'zod';
 import type { Argv, CommandModule } from 'yargs';
-import { AlfError } from '@alf/parser';
-import type { RecordBatch, Reject } from '@alf/parser';
-import { createArrowIpcEncoder, createCsvRecordEncoder, recordBatchToNdjson } from '@alf/report';
 import type { CommandContext } from '../context.ts';
-import { say } from '../context.ts';
-import { EXIT } from '../exit-codes.ts';
-import { STDIN_NAME, checkInputs, openInput } from '../inputs.ts';
-import { byteSizeOption, formatOption, oneOf, RECORD_OUTPUTS, ratioOption, tzOption, validateOptions } from '../options.ts';
-import type { RecordOutput } from '../options.ts';
-import { STDOUT_NAME, writeOutput } from '../output.ts';
-import { formatProblem, parseInput } from '../parse-input.ts';
-import { RecordTable, TABLE_ROWS } from '../record-table.ts';
-import { formatSummary } from '../summary.ts';
-import type { InputResult } from '../summary.ts';
+import { RECORD_OUTPUT_NAMES } from '../record-outputs.ts';
 
-/** Rejects shown on stderr (all of them are counted). */
-const REJECT_SAMPLE = 5;
-/** The `input` column is a Uint16. */
-const MAX_INPUTS = 65_535;
-
+/** Options as yargs parsed them; checked with zod by the runner. */
 export interface ParseArgs {
   readonly files?: string[] | undefined;
   readonly format?: unknown;
@@ -36,131 +17,8 @@ export interface ParseArgs {
   readonly output?: unknown;
   readonly 'max-line-bytes'?: unknown;
   readonly 'max-reject-ratio'?: unknown;
+  readonly quiet?: unknown;
   readonly alf: CommandContext;
-}
-
-function parseOptionsSchema() {
-  return z.object({
-    files: z.array(z.string()).default([]),
-    format: formatOption(formatProblem).optional(),
-    tz: tzOption.optional(),
-    to: oneOf('--to', RECORD_OUTPUTS, '. Leave it out for Arrow (or a table on a terminal).').optional(),
-    output: z.string({ error: '`--output` needs one file name (or `-` for standard output)' }).optional(),
-    'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
-    'max-reject-ratio': ratioOption('--max-reject-ratio').default(0.01),
-  });
-}
-
-
-
-/** Output format from a file name's extension, when `--to` is not given. */
-function outputFromExtension(path: string): RecordOutput | undefined {
-  const ext = /\.([a-z]+)$/i.exec(path)?.[1]?.toLowerCase();
-  if (ext === 'csv') return 'csv';
-  if (ext === 'ndjson' || ext === 'jsonl') return 'ndjson';
-  if (ext === 'arrows') return 'arrow';
-  if (ext === 'arrow' || ext === 'feather') return 'arrow-file';
-  return undefined;
-}
-
-type Encoded = Uint8Array | string;
-
-/** Turns record batches into output chunks of one kind. */
-function encoderFor(kind: RecordOutput, inputNames: readonly string[], version: string): { encode(b: RecordBatch): Encoded; finish(): Encoded } {
-  switch (kind) {
-    case 'arrow':
-    case 'arrow-file': {
-      const metadata = new Map([['alf.inputs', JSON.stringify(inputNames)], ['alf.version', version]]);
-      return createArrowIpcEncoder(kind === 'arrow' ? 'stream' : 'file', { metadata });
-    }
-    case 'ndjson':
-      return { encode: (b) => recordBatchToNdjson(b, { inputNames }), finish: () => '' };
-    case 'csv':
-      return createCsvRecordEncoder({ inputNames });
-  }
-}
-
-export async function runParse(args: ParseArgs): Promise<number> {
-  const ctx = args.alf;
-  const opts = validateOptions(parseOptionsSchema(), args);
-  let files = opts.files;
-  if (files.length === 0) {
-    if (ctx.stdin.isTTY) {
-      throw new AlfError('ALF_USAGE', 'no input: name log files (plain or gzip), or `-` to read standard input, e.g. `alf parse access.log` or `zcat *.gz | alf parse -`', { showUsage: true });
-    }
-    files = [STDIN_NAME];
-  }
-  if (files.filter((f) => f === STDIN_NAME).length > 1) throw new AlfError('ALF_USAGE', '`-` (standard input) can be given only once');
-  if (files.length > MAX_INPUTS) throw new AlfError('ALF_USAGE', `at most ${MAX_INPUTS} inputs per run; got ${files.length}. Concatenate them (e.g. \`cat … | alf parse -\`)`);
-
-  const output = opts.output ?? STDOUT_NAME;
-  const toStdout = output === STDOUT_NAME;
-  const kind: RecordOutput | 'table' = opts.to
-    ?? (toStdout ? (ctx.stdout.isTTY ? 'table' : 'arrow') : (outputFromExtension(output) ?? 'arrow'));
-
-  await checkInputs(files);
-
-  const results: InputResult[] = [];
-  const rejectSample: Reject[] = [];
-  let rejectsTotal = 0;
-  const table = kind === 'table' ? new RecordTable(TABLE_ROWS) : undefined;
-  const encoder = kind === 'table' ? undefined : encoderFor(kind, files, ctx.version);
-
-  async function* records(): AsyncGenerator<RecordBatch, void, undefined> {
-    for (const [index, name] of files.entries()) {
-      const input = await openInput(name, ctx.stdin, ctx.signal);
-      const parse = parseInput(input.bytes, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex: index });
-      let complete = false;
-      try {
-        for await (const chunk of parse.chunks) {
-          if (ctx.signal.aborted) throw ctx.signal.reason;
-          rejectsTotal += chunk.rejects.length;
-          for (const reject of chunk.rejects) {
-            if (rejectSample.length >= REJECT_SAMPLE) break;
-            rejectSample.push(reject);
-          }
-          if (chunk.records.length > 0) yield chunk.records;
-        }
-        complete = true;
-      } finally {
-        const { accounting, decode, format } = parse.result();
-        const flags = [...(decode?.flags ?? [])];
-        if (complete && input.sizeBytes !== undefined && input.bytesRead() !== input.sizeBytes && !flags.includes('changed')) flags.push('changed');
-        results.push({
-          name, sizeBytes: input.sizeBytes, sha256: input.sha256(), complete, accounting, decode, format, flags,
-          notes: [...(decode?.notes ?? []), ...(flags.includes('changed') && !decode?.flags.includes('changed') ? [`size was ${input.sizeBytes} bytes at start, ${input.bytesRead()} read`] : [])],
-        });
-      }
-    }
-  }
-
-  async function* encoded(): AsyncGenerator<Encoded, void, undefined> {
-    for await (const batch of records()) {
-      if (table) table.add(batch);
-      else yield encoder!.encode(batch);
-    }
-    if (table) yield table.render(ctx.stdout.columns ?? 120);
-    else yield encoder!.finish();
-  }
-
-  const end = await writeOutput(encoded(), output, { signal: ctx.signal, stdout: ctx.stdout });
-  // The reader of stdout went away (`| head`): a normal, quiet stop.
-  if (end === 'closed') return EXIT.ok;
-
-  const warnings: string[] = [];
-  const flagged = results.filter((r) => r.flags.length > 0);
-  if (flagged.length > 0) warnings.push(`warning: ${flagged.length} input${flagged.length === 1 ? '' : 's'} flagged (${flagged.map((r) => `${r.name}: ${r.flags.join(', ')}`).join('; ')}): exit status 1`);
-  const read = results.reduce((s, r) => s + r.accounting.linesRead, 0);
-  const rejected = results.reduce((s, r) => s + r.accounting.rejected, 0);
-  const ratio = read > 0 ? rejected / read : 0;
-  if (ratio > opts['max-reject-ratio']) {
-    warnings.push(`warning: ${(ratio * 100).toFixed(2)}% of lines rejected, above --max-reject-ratio ${opts['max-reject-ratio']}: exit status 1`);
-  }
-  const trailer = [...warnings];
-  if (table) trailer.push(`(standard output is a terminal: showed the first ${TABLE_ROWS} records as a table; use --to arrow|ndjson|csv, -o FILE or a pipe for all records)`);
-  else if (!toStdout) trailer.push(`records written to ${output} (${kind})`);
-  say(ctx, ...formatSummary(results, { command: 'alf parse', rejectSample, rejectsTotal, inputNames: files, trailer }));
-  return warnings.length > 0 ? EXIT.warnings : EXIT.ok;
 }
 
 export const parseCommand: CommandModule<object, ParseArgs> = {
@@ -170,7 +28,7 @@ export const parseCommand: CommandModule<object, ParseArgs> = {
     .positional('files', { describe: 'log files, plain or gzip (detected by content); `-` reads standard input', type: 'string', array: true })
     .option('format', { alias: 'f', type: 'string', describe: 'preset name, or an nginx log_format / Apache LogFormat string in quotes; default: detect from the first lines' })
     .option('tz', { type: 'string', describe: 'time zone for formats without an offset: IANA name or ±HH:MM (default UTC)' })
-    .option('to', { alias: 't', type: 'string', describe: `record output: ${RECORD_OUTPUTS.join(', ')} (default arrow; a table when stdout is a terminal)` })
+    .option('to', { alias: 't', type: 'string', describe: `record output: ${RECORD_OUTPUT_NAMES.join(', ')} (default arrow; a table when stdout is a terminal)` })
     .option('output', { alias: 'o', type: 'string', describe: 'write records to FILE instead of stdout (format from --to or the extension .arrow .arrows .ndjson .csv)' })
     .option('max-line-bytes', { type: 'string', describe: 'longest line kept, e.g. 1MiB; longer lines are rejected as line_too_long (default 1MiB)' })
     .option('max-reject-ratio', { type: 'string', describe: 'exit with status 1 when more than this share of lines is rejected (default 0.01)' })
@@ -179,5 +37,8 @@ export const parseCommand: CommandModule<object, ParseArgs> = {
     .example('alf parse -o records.arrow /var/log/nginx/access.log', 'an Arrow file (opens in DuckDB, pandas, polars)')
     .example(`alf parse -f '$remote_addr [$time_local] "$request" $status' x.log`, 'a log_format pasted from nginx.conf')
     .example('alf parse --format common --tz America/New_York old.log --to csv', 'a format without offsets, local time') as unknown as Argv<ParseArgs>,
-  handler: async (args) => { args.alf.setExitCode(await runParse(args)); },
+  handler: async (args) => {
+    const { runParse } = await import('../parse-run.ts');
+    args.alf.setExitCode(await runParse(args));
+  },
 };
