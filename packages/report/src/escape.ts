@@ -152,7 +152,7 @@ function defangScheme(_m: string, scheme: string): string {
 const BARE_SCHEME_RE = /\b(mailto|xmpp|javascript|vbscript|data|file):(?!\/\/)/gi;
 
 /** A scheme-relative `//host` (linkify accepts `//localhost`, `//10.0.0.1`); `[://]` is already defanged. */
-const SCHEMELESS_RE = /(?<![:[])\/\/(?=[^\s\p{P}]|[-_])/gu;
+const SCHEMELESS_RE = /(?<![:[])\/\/(?=[^\s/])/g;
 /** `www.` starts a GFM extended autolink whatever follows. */
 const WWW_RE = /\b(www)\./gi;
 
