@@ -11,6 +11,7 @@ import { AlfError, isAlfError } from '@alf/parser';
 import type { CommandContext } from './context.ts';
 import { closest } from './did-you-mean.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
+import { lookupCommand } from './commands/lookup.ts';
 import { parseCommand } from './commands/parse.ts';
 
 /** The CLI's version, from packages/cli/package.json (works from src/ and dist/). */
@@ -19,12 +20,13 @@ export function alfVersion(): string {
   return pkg.version ?? '0.0.0';
 }
 
-// TODO(lead): register `lookupCommand` from ./commands/lookup.ts (geo engineer) once it exists:
-//   import { lookupCommand } from './commands/lookup.ts';  and add it to COMMANDS.
-const COMMANDS: readonly CommandModule<object, never>[] = [parseCommand as unknown as CommandModule<object, never>];
+const COMMANDS: readonly CommandModule<object, never>[] = [
+  parseCommand as unknown as CommandModule<object, never>,
+  lookupCommand as unknown as CommandModule<object, never>,
+];
 
 /** Flags of every command, for "did you mean" on unknown ones. */
-const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'help', 'version'];
+const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'help', 'version', 'csv', 'asn-db', 'geo-db'];
 
 /** A yargs validation message, made to say what to do. */
 function usageMessage(message: string, argv: readonly string[]): string {
