@@ -254,7 +254,7 @@ describe('gzip', () => {
     }
   });
 
-  test('truncated at many points: a prefix of the data, as much as zlib salvages, flagged truncated', async () => {
+  test('truncated at many points: a prefix of the data, exactly what zlib salvages, flagged truncated', async () => {
     const data = logText(4000, 3);
     const z = systemGzip(data);
     const cuts = new Set<number>([1, 2, 3, 5, 9, 10, 11, 12, 20, z.length - 8, z.length - 4, z.length - 1]);
@@ -264,7 +264,7 @@ describe('gzip', () => {
       const part = z.subarray(0, cut);
       const { out, report } = await decode(part, 512);
       expect(out.equals(data.subarray(0, out.length)), `prefix at cut ${cut}`).toBe(true);
-      expect(out.length, `length at cut ${cut}`).toBeGreaterThanOrEqual(gunzipLenient(part).length);
+      expect(out.length, `length at cut ${cut}`).toBe(gunzipLenient(part).length);
       expect(report.flags, `flags at cut ${cut}`).toEqual(['truncated']);
       expect(report.notes[0]).toMatch(/^truncated: input ends/);
     }
@@ -284,9 +284,9 @@ describe('gzip', () => {
           const { out } = await decode(part, sizes);
           expect(out.equals(data.subarray(0, out.length))).toBe(true);
           const salvaged = gunzipLenient(part);
-          expect(out.length).toBeGreaterThanOrEqual(salvaged.length);
+          expect(out.length).toBe(salvaged.length);
           const lineCount = (b: Buffer): number => b.toString('latin1').split('\n').length - 1;
-          expect(lineCount(out)).toBeGreaterThanOrEqual(lineCount(salvaged));
+          expect(lineCount(out)).toBe(lineCount(salvaged));
         },
       ),
       { numRuns: 80 },
