@@ -24,7 +24,8 @@ async function main(argv: string[]): Promise<void> {
   if (!file || !values.lines || !values.out) throw new Error('usage: analyze.ts FILE --lines N --out DIR [--stdin]');
 
   const help = await runTimed(process.execPath, [...CLI, 'analyze', '--help'], { cwd: ROOT });
-  if (help.code !== 0 || !/analy[sz]e/i.test(help.stdout + help.stderr)) skipStep('alf analyze not available yet (packages/cli/src/main.ts)');
+  // yargs lists registered commands as `alf <command> …` lines; an unknown one prints the general help.
+  if (help.code !== 0 || !/^\s*alf analyze\b/m.test(help.stdout + help.stderr)) skipStep('alf analyze not available yet (packages/cli/src/main.ts)');
 
   const out = resolve(values.out);
   rmSync(out, { recursive: true, force: true });
