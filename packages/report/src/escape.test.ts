@@ -300,7 +300,7 @@ describe('properties over random strings (fast-check)', () => {
       '=', '+', '-', '@', '\uff1d', '\uff0b', '\uff0d', '\uff20', '\t', '\r', '\n', ' ', '\u00a0', '|', '`', '*', '_', '[', ']', '(',
       ')', '<', '>', '!', '#', '~', '&', '$', '^', '\\', '.', ':', '/', '"', "'", '1', 'a', 'x', 'com', 'www.', 'http://',
       'mailto:', '@', ';', '\x1b', '\x9b', '\x07', '\x00', '\u202e', '\u2066', '\u2028', '\u0085', '\ufeff', '\ud800', '\udc00',
-      '<script>', '![', '](', '&lt;', '&#', '    ',
+      '<script>', '![', '](', '&lt;', '&#', '    ', '//', '%', '?', 'localhost', 'io', '.\u0440\u0444', 'xn--p1ai', '\u{3347a}',
     ) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
   );
