@@ -67,7 +67,7 @@ export class BatchBuilder {
   readonly slotValue: (string | null | undefined)[];
   readonly caches: ValueCaches;
   private readonly serial: number;
-  private readonly rangeCaches: RangeCache[];
+  private readonly rangeCaches: (RangeCache | undefined)[];
 
   constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches()) {
     this.caches = caches;
@@ -93,7 +93,6 @@ export class BatchBuilder {
       this.dicts.push(new Dict());
     }
     this.rangeCaches = [];
-    for (let i = 0; i < ncols; i++) this.rangeCaches.push(caches.column(i));
     this.slotStart = new Int32Array(ncols).fill(-1);
     this.slotEnd = new Int32Array(ncols);
     this.slotValue = new Array<string | null | undefined>(ncols).fill(undefined);
@@ -143,7 +142,10 @@ export class BatchBuilder {
 
   /** Intern text[start,end) of the current line into column `col`. */
   internRange(col: number, src: LineSource, start: number, end: number): number {
-    if (!src.lineHigh) return (this.rangeCaches[col] as RangeCache).lookup(src.text, src.buf, start, end, this.dicts[col] as Dict, this.serial);
+    if (!src.lineHigh) {
+      const rc = this.rangeCaches[col] ?? (this.rangeCaches[col] = this.caches.column(col));
+      return rc.lookup(src.text, src.buf, start, end, this.dicts[col] as Dict, this.serial);
+    }
     return (this.dicts[col] as Dict).intern(decodeUtf8Lenient(src.bytes, start, end));
   }
 

@@ -151,7 +151,14 @@ function stageRequest(c: LineCtx, s: number, e: number): void {
   const b = c.b;
   if (s === e || isDash(c, s, e)) return;
   let sp = requestSpace.find(c, s);
-  if (sp >= e) {
+  // the first word must be an HTTP token to be a method; TLS bytes (`\x16\x03…`) are kept whole
+  let tok = sp < e;
+  for (let i = s; tok && i < sp; i++) {
+    const ch = t.charCodeAt(i);
+    tok = ch > 32 && ch < 127 && ch !== 34 && ch !== 40 && ch !== 41 && ch !== 44 && ch !== 47 && ch !== 58 && ch !== 59 &&
+      ch !== 60 && ch !== 61 && ch !== 62 && ch !== 63 && ch !== 64 && ch !== 91 && ch !== 92 && ch !== 93 && ch !== 123 && ch !== 125;
+  }
+  if (!tok) {
     // a single token ("HELP", TLS bytes): kept whole as the path
     b.slotStart[COL_PATH] = s;
     b.slotEnd[COL_PATH] = e;
@@ -286,9 +293,10 @@ function quotedScanner(nb: Neighbours): Scanner {
     const t = c.text;
     const from = c.pos;
     let p = from;
+    let loose = -1; // first quote followed by the literal, before the next field's first character is checked
     for (;;) {
       const q = quote.find(c, p);
-      if (q >= c.end) return -1;
+      if (q >= c.end) return loose;
       let k = q - 1;
       while (k >= from && t.charCodeAt(k) === 92) k--;
       if (((q - 1 - k) & 1) === 0) {
@@ -299,6 +307,7 @@ function quotedScanner(nb: Neighbours): Scanner {
           if (ch === 32 || ch === 9) return q;
         } else if (t.startsWith(rest, a)) {
           if (!needDigit) return q;
+          if (loose < 0) loose = q;
           const ch = t.charCodeAt(a + 1);
           if ((ch >= 48 && ch <= 57) || ch === 45) return q;
         } else if (rest.charCodeAt(0) === 32 && t.charCodeAt(a) === 32) {
@@ -440,7 +449,10 @@ function fieldStep(f: FieldDef, nb: Neighbours, tz: TimeZone, extraIndex: (n: st
             const cand = t.slice(last >= b2 ? last + 1 : b2, e2);
             const ip = canonicalIp(cand);
             if (ip !== null && ip.kind !== 0) {
-              stageStr(c, COL_VHOST, s, e);
+              // `a, b c - -`: an unquoted X-Forwarded-For list, then the client; `host c - -`: a vhost, then the client
+              let list = false;
+              for (let i = s; i < e && !list; i++) list = t.charCodeAt(i) === 44;
+              stageStr(c, list ? COL_FORWARDED_FOR : COL_VHOST, s, e);
               cs = b2;
               e = e2;
             }

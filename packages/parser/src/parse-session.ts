@@ -64,7 +64,7 @@ interface Score { ok: number; full: number; fields: number }
 
 function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: number): Score {
   const p = f.parser;
-  const b = new BatchBuilder(16, p.extraNames, 0);
+  const b = new BatchBuilder(16, p.extraNames, 0, new ValueCaches(256, 1024));
   const c = newCtx(b);
   const s: Score = { ok: 0, full: 0, fields: 0 };
   let seen = 0;

@@ -13,7 +13,7 @@ describe('CLF time', () => {
     ['17/Oct/2023:05:57:49 +1100', '2023-10-16T18:57:49.000Z'],
     ['01/Jan/2020:00:30:00 +0330', '2019-12-31T21:00:00.000Z'],
     ['01/jan/2020:00:30:00 +0000', '2020-01-01T00:30:00.000Z'],
-  ])('%s → %s', ([s, iso]) => {
+  ] as const)('%s → %s', ([s, iso]) => {
     expect(new Date(clf(s)).toISOString()).toBe(iso);
   });
 
@@ -61,7 +61,7 @@ describe('other time fields', () => {
     ['2015-10-30T15:59:39+01:00', '2015-10-30T14:59:39.000Z'],
     ['2024-03-12T08:01:03.250Z', '2024-03-12T08:01:03.250Z'],
     ['2024-03-12 08:01:03-0700', '2024-03-12T15:01:03.000Z'],
-  ])('ISO 8601 %s', ([s, iso]) => {
+  ] as const)('ISO 8601 %s', ([s, iso]) => {
     expect(new Date(parseIso8601(s, 0, s.length, UTC_ZONE)).toISOString()).toBe(iso);
   });
 
@@ -81,7 +81,7 @@ describe('other time fields', () => {
     ['%a, %d %B %Y %T', 'Tue, 12 March 2024 08:01:02', '2024-03-12T08:01:02.000Z'],
     ['%s', '1700000000', '2023-11-14T22:13:20.000Z'],
     ['%D %I:%M %p', '03/12/24 08:01 PM', '2024-03-12T20:01:00.000Z'],
-  ])('strftime %s', ([fmt, s, iso]) => {
+  ] as const)('strftime %s', ([fmt, s, iso]) => {
     const fn = compileStrftime(fmt, UTC_ZONE);
     expect(fn).not.toBeNull();
     expect(new Date(fn!(s, 0, s.length)).toISOString()).toBe(iso);

@@ -126,14 +126,25 @@ export class ClientCache {
   }
 }
 
-/** The caches of one parse (one per string column plus the client cache). */
+/** The caches of one parse (one per string column plus the client cache), allocated on first use. */
 export class ValueCaches {
-  readonly columns: RangeCache[] = [];
-  readonly client: ClientCache = new ClientCache(1 << 16);
+  private readonly columns: (RangeCache | undefined)[] = [];
+  private clientCache: ClientCache | undefined;
+  private readonly columnSlots: number;
+  private readonly clientSlots: number;
   serial = 0;
 
+  /** Small caches (detection on a sample) or full-size ones (default). */
+  constructor(columnSlots = 1 << 14, clientSlots = 1 << 16) {
+    this.columnSlots = columnSlots;
+    this.clientSlots = clientSlots;
+  }
+
+  get client(): ClientCache {
+    return this.clientCache ?? (this.clientCache = new ClientCache(this.clientSlots));
+  }
+
   column(i: number): RangeCache {
-    while (this.columns.length <= i) this.columns.push(new RangeCache(1 << 14));
-    return this.columns[i] as RangeCache;
+    return this.columns[i] ?? (this.columns[i] = new RangeCache(this.columnSlots));
   }
 }
