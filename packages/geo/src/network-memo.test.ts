@@ -148,10 +148,10 @@ describe('openGeo memoisation', () => {
     expect(geo.stats).toMatchObject({ lookups: 11, cacheHits: 10, treeWalks: 1 });
   });
 
-  test('the per-address memo is capped; answers stay right after it is cleared', async () => {
+  test('the per-address memo is bounded; answers stay right when slots are reused', async () => {
     const geo = await openGeo({ ...closed, asnDb: join(TEST_DBS, 'GeoLite2-ASN-Test.mmdb'), memoCapacity: 100 });
     for (let i = 0; i < 1000; i++) geo.lookup(`1.128.${i >>> 8}.${i & 255}`);
-    expect(geo.stats.memoEvictions).toBeGreaterThanOrEqual(9);
+    expect(geo.stats.memoEvictions).toBeGreaterThan(0); // 1000 addresses, 1024 slots: collisions
     expect(geo.lookup('1.128.0.5').asn).toBe(1221);
     expect(geo.stats.treeWalks).toBe(1);
   });

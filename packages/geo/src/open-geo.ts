@@ -23,7 +23,10 @@ import type {
   AddressLabel, Geo, GeoAnswer, GeoDbInfo, GeoField, GeoSourceFile, GeoStats, OpenGeoOptions,
 } from './types.ts';
 
-const DEFAULT_MEMO = 1_000_000;
+/** Per-address memo slots: small enough to stay in CPU cache; the network memo behind it is the big one. */
+const DEFAULT_MEMO = 131_072;
+/** Networks remembered per database (each ~100 bytes): more than any real log needs. */
+const NETWORK_MEMO = 500_000;
 const DAY_MS = 86_400_000;
 /** A database built further than this from the log dates gets a warning. */
 export const AGE_WARNING_DAYS = 90;
@@ -163,9 +166,14 @@ function combine(aggPrefix: string, a: NetworkHit | null | undefined, g: Network
 class GeoSet implements Geo {
   readonly databases: readonly GeoDbInfo[];
   readonly notes: readonly string[];
-  /** Per-address answers; cleared when full (the network memo behind it refills it cheaply). */
-  private memo = new Map<string, GeoAnswer>();
-  private readonly memoCapacity: number;
+  /**
+   * Per-address answers in a direct-mapped cache (slot = hash of the text): fixed size, no
+   * rehashing, no garbage; a colliding address replaces the previous one, which is then
+   * re-resolved through the network memo (no database search) if it comes back.
+   */
+  private slotKeys: (string | undefined)[];
+  private slotAnswers: (GeoAnswer | undefined)[];
+  private readonly slotMask: number;
   private memoEvictions = 0;
   private asn: MemoisedSource | null;
   private geo: MemoisedSource | null;
@@ -183,23 +191,28 @@ class GeoSet implements Geo {
     this.notes = notes;
     this.asn = asn;
     this.geo = geo;
-    this.memoCapacity = memoCapacity;
+    let slots = 1024;
+    while (slots < memoCapacity && slots < 1 << 22) slots *= 2;
+    this.slotMask = slots - 1;
+    this.slotKeys = new Array<string | undefined>(slots).fill(undefined);
+    this.slotAnswers = new Array<GeoAnswer | undefined>(slots).fill(undefined);
   }
 
   lookup(ip: string): GeoAnswer {
     this.lookups++;
-    const hit = this.memo.get(ip);
-    if (hit !== undefined) {
+    // FNV-1a over the UTF-16 units of the text
+    let h = 0x811c9dc5;
+    for (let i = 0; i < ip.length; i++) h = Math.imul(h ^ ip.charCodeAt(i), 0x01000193);
+    const slot = (h ^ (h >>> 15)) & this.slotMask;
+    if (this.slotKeys[slot] === ip) {
       this.cacheHits++;
-      return hit;
+      return this.slotAnswers[slot]!;
     }
     if (this.closed) throw new AlfError('ALF_INTERNAL', 'geo lookup after close()');
     const answer = this.resolve(ip);
-    if (this.memo.size >= this.memoCapacity) {
-      this.memo = new Map();
-      this.memoEvictions++;
-    }
-    this.memo.set(ip, answer);
+    if (this.slotKeys[slot] !== undefined) this.memoEvictions++;
+    this.slotKeys[slot] = ip;
+    this.slotAnswers[slot] = answer;
     return answer;
   }
 
@@ -294,7 +307,8 @@ class GeoSet implements Geo {
 
   close(): void {
     this.closed = true;
-    this.memo.clear();
+    this.slotKeys.fill(undefined);
+    this.slotAnswers.fill(undefined);
     for (const s of this.sources()) s.clear();
     this.asn = null;
     this.geo = null;
@@ -387,8 +401,9 @@ export async function openGeo(opts: OpenGeoOptions = {}): Promise<Geo> {
   if (!geoDb) notes.push('no country database: country columns stay empty');
 
   const capacity = Math.max(1, Math.floor(opts.memoCapacity ?? DEFAULT_MEMO));
-  const asnSrc = asnDb ? new MemoisedSource(asnDb.network, Math.max(1024, capacity >>> 1)) : null;
-  const geoSrc = geoDb === asnDb ? asnSrc : geoDb ? new MemoisedSource(geoDb.network, Math.max(1024, capacity >>> 1)) : null;
+  const networks = Math.max(1024, Math.floor(opts.networkMemoCapacity ?? NETWORK_MEMO));
+  const asnSrc = asnDb ? new MemoisedSource(asnDb.network, networks) : null;
+  const geoSrc = geoDb === asnDb ? asnSrc : geoDb ? new MemoisedSource(geoDb.network, networks) : null;
   const databases: GeoDbInfo[] = [];
   if (asnDb) databases.push(infoFor(asnDb, 'asn'));
   if (geoDb) databases.push(infoFor(geoDb, 'geo'));

@@ -74,7 +74,7 @@ export interface GeoStats {
   readonly labelled: number;
   /** Distinct inputs that were not IP addresses (host names), answered all-null. */
   readonly hostnames: number;
-  /** Times a memo reached its cap and dropped its older half. */
+  /** Memo entries replaced (per-address slot reused by another address, network memo cleared when full). */
   readonly memoEvictions: number;
 }
 
@@ -94,8 +94,10 @@ export interface OpenGeoOptions {
   readonly searchDirs?: readonly string[] | undefined;
   /** Fall back to the embedded default data (default true). */
   readonly embedded?: boolean | undefined;
-  /** Cap of the per-address memo (it holds at most twice this many keys); default 500,000. */
+  /** Slots of the per-address memo (a direct-mapped cache, rounded up to a power of two); default 131,072. */
   readonly memoCapacity?: number | undefined;
+  /** Cap of the networks remembered per database (cleared when full); default 500,000. */
+  readonly networkMemoCapacity?: number | undefined;
 }
 
 
