@@ -24,6 +24,7 @@ import { WindowCounts } from './window-counts.ts';
 export interface ResolvedOptions {
   readonly scalesS: readonly number[];
   readonly minExcessRequests: number;
+  readonly minExcessRps: number;
   readonly minRatio: number;
   readonly minZ: number;
   readonly mergeGapS: number;
@@ -36,9 +37,10 @@ export interface ResolvedOptions {
 export const DEFAULT_ANALYSIS_OPTIONS: ResolvedOptions = {
   scalesS: [10, 60, 300, 1800],
   minExcessRequests: 500,
+  minExcessRps: 0.2,
   minRatio: 2,
   minZ: 5,
-  mergeGapS: 300,
+  mergeGapS: 600,
   minAttackerRequests: 10,
   maxIpsPerWindow: 100_000,
   maxPathsPerIp: 16,

@@ -4,6 +4,7 @@ import type { Timeline } from './timeline.ts';
 export interface DetectOptions {
   readonly scalesS: readonly number[];
   readonly minExcessRequests: number;
+  readonly minExcessRps: number;
   readonly minRatio: number;
   readonly minZ: number;
   readonly mergeGapS: number;
@@ -30,34 +31,50 @@ function medianOf(values: Float64Array, n: number): number {
   return n % 2 === 1 ? v[h]! : (v[h - 1]! + v[h]!) / 2;
 }
 
+function madOf(values: Float64Array, med: number, dev: Float64Array): number {
+  for (let i = 0; i < values.length; i++) dev[i] = Math.abs(values[i]! - med);
+  return medianOf(dev, values.length);
+}
+
 /**
- * The baseline of bucket k is the higher of the medians on its left and on its
+ * The baseline of bucket k is the mean of the medians on its left and on its
  * right (each over `horizonBuckets` buckets, the bucket and its direct
- * neighbours excluded), so a diurnal ramp, which is high on one side, is not a
- * burst. Near the start or end of the data, where one side is short, the other
- * side's median is raised to the median of its nearest third: a ramp that runs
- * into the end of the file stays a ramp, a step up does not.
+ * neighbours excluded): the local linear trend, so a diurnal ramp follows its
+ * own slope. Near the start or end of the data, where one side is short, the
+ * long side's median is raised to the median of its nearest third: a ramp that
+ * runs into the end of the file stays a ramp, a step up does not. The spread is
+ * the smaller of the two sides' MADs (an event on one side does not inflate it).
  */
 function baselineAt(counts: Float64Array, k: number, h: number, buf: Float64Array, dev: Float64Array): [number, number] {
   const n = counts.length;
   let m = 0;
   for (let j = Math.max(0, k - h); j <= k - 2; j++) buf[m++] = counts[j]!;
   const nLeft = m;
-  const left = medianOf(buf.slice(0, nLeft), nLeft);
-  const nearLeft = medianOf(buf.slice(Math.max(0, nLeft - Math.ceil(h / 3)), nLeft), Math.min(nLeft, Math.ceil(h / 3)));
   for (let j = k + 2; j <= Math.min(n - 1, k + h); j++) buf[m++] = counts[j]!;
   const nRight = m - nLeft;
-  const right = medianOf(buf.slice(nLeft, m), nRight);
-  const nearRight = medianOf(buf.slice(nLeft, nLeft + Math.min(nRight, Math.ceil(h / 3))), Math.min(nRight, Math.ceil(h / 3)));
+  const leftVals = buf.slice(0, nLeft);
+  const rightVals = buf.slice(nLeft, m);
+  const third = Math.ceil(h / 3);
+  const left = medianOf(leftVals.slice(), nLeft);
+  const right = medianOf(rightVals.slice(), nRight);
+  const madLeft = nLeft > 0 ? madOf(leftVals, left, dev) : Infinity;
+  const madRight = nRight > 0 ? madOf(rightVals, right, dev) : Infinity;
   const enough = Math.ceil(h / 2);
   let base: number;
-  if (nLeft >= enough && nRight >= enough) base = Math.max(left, right);
-  else if (nLeft >= nRight) base = Math.max(left, nearLeft, nRight > 0 ? right : 0);
-  else base = Math.max(right, nearRight, nLeft > 0 ? left : 0);
-  const all = buf.subarray(0, m);
-  const med = medianOf(all.slice(), m);
-  for (let i = 0; i < m; i++) dev[i] = Math.abs(all[i]! - med);
-  return [base, medianOf(dev, m)];
+  let mad: number;
+  if (nLeft >= enough && nRight >= enough) {
+    base = (left + right) / 2;
+    mad = Math.min(madLeft, madRight);
+  } else if (nLeft >= nRight) {
+    const near = medianOf(leftVals.slice(Math.max(0, nLeft - third)), Math.min(nLeft, third));
+    base = Math.max(left, near);
+    mad = madLeft;
+  } else {
+    const near = medianOf(rightVals.slice(0, Math.min(nRight, third)), Math.min(nRight, third));
+    base = Math.max(right, near);
+    mad = madRight;
+  }
+  return [base, Number.isFinite(mad) ? mad : 0];
 }
 
 export function scaleBaseline(tl: Timeline, scaleS: number, fromS: number, toS: number): ScaleBaseline {
@@ -200,11 +217,15 @@ interface Refined {
 /**
  * Start and end to the second: the run of seconds that maximises the sum of
  * (requests − baseline − drift), drift being two Poisson deviations of the
- * baseline rate (at most half the event's mean excess rate).
+ * baseline rate (at most half the event's mean excess rate), among the runs
+ * that overlap the candidate event, each second's term capped at 4 drifts (so
+ * a bigger neighbour cannot pull the window to itself or join across a gap).
  * The baseline comes from the event's surroundings, so it is re-estimated with
- * the refined window until the window stops moving (at most 4 rounds).
+ * the refined window until the window stops moving (at most 4 rounds). The run
+ * stays within [loS, hiS] (clear of pieces already found).
  */
-function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, endS0: number): Refined | null {
+function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, endS0: number, loS: number = firstS, hiS: number = lastS): Refined | null {
+  if (endS0 < startS0) return null;
   let startS = startS0;
   let endS = endS0;
   let level = { left: 0, right: 0 };
@@ -212,8 +233,8 @@ function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, en
     const dur = endS - startS + 1;
     level = surroundings(tl, startS, endS, Math.max(3 * dur, 3600), firstS, lastS);
     const pad = Math.max(dur, 600);
-    const fromS = Math.max(firstS, startS - pad);
-    const toS = Math.min(lastS, endS + pad);
+    const fromS = Math.max(loS, startS - pad);
+    const toS = Math.min(hiS, endS + pad);
     const counts = tl.requestsPerSecond(fromS, toS);
     const base = baselineLine(fromS, toS, startS, endS, level);
     let evExcess = 0;
@@ -221,8 +242,10 @@ function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, en
     const meanBase = (level.left + level.right) / 2;
     const drift = Math.max(0, Math.min((0.5 * evExcess) / dur, 2 * Math.sqrt(Math.max(meanBase, 0.01))));
     const shifted = new Float64Array(counts.length);
-    for (let i = 0; i < counts.length; i++) shifted[i] = counts[i]! - base[i]! - drift;
-    const run = maxRun(shifted, 0, counts.length - 1);
+    // Each second counts at most 4 drifts: the run measures how long the rate stays up, not how
+    // much traffic a neighbour carries, so a big flood an hour away does not join the window.
+    for (let i = 0; i < counts.length; i++) shifted[i] = Math.min(counts[i]! - base[i]! - drift, 4 * drift);
+    const run = maxRunThrough(shifted, startS0 - fromS, endS0 - fromS);
     if (run === null) return null;
     const s = fromS + run.i0;
     const e = fromS + run.i1;
@@ -233,18 +256,39 @@ function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, en
   return { startS, endS, level };
 }
 
-/** Max-sum run of `v` over [lo, hi]: Kadane. Returns null when no positive run exists. */
-function maxRun(v: Float64Array, lo: number, hi: number): { i0: number; i1: number; sum: number } | null {
-  let best: { i0: number; i1: number; sum: number } | null = null;
-  let sum = 0;
-  let start = lo;
-  for (let i = lo; i <= hi; i++) {
-    if (sum <= 0) {
-      sum = 0;
-      start = i;
+/**
+ * Max-sum run of `v` that contains at least one index of [a, b] (Kadane from
+ * both ends: best run ending at p plus best run starting after p). Returns null
+ * when no such run has a positive sum.
+ */
+function maxRunThrough(v: Float64Array, a: number, b: number): { i0: number; i1: number; sum: number } | null {
+  const n = v.length;
+  const endSum = new Float64Array(n);
+  const endStart = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && endSum[i - 1]! > 0) {
+      endSum[i] = endSum[i - 1]! + v[i]!;
+      endStart[i] = endStart[i - 1]!;
+    } else {
+      endSum[i] = v[i]!;
+      endStart[i] = i;
     }
-    sum += v[i]!;
-    if (sum > 0 && (best === null || sum > best.sum)) best = { i0: start, i1: i, sum };
+  }
+  const startSum = new Float64Array(n);
+  const startEnd = new Int32Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    if (i < n - 1 && startSum[i + 1]! > 0) {
+      startSum[i] = startSum[i + 1]! + v[i]!;
+      startEnd[i] = startEnd[i + 1]!;
+    } else {
+      startSum[i] = v[i]!;
+      startEnd[i] = i;
+    }
+  }
+  let best: { i0: number; i1: number; sum: number } | null = null;
+  for (let p = Math.max(0, a); p <= Math.min(n - 1, b); p++) {
+    const sum = endSum[p]! + startSum[p]! - v[p]!;
+    if (sum > 0 && (best === null || sum > best.sum)) best = { i0: endStart[p]!, i1: startEnd[p]!, sum };
   }
   return best;
 }
@@ -295,8 +339,30 @@ export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
 
   const pieces: { startS: number; endS: number; scales: Set<number> }[] = [];
   for (const ev of events) {
-    const r = refine(tl, firstS, lastS, ev.startS, ev.endS);
-    if (r !== null) pieces.push({ startS: r.startS, endS: r.endS, scales: ev.scales });
+    // An event without even minExcessRequests/4 requests cannot hold a burst: skip it cheaply.
+    let total = 0;
+    const span = tl.requestsPerSecond(ev.startS, ev.endS);
+    for (let i = 0; i < span.length; i++) total += span[i]!;
+    if (total < opts.minExcessRequests / 4) continue;
+    // The main run through the event, then runs through what is left of it on either side
+    // (an attack with a pause is two runs); pieces too small to matter on their own are dropped
+    // so that noise next to a spike does not widen it.
+    // Anchors: [from, to] of the candidate event still to search, within [min, max] (free of pieces found).
+    const anchors: [number, number, number, number][] = [[ev.startS, ev.endS, firstS, lastS]];
+    for (let guard = 0; anchors.length > 0 && guard < 16; guard++) {
+      const [a0, a1, lo, hi] = anchors.pop()!;
+      const r = refine(tl, firstS, lastS, a0, a1, lo, hi);
+      if (r === null) continue;
+      const counts = tl.requestsPerSecond(r.startS, r.endS);
+      const base = baselineLine(r.startS, r.endS, r.startS, r.endS, r.level);
+      const w = windowStats(counts, base, 0, counts.length - 1, r.startS, ev.scales);
+      const expected = w.requests - w.excessRequests;
+      if (w.excessRequests >= opts.minExcessRequests / 4 && w.requests >= opts.minRatio * expected && w.score >= opts.minZ) {
+        pieces.push({ startS: r.startS, endS: r.endS, scales: ev.scales });
+      }
+      if (r.startS - 1 - a0 >= 60) anchors.push([a0, Math.min(a1, r.startS - 1), lo, r.startS - 1]);
+      if (a1 - (r.endS + 1) >= 60) anchors.push([Math.max(a0, r.endS + 1), a1, r.endS + 1, hi]);
+    }
   }
 
   // Adjacent pieces of one event are one burst.
@@ -308,7 +374,8 @@ export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
     const base = baselineLine(m.startS, m.endS, m.startS, m.endS, level);
     const w = windowStats(counts, base, 0, counts.length - 1, m.startS, m.scales);
     const expected = w.requests - w.excessRequests;
-    if (w.excessRequests >= opts.minExcessRequests && w.score >= opts.minZ && w.requests >= 1.5 * expected) {
+    const excessRps = w.excessRequests / ((w.endMs - w.startMs) / 1000 + 1);
+    if (w.excessRequests >= opts.minExcessRequests && excessRps >= opts.minExcessRps && w.score >= opts.minZ && w.requests >= 1.5 * expected) {
       out.push(w);
     }
   }

@@ -13,6 +13,8 @@ export interface AnalysisOptions {
   readonly scalesS?: readonly number[];
   /** A burst must carry at least this many requests above baseline. */
   readonly minExcessRequests?: number;
+  /** ... and at least this many requests per second above baseline on average over its duration. */
+  readonly minExcessRps?: number;
   /** A bucket is a candidate when its count is at least this multiple of the baseline. */
   readonly minRatio?: number;
   /** ... and at least this many robust standard deviations above it. */
