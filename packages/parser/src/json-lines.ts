@@ -84,7 +84,7 @@ export function compileJsonParser(tz: TimeZone, opts: JsonFormatOptions): LinePa
     if (byKey.has(key)) return;
     let def = f;
     if (def.kind === 'extra' || def.kind === 'skip') {
-      const name = key.replace(/[^A-Za-z0-9_]+/g, '_');
+      const name = (def.kind === 'extra' ? def.extraName ?? key : key).replace(/[^A-Za-z0-9_]+/g, '_');
       if (extraNames.includes(name)) return;
       extraNames.push(name);
       def = { kind: 'extra', extraName: name, source: key };
