@@ -50,13 +50,6 @@ function ndjsonRecords(stdout: Buffer): Record<string, unknown>[] {
 }
 
 describe('alf basics', () => {
-  test('--version prints the version on stdout', async () => {
-    const run = await alf(['--version']);
-    expect(run.code).toBe(0);
-    expect(run.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
-    expect(run.stderr).toBe('');
-  });
-
   test('--help shows commands, examples and exit statuses', async () => {
     const run = await alf(['parse', '--help']);
     expect(run.code).toBe(0);
@@ -64,26 +57,6 @@ describe('alf basics', () => {
     expect(help).toMatch(/--format/);
     expect(help).toMatch(/Examples:/);
     expect(help).toMatch(/--to/);
-  });
-
-  test('no command is a usage error on stderr (exit 2)', async () => {
-    const run = await alf([]);
-    expect(run.code).toBe(2);
-    expect(run.stdout.length).toBe(0);
-    expect(run.stderr).toMatch(/name a command/);
-  });
-
-  test('an unknown option is a usage error with a suggestion', async () => {
-    const run = await alf(['parse', '--fromat', 'combined', secrepo]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/unknown option or command `fromat` \(did you mean `--format`\?\)/);
-  });
-
-  test('a wrong --to says what is expected and suggests (exit 2, nothing on stdout)', async () => {
-    const run = await alf(['parse', '--to', 'csvv', secrepo]);
-    expect(run.code).toBe(2);
-    expect(run.stdout.length).toBe(0);
-    expect(run.stderr).toMatch(/`--to` must be one of arrow, arrow-file, ndjson, csv; got `csvv` \(did you mean `csv`\?\)/);
   });
 
   test('a misspelt --format gives exit 2 with did-you-mean', async () => {
@@ -98,12 +71,6 @@ describe('alf basics', () => {
     expect(run.code).toBe(3);
     expect(run.stdout.length).toBe(0);
     expect(run.stderr).toMatch(/cannot read `no\/such\/access.log`: no such file/);
-  });
-
-  test('an output that cannot be written gives exit 4 and leaves no partial file', async () => {
-    const run = await alf(['parse', '--to', 'csv', '-o', join(outDir, 'missing-dir', 'x.csv'), secrepo]);
-    expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/cannot write .*x\.csv/);
   });
 
   test.skipIf(!hasScript)('standard input on a terminal and no files gives usage, not a hang (exit 2)', () => {

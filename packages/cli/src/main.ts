@@ -78,6 +78,8 @@ async function usageText(argv: readonly string[], ctx: CommandContext): Promise<
   });
 }
 
+function ignoreError(): void {}
+
 /** Runs `alf` with `argv` (without `node` and the script); resolves to the exit status. */
 export async function main(argv: string[], io: Partial<Pick<CommandContext, 'stdin' | 'stdout' | 'stderr'>> = {}): Promise<number> {
   const controller = new AbortController();
@@ -98,12 +100,19 @@ export async function main(argv: string[], io: Partial<Pick<CommandContext, 'std
   const onSigterm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-  // A closed stdout pipe is handled where data is written; never crash on a late EPIPE.
-  const ignoreStdoutError = (): void => undefined;
-  ctx.stdout.on('error', ignoreStdoutError);
+  // A closed stdout pipe is handled where data is written; never crash on a late EPIPE
+  // (the listener stays: writes may fail after main has returned, e.g. `alf --help | head -1`).
+  if (!ctx.stdout.listeners('error').includes(ignoreError)) ctx.stdout.on('error', ignoreError);
 
   try {
-    await build(argv, ctx).parseAsync(argv, { alf: ctx });
+    // With a callback yargs hands over what it would print (help, version, completion) instead of
+    // printing it on process.stdout; it goes to the command's stdout.
+    // Shell completion (`--get-yargs-completions`, run by the completion script) prints itself.
+    let printed = '';
+    const y = build(argv, ctx);
+    if (argv.includes('--get-yargs-completions')) await y.parseAsync(argv, { alf: ctx });
+    else await y.parseAsync(argv, { alf: ctx }, (_error: unknown, _args: unknown, output: string) => { printed = output; });
+    if (printed) ctx.stdout.write(printed.endsWith('\n') ? printed : `${printed}\n`);
     return code;
   } catch (error) {
     if (controller.signal.aborted) {
@@ -122,7 +131,6 @@ export async function main(argv: string[], io: Partial<Pick<CommandContext, 'std
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
-    ctx.stdout.off('error', ignoreStdoutError);
   }
 }
 
