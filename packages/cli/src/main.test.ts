@@ -2,9 +2,11 @@
  * `main()` in-process on in-memory streams: usage errors and exit statuses that
  * need no real pipe (cli.test.ts spawns the real CLI for those that do).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { main } from './main.ts';
@@ -64,5 +66,48 @@ describe('main', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(1262);
     expect(r.stderr).toBe('');
+  });
+
+  test('-o FILE.arrow writes the Arrow IPC file format, readable with apache-arrow', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alf-main-'));
+    const target = join(dir, 'records.arrow');
+    const r = await run(['parse', '-o', target, secrepo]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/records written to .*records\.arrow \(arrow-file\)/);
+    const bytes = await readFile(target);
+    expect(bytes.subarray(0, 6).toString()).toBe('ARROW1');
+    // apache-arrow is @alf/report's dependency; read back through its copy.
+    const require = createRequire(join(root, 'packages/report/package.json'));
+    const arrow = (await import(pathToFileURL(require.resolve('apache-arrow')).href)) as {
+      tableFromIPC(b: Uint8Array): { numRows: number; get(i: number): Record<string, unknown> | null };
+    };
+    const table = arrow.tableFromIPC(bytes);
+    expect(table.numRows).toBe(1262);
+    expect(table.get(1261)).toMatchObject({ line: 1262, input: 0 });
+  });
+
+  test('a damaged input (truncated gzip) completes with warnings: exit 1, flagged in the summary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alf-main-'));
+    const truncated = join(dir, 'truncated.log.gz');
+    await writeFile(truncated, (await readFile(join(root, 'testdata/real/elastic-examples/apache_logs.gz'))).subarray(0, 20_000));
+    const r = await run(['parse', '--to', 'ndjson', truncated]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/flagged: truncated/);
+    expect(r.stderr).toMatch(/warning: 1 input flagged .*truncated.*: exit status 1/);
+    expect(r.stdout.split('\n').length).toBeGreaterThan(800);
+  });
+
+  test('more rejected lines than --max-reject-ratio: exit 1 with the reasons', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alf-main-'));
+    const log = join(dir, 'mixed.log');
+    const good = '192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326 "-" "curl/8"\n';
+    await writeFile(log, good.repeat(20) + 'garbage line\n');
+    const lenient = await run(['parse', '--to', 'csv', '--format', 'combined', '--max-reject-ratio', '10%', log]);
+    expect(lenient.code).toBe(0);
+    const strict = await run(['parse', '--to', 'csv', '--format', 'combined', log]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/21 lines: 20 parsed, 1 rejected/);
+    expect(strict.stderr).toMatch(/mixed\.log:21 \(byte 1,640\) field_count/);
+    expect(strict.stderr).toMatch(/above --max-reject-ratio 0\.01: exit status 1/);
   });
 });

@@ -8,6 +8,7 @@
  * table of the first records instead of binary Arrow.
  */
 import { z } from 'zod';
+import type { ParseArgs } from './commands/parse.ts';
 import { AlfError } from '@alf/parser';
 import type { RecordBatch, Reject } from '@alf/parser';
 import { createArrowIpcEncoder, createCsvRecordEncoder, recordBatchToNdjson } from '@alf/report';
@@ -22,14 +23,13 @@ import { formatProblem, parseInput } from './parse-input.ts';
 import { createProgress } from './progress.ts';
 import { RecordTable, TABLE_ROWS } from './record-table.ts';
 import { formatSummary } from './summary.ts';
+import { terminalSafe } from './terminal-text.ts';
 import type { InputResult } from './summary.ts';
 
 /** Rejects shown on stderr (all of them are counted). */
 const REJECT_SAMPLE = 5;
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
-
-import type { ParseArgs } from './commands/parse.ts';
 
 function parseOptionsSchema() {
   return z.object({
@@ -43,8 +43,6 @@ function parseOptionsSchema() {
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
   });
 }
-
-
 
 /** Output format from a file name's extension, when `--to` is not given. */
 function outputFromExtension(path: string): RecordOutput | undefined {
@@ -153,7 +151,7 @@ export async function runParse(args: ParseArgs): Promise<number> {
 
   const warnings: string[] = [];
   const flagged = results.filter((r) => r.flags.length > 0);
-  if (flagged.length > 0) warnings.push(`warning: ${flagged.length} input${flagged.length === 1 ? '' : 's'} flagged (${flagged.map((r) => `${r.name}: ${r.flags.join(', ')}`).join('; ')}): exit status 1`);
+  if (flagged.length > 0) warnings.push(`warning: ${flagged.length} input${flagged.length === 1 ? '' : 's'} flagged (${flagged.map((r) => `${terminalSafe(r.name, 80)}: ${r.flags.join(', ')}`).join('; ')}): exit status 1`);
   const read = results.reduce((s, r) => s + r.accounting.linesRead, 0);
   const rejected = results.reduce((s, r) => s + r.accounting.rejected, 0);
   const ratio = read > 0 ? rejected / read : 0;
@@ -162,7 +160,7 @@ export async function runParse(args: ParseArgs): Promise<number> {
   }
   const trailer = [...warnings];
   if (table) trailer.push(`(standard output is a terminal: showed the first ${TABLE_ROWS} records as a table; use --to arrow|ndjson|csv, -o FILE or a pipe for all records)`);
-  else if (!toStdout) trailer.push(`records written to ${output} (${kind})`);
+  else if (!toStdout) trailer.push(`records written to ${terminalSafe(output, 300)} (${kind})`);
   if (opts.quiet) say(ctx, ...warnings);
   else say(ctx, ...formatSummary(results, { command: 'alf parse', rejectSample, rejectsTotal, inputNames: files, trailer }));
   return warnings.length > 0 ? EXIT.warnings : EXIT.ok;
