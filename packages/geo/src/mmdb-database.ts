@@ -24,6 +24,8 @@ export interface MmdbDatabase {
   readonly layout: RecordLayout;
   readonly notes: readonly string[];
   readonly source: NetworkSource;
+  /** `direct`: the tree is walked on the numeric address; `reader`: through getWithPrefixLength (fallback). */
+  readonly search: 'direct' | 'reader';
 }
 
 /** Records sampled at open time to detect the layout, and the search budget for them. */
@@ -119,19 +121,25 @@ export async function openMmdb(path: string): Promise<MmdbDatabase> {
     prefixLength,
   });
   const NONE: RawHit = { fields: null, prefixLength: 0 };
-  const source: NetworkSource = {
-    findV4(_value, text) {
-      const [rec, len] = reader.getWithPrefixLength(text);
-      return found(rec, len);
-    },
-    findV6(_hextets, text) {
-      // an IPv4-only tree has no IPv6 data; walking it with 128 bits would read garbage
-      if (ipVersion === 4) return NONE;
-      const [rec, len] = reader.getWithPrefixLength(text);
-      return found(rec, len);
-    },
-  };
-  return { path, databaseType, buildDate, sha256, sizeBytes, ipVersion, layout, notes, source };
+  const walk = treeWalker(reader, extract);
+  const source: NetworkSource = walk
+    ? {
+        findV4: (value) => walk.v4(value),
+        findV6: (hextets) => (ipVersion === 4 ? NONE : walk.v6(hextets)),
+      }
+    : {
+        findV4(_value, text) {
+          const [rec, len] = reader.getWithPrefixLength(text);
+          return found(rec, len);
+        },
+        findV6(_hextets, text) {
+          // an IPv4-only tree has no IPv6 data; walking it with 128 bits would read garbage
+          if (ipVersion === 4) return NONE;
+          const [rec, len] = reader.getWithPrefixLength(text);
+          return found(rec, len);
+        },
+      };
+  return { path, databaseType, buildDate, sha256, sizeBytes, ipVersion, layout, notes, source, search: walk ? 'direct' : 'reader' };
 }
 
 /**
@@ -177,4 +185,73 @@ function sampleRecords(reader: Reader<Response>, ipVersion: number): { records: 
     ip6 = (ip6 / size) * size + size;
   }
   return { records, errors };
+}
+
+/** The parts of maxmind's Reader (mmdb-lib 3) the direct walk needs; private there, so checked at run time. */
+interface ReaderInternals {
+  readonly metadata: { readonly nodeCount: number; readonly nodeByteSize: number; readonly ipVersion: number };
+  readonly walker: { left(offset: number): number; right(offset: number): number };
+  readonly ipv4StartNodeNumber: number;
+  resolveDataPointer(pointer: number): unknown;
+}
+
+/** Decoded records kept per data pointer: a country database has a few hundred distinct records. */
+const RECORD_CACHE = 100_000;
+
+/**
+ * The search tree walked directly on the numeric address, as mmdb-lib's walker does after
+ * parsing the text (same node reads, same result and prefix length), with the extracted
+ * fields cached by data pointer, so a new network of a known record costs a tree walk and
+ * no decoding. Returns null when the reader does not expose what the walk needs (another
+ * maxmind version): the caller then uses `getWithPrefixLength`.
+ */
+function treeWalker(
+  reader: Reader<Response>,
+  extract: (record: unknown) => DbFields,
+): { v4(value: number): RawHit; v6(hextets: Uint16Array): RawHit } | null {
+  const r = reader as unknown as Partial<ReaderInternals>;
+  const m = r.metadata;
+  if (
+    !m || typeof r.walker?.left !== 'function' || typeof r.walker.right !== 'function' ||
+    typeof r.resolveDataPointer !== 'function' || !Number.isInteger(r.ipv4StartNodeNumber)
+  ) {
+    return null;
+  }
+  const { left, right } = r.walker;
+  const nodeCount = m.nodeCount;
+  const nodeBytes = m.nodeByteSize;
+  const ipv4Start = r.ipv4StartNodeNumber!;
+  const resolve = r.resolveDataPointer.bind(reader);
+  let records = new Map<number, DbFields>();
+  const fieldsAt = (pointer: number): DbFields => {
+    let f = records.get(pointer);
+    if (f === undefined) {
+      f = extract(resolve(pointer));
+      if (records.size >= RECORD_CACHE) records = new Map();
+      records.set(pointer, f);
+    }
+    return f;
+  };
+  const result = (node: number, depth: number): RawHit =>
+    node > nodeCount ? { fields: fieldsAt(node), prefixLength: depth } : { fields: null, prefixLength: depth };
+  return {
+    v4(value: number): RawHit {
+      let node = ipv4Start;
+      let depth = 0;
+      for (; depth < 32 && node < nodeCount; depth++) {
+        const offset = node * nodeBytes;
+        node = (value >>> (31 - depth)) & 1 ? right(offset) : left(offset);
+      }
+      return result(node, depth);
+    },
+    v6(h: Uint16Array): RawHit {
+      let node = 0;
+      let depth = 0;
+      for (; depth < 128 && node < nodeCount; depth++) {
+        const offset = node * nodeBytes;
+        node = (h[depth >>> 4]! >>> (15 - (depth & 15))) & 1 ? right(offset) : left(offset);
+      }
+      return result(node, depth);
+    },
+  };
 }

@@ -200,9 +200,11 @@ class GeoSet implements Geo {
 
   lookup(ip: string): GeoAnswer {
     this.lookups++;
-    // FNV-1a over the UTF-16 units of the text
-    let h = 0x811c9dc5;
-    for (let i = 0; i < ip.length; i++) h = Math.imul(h ^ ip.charCodeAt(i), 0x01000193);
+    // FNV-1a over the length and the last 10 UTF-16 units (where addresses differ most);
+    // the full text is compared on a hit
+    const n = ip.length;
+    let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+    for (let i = n > 10 ? n - 10 : 0; i < n; i++) h = Math.imul(h ^ ip.charCodeAt(i), 0x01000193);
     const slot = (h ^ (h >>> 15)) & this.slotMask;
     if (this.slotKeys[slot] === ip) {
       this.cacheHits++;
