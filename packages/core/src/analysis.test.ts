@@ -79,6 +79,18 @@ describe('attribution', () => {
     expect(r.bursts).toHaveLength(1);
     expect(r.bursts[0]!.attackers).toBe(60);
   });
+  test('attributes the light members of a wide botnet by the signature its heavy members share', () => {
+    const ips = Array.from({ length: 3000 }, (_, i) => `${100 + (i % 50)}.${Math.floor(i / 50) % 250}.${(i * 13) % 250}.${(i % 250) + 1}`);
+    expect(new Set(ips).size).toBe(3000);
+    const r = run([...bg, ...flood({ startMs: T0 + 3 * H, durationS: 600, rps: 60, ips, seed: 9, paths: ['/'], randomQuery: true, ua: (k) => `Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/${100 + (k % 5)}.0` })]);
+    expect(r.bursts).toHaveLength(1);
+    const got = new Set(r.attackers.map((a) => a.ip));
+    const labelled = new Set(ips);
+    const tp = [...got].filter((ip) => labelled.has(ip)).length;
+    expect(tp / got.size).toBe(1); // precision: no visitor swept in
+    expect(tp / labelled.size).toBeGreaterThan(0.9); // recall
+    expect(r.attackers.some((a) => a.attributedBy === 'signature')).toBe(true);
+  });
 });
 
 describe('verdicts', () => {

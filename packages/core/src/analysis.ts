@@ -217,7 +217,7 @@ function finishAnalysis(a: AnalysisImpl, geo: GeoLookup, attr: AttributionImpl |
       });
       return;
     }
-    const att = attributeWindow(state, opts.minAttackerRequests);
+    const att = attributeWindow(state, opts.minAttackerRequests, w.excessRequests);
     const sampled = state.limit < 2 ** 32;
     if (sampled) {
       const rate = state.limit / 2 ** 32;
@@ -270,7 +270,7 @@ function finishAnalysis(a: AnalysisImpl, geo: GeoLookup, attr: AttributionImpl |
         const topUa = s.userAgents === null ? null : topKey([...s.userAgents]);
         attackers.push({
           burstId: id, ip: s.ip, requests: s.requests, excessRequests: Math.round(m.p.excess), expectedRequests: Math.round(m.p.expected * 100) / 100,
-          firstSeenMs: s.firstMs, lastSeenMs: s.lastMs, isNew: m.p.refRequests === 0, prefix: m.prefix, asn: m.geo?.asn ?? null,
+          firstSeenMs: s.firstMs, lastSeenMs: s.lastMs, isNew: m.p.refRequests === 0, attributedBy: m.p.by, prefix: m.prefix, asn: m.geo?.asn ?? null,
           asOrg: m.geo?.asOrg ?? null, country: m.geo?.country ?? null, topPath, topUserAgent: topUa,
         });
       }

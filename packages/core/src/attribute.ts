@@ -10,6 +10,8 @@ import type { IpWindowStats, WindowState } from './window-counts.ts';
 
 export interface Participant {
   readonly stats: IpWindowStats;
+  /** `rate`: above its own expectation; `signature`: a light new IP doing exactly what the attackers do. */
+  readonly by: 'rate' | 'signature';
   /** Requests in the reference periods. */
   readonly refRequests: number;
   readonly expected: number;
@@ -31,7 +33,7 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[pos]!;
 }
 
-export function attributeWindow(w: WindowState, minAttackerRequests: number): WindowAttribution {
+export function attributeWindow(w: WindowState, minAttackerRequests: number, windowExcess: number): WindowAttribution {
   const durationS = (w.insideToMs - w.insideFromMs) / 1000;
   const refDurationS = (w.refBefore[1] - w.refBefore[0] + (w.refAfter[1] - w.refAfter[0])) / 1000;
   const refCounts = [...w.ref.values()].sort((a, b) => a - b);
@@ -43,13 +45,77 @@ export function attributeWindow(w: WindowState, minAttackerRequests: number): Wi
     const refRequests = w.ref.get(s.ip) ?? 0;
     const expected = refDurationS > 0 ? (refRequests * durationS) / refDurationS : 0;
     const excess = s.requests - expected;
-    const p: Participant = { stats: s, refRequests, expected, excess };
+    const p: Participant = { stats: s, by: 'rate', refRequests, expected, excess };
     const clearlyAbove = s.requests >= 3 * expected + 3 * Math.sqrt(expected) + 1;
     if (excess >= threshold && clearlyAbove) attackers.push(p);
     else others.push(p);
   }
+  const extra = bySignature(attackers, others);
+  if (extra.length === 0) extra.push(...byRandomQueries(others, w, durationS, refDurationS, windowExcess));
   const byExcess = (a: Participant, b: Participant): number => b.excess - a.excess || (a.stats.ip < b.stats.ip ? -1 : 1);
-  attackers.sort(byExcess);
-  others.sort(byExcess);
-  return { durationS, refDurationS, threshold, attackers, others };
+  const all = [...attackers, ...extra].sort(byExcess);
+  const taken = new Set(extra.map((p) => p.stats));
+  const rest = others.filter((p) => !taken.has(p.stats)).sort(byExcess);
+  return { durationS, refDurationS, threshold, attackers: all, others: rest };
+}
+
+/**
+ * A botnet too thin for any member to stand out, busting caches: new IPs that
+ * request no assets and put random query strings on at least half of their
+ * requests are attributed when there are 20 or more of them, they carry at
+ * least half of the window's excess, and random query strings are rare around
+ * the window (less than a tenth of their volume at the reference rate).
+ */
+function byRandomQueries(others: readonly Participant[], w: WindowState, durationS: number, refDurationS: number, windowExcess: number): Participant[] {
+  const cands = others.filter((o) => {
+    const s = o.stats;
+    return o.refRequests === 0 && s.requests >= 2 && s.assets === 0 && s.randomQuery >= 0.5 * s.requests;
+  });
+  if (cands.length < 20) return [];
+  const volume = cands.reduce((a, o) => a + o.stats.requests, 0);
+  const expectedRandom = refDurationS > 0 ? (w.reference.randomQuery * durationS) / refDurationS : 0;
+  if (volume < 0.5 * windowExcess || expectedRandom > 0.1 * volume) return [];
+  return cands.map((o) => ({ ...o, by: 'signature' as const }));
+}
+
+function share(part: number, whole: number): number {
+  return whole > 0 ? part / whole : 0;
+}
+
+/**
+ * A wide botnet spreads its requests so thin that many members stay under the
+ * per-IP bar. When at least 20 attributed IPs share one signature — one path
+ * for 60%+ of their requests, no assets, and either random query strings on
+ * half their requests or a user agent they all use — new IPs (none in the
+ * reference periods) whose every request fits that signature are attributed too.
+ */
+function bySignature(attackers: readonly Participant[], others: readonly Participant[]): Participant[] {
+  if (attackers.length < 20) return [];
+  const pathReq = new Map<string, number>();
+  let req = 0;
+  let rq = 0;
+  let assets = 0;
+  const uaReq = new Map<string, number>();
+  for (const a of attackers) {
+    const s = a.stats;
+    req += s.requests;
+    rq += s.randomQuery;
+    assets += s.assets;
+    if (s.paths !== null) for (const [p, c] of s.paths) pathReq.set(p, (pathReq.get(p) ?? 0) + c[0]!);
+    if (s.userAgents !== null) for (const [u, c] of s.userAgents) uaReq.set(u, (uaReq.get(u) ?? 0) + c);
+  }
+  const top = [...pathReq].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0];
+  if (top === undefined || share(top[1], req) < 0.6 || share(assets, req) > 0.01) return [];
+  const randomSig = share(rq, req) >= 0.5;
+  const uas = new Set([...uaReq].filter(([, c]) => share(c, req) >= 0.01).map(([u]) => u));
+  if (!randomSig && uas.size > 5) return [];
+  const out: Participant[] = [];
+  for (const o of others) {
+    const s = o.stats;
+    if (o.refRequests > 0 || s.requests < 2 || s.assets > 0 || s.paths === null || s.userAgents === null) continue;
+    if ((s.paths.get(top[0])?.[0] ?? 0) !== s.requests) continue;
+    if (randomSig ? s.randomQuery < 0.5 * s.requests : ![...s.userAgents.keys()].every((u) => uas.has(u))) continue;
+    out.push({ ...o, by: 'signature' });
+  }
+  return out;
 }

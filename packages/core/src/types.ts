@@ -89,6 +89,11 @@ export interface Attacker {
   readonly lastSeenMs: number;
   /** True when the IP made no request in the reference periods. */
   readonly isNew: boolean;
+  /**
+   * `rate`: its requests are clearly above its own rate around the burst; `signature`: a light new IP
+   * whose every request matches what 20+ rate-attributed IPs of the burst do (wide botnets).
+   */
+  readonly attributedBy: 'rate' | 'signature';
   readonly prefix: string | null;
   readonly asn: number | null;
   readonly asOrg: string | null;

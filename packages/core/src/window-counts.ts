@@ -249,6 +249,12 @@ export class WindowCounts {
           if (st >= 400 && st < 500) w.reference.errors4xx++;
           if (st >= 500) w.reference.errors5xx++;
           if (st === 429 || st === 499 || st === 503) w.reference.throttled++;
+          const qRef = query.ids[i]!;
+          if (qRef >= 0) {
+            let rqRef = queryRandom[qRef]!;
+            if (rqRef < 0) rqRef = queryRandom[qRef] = isRandomQuery(query.values[qRef]!) ? 1 : 0;
+            w.reference.randomQuery += rqRef;
+          }
           if (h >= w.limit) w.refSampledOutRequests++;
           else {
             w.ref.set(ipStr, (w.ref.get(ipStr) ?? 0) + 1);
