@@ -102,8 +102,8 @@ export class BatchBuilder {
     return this.length + this.rejects.length;
   }
 
-  /** Make room for one more row and reset its staged values. */
-  beginRow(): void {
+  /** Make room for one more row and reset its staged values (`used`: the format's string columns). */
+  beginRow(used?: readonly number[]): void {
     if (this.length === this.capacity) this.growTo(this.capacity * 2);
     const r = this.length;
     this.status[r] = 0;
@@ -112,7 +112,8 @@ export class BatchBuilder {
     this.upstreamMs[r] = NaN;
     this.ipIds[r] = -1;
     this.ipKind[r] = 0;
-    this.slotStart.fill(-1);
+    if (used === undefined) this.slotStart.fill(-1);
+    else for (let k = 0; k < used.length; k++) this.slotStart[used[k] as number] = -1;
   }
 
   private growTo(n: number): void {

@@ -32,6 +32,8 @@ export interface LineCtx extends LineSource {
   tsFrac: number;
   /** Changes with every block (Finder caches are per block). */
   blockId: number;
+  /** Set by a list-aware token scan that crossed ", " (an address list). */
+  listSeen: boolean;
 }
 
 export interface LineParser {
@@ -206,8 +208,12 @@ function stageClient(c: LineCtx, s: number, e: number): boolean {
   const t = c.text;
   let cs = s;
   // an X-Forwarded-For style list as the client: keep the list, use its last entry
-  let comma = e - 1;
-  while (comma >= s && t.charCodeAt(comma) !== 44) comma--;
+  let comma = s - 1;
+  if (c.listSeen) {
+    c.listSeen = false;
+    comma = e - 1;
+    while (comma >= s && t.charCodeAt(comma) !== 44) comma--;
+  }
   if (comma >= s) {
     if (b.slotStart[COL_FORWARDED_FOR] as number < 0) {
       b.slotStart[COL_FORWARDED_FOR] = s;
@@ -228,13 +234,19 @@ function stageClient(c: LineCtx, s: number, e: number): boolean {
 function literalStep(lit: string, optional: boolean, after: string): Step {
   const simple = lit.indexOf(' ') < 0;
   const endsSpace = lit.charCodeAt(lit.length - 1) === 32;
+  const n = lit.length;
+  const c0 = lit.charCodeAt(0);
+  const c1 = n > 1 ? lit.charCodeAt(1) : -1;
+  const c2 = n > 2 ? lit.charCodeAt(2) : -1;
+  const matches = (t: string, p: number): boolean => t.charCodeAt(p) === c0 && (n < 2 || (t.charCodeAt(p + 1) === c1 &&
+    (n < 3 || (t.charCodeAt(p + 2) === c2 && (n < 4 || t.startsWith(lit, p))))));
   return (c) => {
     const t = c.text;
     if (optional && c.pos >= c.end) {
       c.stop = true;
       return true;
     }
-    if (t.startsWith(lit, c.pos)) {
+    if (matches(t, c.pos)) {
       c.pos += lit.length;
       if (endsSpace) while (t.charCodeAt(c.pos) === 32 && c.pos < c.end) c.pos++;
       return true;
@@ -340,6 +352,7 @@ function tokenScanner(nb: Neighbours, list: boolean, innerSpaces = 0): Scanner {
       }
       if (list && spaceStop && e < c.end) {
         if (t.charCodeAt(e - 1) === 44) { // "a, b"
+          c.listSeen = true;
           p = e + 1;
           continue;
         }
@@ -676,6 +689,7 @@ export function compileLineParser(items: readonly FormatItem[], tz: TimeZone): L
   const parse = (c: LineCtx): boolean => {
     c.pos = c.start;
     c.stop = false;
+    c.listSeen = false;
     c.fieldsSeen = 0;
     c.tsFrac = 0;
     for (let i = 0; i < n; i++) {

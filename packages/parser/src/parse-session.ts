@@ -38,7 +38,7 @@ function newCtx(b: BatchBuilder): LineCtx {
   const bytes = new Uint8Array(0);
   return {
     text: '', bytes, buf: Buffer.from(bytes.buffer), lineHigh: false, b, start: 0, end: 0, pos: 0, stop: false,
-    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0, blockId: 0,
+    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0, blockId: 0, listSeen: false,
   };
 }
 
@@ -268,7 +268,7 @@ export class ParseSession {
         c.start = pos;
         c.end = end;
         c.lineHigh = !ascii && !isAscii(bytes.subarray(pos, end));
-        b.beginRow();
+        b.beginRow(used);
         if (parser.parse(c)) {
           b.commit(c, used, line, base + pos);
           acc.parsed++;

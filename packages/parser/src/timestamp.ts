@@ -63,6 +63,12 @@ function offsetAt(s: string, pos: number, end: number, out: { len: number }): nu
   return sign === 45 ? -v : v;
 }
 
+/** s[pos, pos+k.length) equals k (short keys: a loop beats a builtin call). */
+function sameChars(s: string, pos: number, k: string): boolean {
+  for (let i = 0; i < k.length; i++) if (s.charCodeAt(pos + i) !== k.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Apache/nginx `%t` / `$time_local`: `dd/Mon/yyyy:HH:MM:SS ±hhmm` (no brackets).
  * A missing or empty zone falls back to the time zone option. After a call,
@@ -82,7 +88,7 @@ export class ClfTimeParser {
 
   parse(s: string, pos: number, lineEnd: number): number {
     // fast path: same day+hour and zone as the previous line
-    if (s.charCodeAt(pos + 20) === 32 && s.startsWith(this.hourKey, pos) && s.startsWith(this.zoneKey, pos + 20) && this.hourKey !== '') {
+    if (s.charCodeAt(pos + 20) === 32 && this.hourKey !== '' && sameChars(s, pos, this.hourKey) && sameChars(s, pos + 20, this.zoneKey)) {
       const mi = digitsAt(s, pos + 15, 2);
       const sec = digitsAt(s, pos + 18, 2);
       if (s.charCodeAt(pos + 14) === 58 && s.charCodeAt(pos + 17) === 58 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59) {
