@@ -9,12 +9,14 @@
  * - `<db>.flood-walks`: database searches for 100,000 distinct addresses in one /16;
  * - `embedded.open`: time to open the embedded default (first run includes building the
  *   ASN table cache from the package CSV).
+ * - `embedded.corpus`: lookups per second over the client field of the bench corpus
+ *   (`ALF_BENCH_CORPUS`, set by run.ts; first 64 MB), one lookup per line in log order.
  * `<db>` is `embedded` (the registry-package default) and `testdb` (MaxMind's
  * GeoLite2-ASN-Test + GeoLite2-City-Test from testdata/real). Addresses come from a fixed
  * pseudo-random sequence, so runs are comparable. Exits 0 with `skipped:` when a data set
  * is missing. Rates are per CPU-second of this process (process.cpuUsage), not wall time.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -113,6 +115,34 @@ async function benchOne(name: string, opts: OpenGeoOptions, distinct: number, ca
   geo.close();
 }
 
+/** First field of each line of the first `maxBytes` of a log. */
+function corpusClients(path: string, maxBytes: number): string[] {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(maxBytes);
+  const n = readSync(fd, buf, 0, maxBytes, 0);
+  closeSync(fd);
+  const text = buf.toString('latin1', 0, n);
+  const out: string[] = [];
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    const sp = text.indexOf(' ', start);
+    out.push(text.slice(start, sp >= 0 && sp < nl ? sp : nl));
+    start = nl + 1;
+  }
+  return out;
+}
+
+async function benchCorpus(opts: OpenGeoOptions, path: string): Promise<void> {
+  const clients = corpusClients(path, 64 * 1024 * 1024);
+  const geo = await openGeo(opts);
+  const t = cpuMs();
+  for (let i = 0; i < clients.length; i++) geo.lookup(clients[i]!);
+  const ms = cpuMs() - t;
+  const s = geo.stats;
+  emit('embedded.corpus', rate(clients.length, ms), `lookups/s (${clients.length} lines, ${new Set(clients).size} distinct clients, ${s.treeWalks} searches)`);
+  geo.close();
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { distinct: { type: 'string', default: '1000000' }, cached: { type: 'string', default: '5000000' } },
@@ -124,6 +154,8 @@ async function main(): Promise<void> {
   delete env['ALF_GEO_DB'];
 
   await benchOne('embedded', { env, searchDirs: [] }, distinct, cached);
+  const corpus = process.env['ALF_BENCH_CORPUS'];
+  if (corpus && existsSync(corpus)) await benchCorpus({ env, searchDirs: [] }, corpus);
 
   const asnDb = join(TEST_DBS, 'GeoLite2-ASN-Test.mmdb');
   const geoDb = join(TEST_DBS, 'GeoLite2-City-Test.mmdb');
