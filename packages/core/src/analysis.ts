@@ -13,13 +13,13 @@ import { buildClusters, type Member } from './clusters.ts';
 import { detectBursts } from './detect-bursts.ts';
 import { HLL_ERROR_WORDS } from './hll.ts';
 import { networkKey, splitAttackers } from './split-window.ts';
-import { Timeline } from './timeline.ts';
+import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type {
   AnalysisOptions, AnalysisResult, Approximation, AsnRow, Attacker, Burst, BurstWindow, CountryRow, Finding, PathRow,
   PrefixRow, StatusRow, TimelineSeries, UserAgentRow,
 } from './types.ts';
 import { decideVerdict, fmtInt } from './verdict.ts';
-import { WindowCounts } from './window-counts.ts';
+import { WindowCounts, type WindowCountsSnapshot } from './window-counts.ts';
 
 export interface ResolvedOptions {
   readonly scalesS: readonly number[];
@@ -30,6 +30,7 @@ export interface ResolvedOptions {
   readonly mergeGapS: number;
   readonly minAttackerRequests: number;
   readonly maxIpsPerWindow: number;
+  readonly maxTrackedIps: number;
   readonly maxPathsPerIp: number;
   readonly timelineBucketS: number;
 }
@@ -43,16 +44,31 @@ export const DEFAULT_ANALYSIS_OPTIONS: ResolvedOptions = {
   mergeGapS: 600,
   minAttackerRequests: 10,
   maxIpsPerWindow: 100_000,
+  maxTrackedIps: 150_000,
   maxPathsPerIp: 16,
   timelineBucketS: 0,
 };
 
 const MAX_CLUSTER_ROWS = 1000;
 
+/** Pass-1 state as plain data, to send from a worker thread (structured clone). */
+export interface AnalysisSnapshot {
+  readonly timeline: TimelineSnapshot;
+}
+
+/** Pass-2 state as plain data, to send from a worker thread (structured clone). */
+export interface AttributionSnapshot {
+  readonly counts: WindowCountsSnapshot;
+}
+
 /** Pass-2 accumulator over fixed windows. */
 export interface Attribution {
   add(batch: RecordBatch): void;
   merge(other: Attribution): void;
+  /** This accumulator's counts as plain data (a copy). */
+  snapshot(): AttributionSnapshot;
+  /** Fold in a snapshot taken from an accumulator of the same analysis (e.g. in a worker). */
+  mergeSnapshot(s: AttributionSnapshot): void;
 }
 
 export interface Analysis {
@@ -60,6 +76,10 @@ export interface Analysis {
   add(batch: RecordBatch): void;
   /** Pass 1: fold another worker's timeline into this one (exact). */
   merge(other: Analysis): void;
+  /** Pass-1 state as plain data (a copy), e.g. to post from a worker thread. */
+  snapshot(): AnalysisSnapshot;
+  /** Fold in a snapshot of another worker's pass 1 (exact, like merge). */
+  mergeSnapshot(s: AnalysisSnapshot): void;
   /** End of pass 1: the burst windows (computed once, then cached; add/merge after this is an error). */
   windows(): readonly BurstWindow[];
   /** Start of pass 2: an empty accumulator for this analysis' windows (one per worker; merge them). */
@@ -78,6 +98,12 @@ class AttributionImpl implements Attribution {
   }
   merge(other: Attribution): void {
     this.counts.merge((other as AttributionImpl).counts);
+  }
+  snapshot(): AttributionSnapshot {
+    return { counts: this.counts.snapshot() };
+  }
+  mergeSnapshot(s: AttributionSnapshot): void {
+    this.counts.merge(this.counts.withSnapshot(s.counts));
   }
 }
 
@@ -119,6 +145,15 @@ class AnalysisImpl implements Analysis {
     this.timeline.merge((other as AnalysisImpl).timeline);
   }
 
+  snapshot(): AnalysisSnapshot {
+    return { timeline: this.timeline.snapshot() };
+  }
+
+  mergeSnapshot(s: AnalysisSnapshot): void {
+    if (this.cached !== null) throw new Error('mergeSnapshot() after windows(): pass 1 is closed');
+    this.timeline.merge(Timeline.fromSnapshot(s.timeline));
+  }
+
   windows(): readonly BurstWindow[] {
     if (this.cached === null) this.cached = detectBursts(this.timeline, this.opts);
     return this.cached;
@@ -129,8 +164,10 @@ class AnalysisImpl implements Analysis {
     const ranges = ws.map((w) => ({
       insideFromMs: w.startMs, insideToMs: w.endMs + 1000, ...referencePeriods(w, this.timeline.minMs, this.timeline.maxMs),
     }));
+    // One budget shared by all windows (a few hundred bytes per tracked IP), at least 2,000 each.
+    const perWindow = Math.min(this.opts.maxIpsPerWindow, Math.max(2000, Math.floor(this.opts.maxTrackedIps / Math.max(1, ws.length))));
     return new AttributionImpl(new WindowCounts(ranges, {
-      maxIpsPerWindow: this.opts.maxIpsPerWindow, maxPathsPerIp: this.opts.maxPathsPerIp, maxUserAgentsPerIp: 4, maxRefererHosts: 10_000,
+      maxIpsPerWindow: perWindow, maxPathsPerIp: this.opts.maxPathsPerIp, maxUserAgentsPerIp: 4, maxRefererHosts: 10_000,
     }));
   }
 
@@ -221,7 +258,7 @@ function finishAnalysis(a: AnalysisImpl, geo: GeoLookup, attr: AttributionImpl |
     const sampled = state.limit < 2 ** 32;
     if (sampled) {
       const rate = state.limit / 2 ** 32;
-      findings.push({ code: 'cap_hit', burstId: null, message: `window ${wi + 1}: more than ${fmtInt(opts.maxIpsPerWindow)} IPs; per-IP attribution kept a deterministic 1/${fmtInt(1 / rate)} hash sample of IPs` });
+      findings.push({ code: 'cap_hit', burstId: null, message: `window ${wi + 1}: more than ${fmtInt(attr!.counts.opts.maxIpsPerWindow)} IPs; per-IP attribution kept a deterministic 1/${fmtInt(1 / rate)} hash sample of IPs` });
     }
     const groups = att.attackers.length > 0 ? splitAttackers(att.attackers, durationS) : [];
     const parts = groups.length >= 2
@@ -287,7 +324,7 @@ function finishAnalysis(a: AnalysisImpl, geo: GeoLookup, attr: AttributionImpl |
       if (sampled) {
         approximations.push({
           what: `burst ${id}: distinct_ips, attackers and cluster tables`,
-          why: `more than ${fmtInt(opts.maxIpsPerWindow)} IPs in the window; IPs kept by hash sample`,
+          why: `more than ${fmtInt(attr!.counts.opts.maxIpsPerWindow)} IPs in the window; IPs kept by hash sample`,
           errorBound: `IPs are a uniform 1/${fmtInt(2 ** 32 / state.limit)} sample; counts of listed IPs are exact; ${fmtInt(state.sampledOut.requests)} requests from unlisted IPs`,
         });
       }

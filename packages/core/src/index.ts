@@ -2,7 +2,7 @@ export type {
   Verdict, AnalysisOptions, BurstWindow, Burst, Attacker, AsnRow, CountryRow, PrefixRow, PathRow, UserAgentRow, StatusRow,
   ClusterRow, TimelineSeries, Approximation, Finding, AnalysisResult,
 } from './types.ts';
-export type { Analysis, Attribution, ResolvedOptions } from './analysis.ts';
+export type { Analysis, Attribution, ResolvedOptions, AnalysisSnapshot, AttributionSnapshot } from './analysis.ts';
 export { createAnalysis, analyze, resolveOptions, referencePeriods, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
 export { detectBursts } from './detect-bursts.ts';
 export { Timeline } from './timeline.ts';

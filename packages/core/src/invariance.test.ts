@@ -41,14 +41,15 @@ function runSplit(seed: number, workers: number, batchRows: number, opts: Analys
     for (const b of batches) a.add(makeBatch(b));
     return a;
   });
+  // Workers hand their state over as structured-cloned snapshots, or as live objects.
   const main = pass1[0]!;
-  for (const other of pass1.slice(1)) main.merge(other);
+  pass1.slice(1).forEach((other, k) => (k % 2 === 0 ? main.mergeSnapshot(structuredClone(other.snapshot())) : main.merge(other)));
   const pass2 = deal(shuffled(rows, seed + 1)).map((batches) => {
     const at = main.attribution();
     for (const b of batches) at.add(makeBatch(b));
     return at;
   });
-  for (const other of pass2.slice(1)) pass2[0]!.merge(other);
+  pass2.slice(1).forEach((other, k) => (k % 2 === 0 ? pass2[0]!.mergeSnapshot(structuredClone(other.snapshot())) : pass2[0]!.merge(other)));
   return main.finish(geo, pass2[0]);
 }
 

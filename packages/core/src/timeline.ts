@@ -13,6 +13,16 @@ interface TimelinePage {
 
 const COLS = 5;
 
+/** A timeline as plain data (structured-clone and postMessage safe; typed-array buffers transferable). */
+export interface TimelineSnapshot {
+  readonly pages: readonly (readonly [number, Uint32Array, Float64Array])[];
+  readonly ipSketch: readonly (readonly [number, Uint8Array])[];
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly records: number;
+  readonly recordsWithoutTime: number;
+}
+
 /**
  * Exact per-second counts over the whole span (requests, status classes, bytes)
  * plus a HyperLogLog of client IPs per minute. Addition is commutative and
@@ -103,6 +113,25 @@ export class Timeline {
     if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
     this.records += other.records;
     this.recordsWithoutTime += other.recordsWithoutTime;
+  }
+
+  snapshot(): TimelineSnapshot {
+    return {
+      pages: [...this.pages].map(([p, pg]) => [p, pg.counts.slice(), pg.bytes.slice()] as const),
+      ipSketch: [...this.ipSketch].map(([m, r]) => [m, r.slice()] as const),
+      minMs: this.minMs, maxMs: this.maxMs, records: this.records, recordsWithoutTime: this.recordsWithoutTime,
+    };
+  }
+
+  static fromSnapshot(s: TimelineSnapshot): Timeline {
+    const t = new Timeline();
+    for (const [p, counts, bytes] of s.pages) t.pages.set(p, { counts, bytes });
+    for (const [m, r] of s.ipSketch) t.ipSketch.set(m, r);
+    t.minMs = s.minMs;
+    t.maxMs = s.maxMs;
+    t.records = s.records;
+    t.recordsWithoutTime = s.recordsWithoutTime;
+    return t;
   }
 
   /** First and last second (epoch s) with data, or null when empty. */

@@ -25,6 +25,8 @@ export interface AnalysisOptions {
   readonly minAttackerRequests?: number;
   /** Per-window cap on individually tracked IPs (deterministic hash sampling past it). */
   readonly maxIpsPerWindow?: number;
+  /** Cap on tracked IPs summed over all windows (each window gets max(2,000, this / windows), at most maxIpsPerWindow). */
+  readonly maxTrackedIps?: number;
   /** Per-IP cap on distinct paths kept for top-path and path clusters. */
   readonly maxPathsPerIp?: number;
   /** Bucket of `AnalysisResult.timeline` in seconds; 0 = automatic (60 s, coarser for long spans). */

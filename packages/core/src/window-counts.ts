@@ -155,7 +155,7 @@ function ipToAggregate(into: WindowAggregate, s: IpWindowStats): void {
 
 /** Halve the limit until the tracked IPs fit the cap. */
 function shrink(w: WindowState, cap: number): void {
-  while (w.ips.size > cap || w.ref.size > 4 * cap) {
+  while (w.ips.size > cap || w.ref.size > 2 * cap) {
     w.limit /= 2;
     for (const [ip, s] of w.ips) {
       if (s.hash >= w.limit) {
@@ -174,6 +174,11 @@ function shrink(w: WindowState, cap: number): void {
 
 const ROLE_INSIDE = 1;
 const ROLE_REF = 2;
+
+/** Pass-2 state as plain data (Maps and plain objects: structured-clone and postMessage safe). */
+export interface WindowCountsSnapshot {
+  readonly windows: readonly WindowState[];
+}
 
 export class WindowCounts {
   readonly windows: WindowState[];
@@ -258,7 +263,7 @@ export class WindowCounts {
           if (h >= w.limit) w.refSampledOutRequests++;
           else {
             w.ref.set(ipStr, (w.ref.get(ipStr) ?? 0) + 1);
-            if (w.ref.size > 4 * cap) {
+            if (w.ref.size > 2 * cap) {
               shrink(w, cap);
               for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
             }
@@ -355,6 +360,18 @@ export class WindowCounts {
       else if (s.userAgents.size < this.opts.maxUserAgentsPerIp) s.userAgents.set(ua, 1);
       else s.userAgents = null;
     }
+  }
+
+  snapshot(): WindowCountsSnapshot {
+    return structuredClone({ windows: this.windows });
+  }
+
+  /** A copy of this accumulator's shape holding the snapshot's counts (for merge). */
+  withSnapshot(snap: WindowCountsSnapshot): WindowCounts {
+    const c = new WindowCounts([], this.opts);
+    if (snap.windows.length !== this.windows.length) throw new Error(`snapshot has ${snap.windows.length} windows, expected ${this.windows.length}`);
+    c.windows.push(...structuredClone(snap.windows) as WindowState[]);
+    return c;
   }
 
   merge(other: WindowCounts): void {
