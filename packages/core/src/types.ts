@@ -93,9 +93,10 @@ export interface Attacker {
   readonly isNew: boolean;
   /**
    * `rate`: its requests are clearly above its own rate around the burst; `signature`: a light new IP
-   * whose every request matches what 20+ rate-attributed IPs of the burst do (wide botnets).
+   * whose requests match the signature of the burst's botnet (wide botnets). Always set by core;
+   * optional only so that hand-built fixtures written before it existed still type-check.
    */
-  readonly attributedBy: 'rate' | 'signature';
+  readonly attributedBy?: 'rate' | 'signature';
   readonly prefix: string | null;
   readonly asn: number | null;
   readonly asOrg: string | null;
