@@ -56,18 +56,30 @@ function outputFromExtension(path: string): RecordOutput | undefined {
 
 type Encoded = Uint8Array | string;
 
+/** Text outputs are written in slices of this many rows: smaller strings, less memory and GC. */
+const TEXT_SLICE_ROWS = 4096;
+
+function* slices(batch: RecordBatch, encode: (b: RecordBatch, start: number, end: number) => string): Generator<string, void, undefined> {
+  for (let start = 0; start < batch.length; start += TEXT_SLICE_ROWS) {
+    yield encode(batch, start, Math.min(batch.length, start + TEXT_SLICE_ROWS));
+  }
+}
+
 /** Turns record batches into output chunks of one kind. */
-function encoderFor(kind: RecordOutput, inputNames: readonly string[], version: string): { encode(b: RecordBatch): Encoded; finish(): Encoded } {
+function encoderFor(kind: RecordOutput, inputNames: readonly string[], version: string): { encode(b: RecordBatch): Iterable<Encoded>; finish(): Encoded } {
   switch (kind) {
     case 'arrow':
     case 'arrow-file': {
       const metadata = new Map([['alf.inputs', JSON.stringify(inputNames)], ['alf.version', version]]);
-      return createArrowIpcEncoder(kind === 'arrow' ? 'stream' : 'file', { metadata });
+      const arrow = createArrowIpcEncoder(kind === 'arrow' ? 'stream' : 'file', { metadata });
+      return { encode: (b) => [arrow.encode(b)], finish: () => arrow.finish() };
     }
     case 'ndjson':
-      return { encode: (b) => recordBatchToNdjson(b, { inputNames }), finish: () => '' };
-    case 'csv':
-      return createCsvRecordEncoder({ inputNames });
+      return { encode: (b) => slices(b, (x, start, end) => recordBatchToNdjson(x, { inputNames }, start, end)), finish: () => '' };
+    case 'csv': {
+      const csv = createCsvRecordEncoder({ inputNames });
+      return { encode: (b) => slices(b, (x, start, end) => csv.encode(x, start, end)), finish: () => csv.finish() };
+    }
   }
 }
 
@@ -134,7 +146,7 @@ export async function runParse(args: ParseArgs): Promise<number> {
   async function* encoded(): AsyncGenerator<Encoded, void, undefined> {
     for await (const batch of records()) {
       if (table) table.add(batch);
-      else yield encoder!.encode(batch);
+      else yield* encoder!.encode(batch);
     }
     if (table) yield table.render(ctx.stdout.columns ?? 120);
     else yield encoder!.finish();

@@ -20,7 +20,7 @@ function batch(extra = true): RecordBatch {
   const none = dict([null, null, null]);
   return {
     length: n,
-    ts: Float64Array.of(t0, t0 + 1, NaN),
+    ts: Float64Array.of(t0, t0 + 1.4, NaN),
     status: Uint16Array.of(200, 404, 0),
     bytesSent: Float64Array.of(512, NaN, 0),
     durationMs: Float64Array.of(NaN, NaN, 1.5),
@@ -49,7 +49,7 @@ describe('NDJSON rows', () => {
     expect(lines[3]).toBe('');
     const rows = lines.slice(0, 3).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows[0]).toMatchObject({ input: 'a.log', line: 1, ts: '2018-12-15T10:18:31.000Z', ip: '10.0.0.1', status: 200, bytesSent: 512, query: null, extra_ssl_protocol: 'TLSv1.3' });
-    expect(rows[1]).toMatchObject({ ip: '2001:db8::1', bytesSent: null, path: paths[1], userAgent: 'ua\u2028with sep' });
+    expect(rows[1]).toMatchObject({ ts: '2018-12-15T10:18:31.001Z', ip: '2001:db8::1', bytesSent: null, path: paths[1], userAgent: 'ua\u2028with sep' });
     expect(rows[2]).toMatchObject({ input: 'b.log.gz', ts: null, durationMs: 1.5, path: paths[2] });
   });
 });
@@ -69,6 +69,14 @@ describe('CSV rows', () => {
     expect(rows[2]!['durationMs']).toBe('1.5');
     expect(text.trimEnd().split('\n')).toHaveLength(7);
     expect(text.split('\n')[0]).toMatch(/^input,line,byteOffset,ts,ip,/);
+  });
+
+  test('a row range of a batch gives those rows only', () => {
+    const enc = createCsvRecordEncoder({ inputNames: ['a.log', 'b.log'] });
+    const text = enc.encode(batch(), 0, 1) + enc.encode(batch(), 1, 3);
+    const rows = parseCsv(text, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r['line'])).toEqual(['1', '2', '7']);
+    expect(recordBatchToNdjson(batch(), {}, 2, 3).trimEnd().split('\n').map((l) => JSON.parse(l).line)).toEqual([7]);
   });
 
   test('no records: the header alone', () => {

@@ -62,47 +62,77 @@ export interface RecordRowOptions {
 
 type Cell = string | number | null;
 
-/** Reads one row of a batch as cells in column order (numbers stay numbers, nulls are null). */
+/** How one kind of output writes a cell; dictionary values are encoded once per batch. */
+interface CellCodec {
+  /** A string from the log (dictionary value or input name). */
+  text(value: string): string;
+  /** A timestamp (UTC epoch ms, finite). */
+  time(iso: string): string;
+  /** A missing value. */
+  readonly nil: Cell;
+}
+
+/** Per-column cell readers for one batch; row → encoded cell. */
 function makeRowReader(
   batch: RecordBatch,
   extraNames: readonly string[],
   inputNames: readonly string[] | undefined,
-): (row: number, out: Cell[]) => void {
+  codec: CellCodec,
+): ((row: number) => Cell)[] {
   const fields = batch as unknown as Record<string, unknown>;
   const readers: ((row: number) => Cell)[] = RECORD_COLUMNS.map((col) => {
     const data = fields[col.name];
     switch (col.kind) {
       case 'dict':
-        return dictReader(data as DictColumn);
-      case 'ts': {
-        const ts = data as Float64Array;
-        return (i) => (Number.isFinite(ts[i]) ? new Date(ts[i]!).toISOString() : null);
-      }
+        return dictReader(data as DictColumn, codec);
+      case 'ts':
+        return timeReader(data as Float64Array, codec);
       case 'float': {
         const v = data as Float64Array;
-        return (i) => (Number.isNaN(v[i]) ? null : v[i]!);
+        return (i) => (Number.isNaN(v[i]) ? codec.nil : v[i]!);
       }
       default: {
         const v = data as Uint8Array | Uint16Array;
-        if (col.name === 'input' && inputNames) return (i) => inputNames[v[i]!] ?? v[i]!;
+        if (col.name === 'input' && inputNames) {
+          const names = inputNames.map((n) => codec.text(n));
+          return (i) => names[v[i]!] ?? v[i]!;
+        }
         return (i) => v[i]!;
       }
     }
   });
   for (const name of extraNames) {
     const col = batch.extra.get(name);
-    readers.push(col ? dictReader(col) : () => null);
+    readers.push(col ? dictReader(col, codec) : () => codec.nil);
   }
-  return (row, out) => {
-    for (let c = 0; c < readers.length; c++) out[c] = readers[c]!(row);
+  return readers;
+}
+
+function dictReader(col: DictColumn, codec: CellCodec): (row: number) => Cell {
+  const { ids, values } = col;
+  const encoded: (string | undefined)[] = new Array<string | undefined>(values.length);
+  return (i) => {
+    const id = ids[i]!;
+    if (id < 0 || id >= values.length) return codec.nil;
+    return (encoded[id] ??= codec.text(values[id]!));
   };
 }
 
-function dictReader(col: DictColumn): (row: number) => string | null {
-  const { ids, values } = col;
+/** ISO 8601 times, reusing the text of the previous row's second (logs have many rows per second). */
+function timeReader(ts: Float64Array, codec: CellCodec): (row: number) => Cell {
+  let lastSecond = NaN;
+  let prefix = '';
   return (i) => {
-    const id = ids[i]!;
-    return id < 0 ? null : (values[id] ?? null);
+    const raw = ts[i]!;
+    if (!Number.isFinite(raw)) return codec.nil;
+    const ms = Math.round(raw); // as in the Arrow output
+    const second = Math.floor(ms / 1000);
+    if (second !== lastSecond) {
+      const iso = new Date(second * 1000).toISOString(); // …Thh:mm:ss.000Z
+      prefix = iso.slice(0, iso.length - 4);
+      lastSecond = second;
+    }
+    return codec.time(`${prefix}${String(ms - second * 1000).padStart(3, '0')}Z`);
   };
 }
 
@@ -111,32 +141,34 @@ export function recordColumnNames(extraNames: readonly string[]): string[] {
   return [...RECORD_COLUMNS.map((c) => c.name), ...extraNames.map(extraColumnName)];
 }
 
-/** NDJSON text for one batch: one JSON object per record, each ending in '\n'. */
-export function recordBatchToNdjson(batch: RecordBatch, options: RecordRowOptions = {}): string {
+const NDJSON_CODEC: CellCodec = { text: (v) => JSON.stringify(v), time: (iso) => `"${iso}"`, nil: 'null' };
+
+/**
+ * NDJSON text for rows [start, end) of one batch (default: all): one JSON object
+ * per record, each ending in '\n'.
+ */
+export function recordBatchToNdjson(batch: RecordBatch, options: RecordRowOptions = {}, start = 0, end: number = batch.length): string {
   const extraNames = options.extraNames ?? [...batch.extra.keys()];
-  const names = recordColumnNames(extraNames).map((n) => JSON.stringify(n));
-  const read = makeRowReader(batch, extraNames, options.inputNames);
-  const cells: Cell[] = new Array<Cell>(names.length);
-  const lines: string[] = new Array<string>(batch.length);
-  for (let row = 0; row < batch.length; row++) {
-    read(row, cells);
-    let s = '{';
-    for (let c = 0; c < names.length; c++) {
-      const v = cells[c];
-      s += (c === 0 ? '' : ',') + names[c] + ':' + (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : String(v));
-    }
-    lines[row] = s + '}\n';
+  const keys = recordColumnNames(extraNames).map((n, c) => (c === 0 ? '{' : ',') + JSON.stringify(n) + ':');
+  const readers = makeRowReader(batch, extraNames, options.inputNames, NDJSON_CODEC);
+  let out = '';
+  for (let row = start; row < end; row++) {
+    let s = '';
+    for (let c = 0; c < readers.length; c++) s += keys[c]! + String(readers[c]!(row));
+    out += s + '}\n';
   }
-  return lines.join('');
+  return out;
 }
 
 /** Turns batches into CSV text; the first call carries the header line. */
 export interface CsvRecordEncoder {
-  /** CSV text for one batch (with the header line on the first call). */
-  encode(batch: RecordBatch): string;
+  /** CSV text for rows [start, end) of one batch (default: all), with the header line on the first call. */
+  encode(batch: RecordBatch, start?: number, end?: number): string;
   /** The header alone, when no batch was encoded (empty string otherwise). */
   finish(): string;
 }
+
+const CSV_CODEC: CellCodec = { text: neutraliseCsvCell, time: (iso) => iso, nil: '' };
 
 export function createCsvRecordEncoder(options: RecordRowOptions = {}): CsvRecordEncoder {
   let extraNames: readonly string[] | undefined = options.extraNames;
@@ -146,20 +178,14 @@ export function createCsvRecordEncoder(options: RecordRowOptions = {}): CsvRecor
     return stringify([recordColumnNames(extraNames ?? [])], { eof: true });
   };
   return {
-    encode(batch) {
+    encode(batch, start = 0, end = batch.length) {
       extraNames ??= [...batch.extra.keys()];
-      const read = makeRowReader(batch, extraNames, options.inputNames);
-      const width = RECORD_COLUMNS.length + extraNames.length;
-      const rows: Cell[][] = new Array<Cell[]>(batch.length);
-      for (let row = 0; row < batch.length; row++) {
-        const cells: Cell[] = new Array<Cell>(width);
-        read(row, cells);
-        for (let c = 0; c < width; c++) {
-          const v = cells[c];
-          if (typeof v === 'string') cells[c] = neutraliseCsvCell(v);
-          else if (v === null) cells[c] = '';
-        }
-        rows[row] = cells;
+      const readers = makeRowReader(batch, extraNames, options.inputNames, CSV_CODEC);
+      const rows: Cell[][] = [];
+      for (let row = start; row < end; row++) {
+        const cells: Cell[] = new Array<Cell>(readers.length);
+        for (let c = 0; c < readers.length; c++) cells[c] = readers[c]!(row);
+        rows.push(cells);
       }
       const head = headerWritten ? '' : header();
       return rows.length === 0 ? head : head + stringify(rows, { eof: true });
