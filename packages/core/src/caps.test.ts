@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'vitest';
+import { analyze, createAnalysis } from './analysis.ts';
+import { toBatches } from './test-batch.ts';
+import { memoryGeo } from './test-geo.ts';
+import { background, flood, T0 } from './test-traffic.ts';
+
+const H = 3_600_000;
+const geo = memoryGeo();
+const bg = background({ startMs: T0, durationS: 4 * 3600, rps: () => 1, seed: 51 });
+
+describe('IPv6 and bounded state', () => {
+  test('clusters IPv6 attackers by /48', () => {
+    const ips = [...Array.from({ length: 6 }, (_, i) => `2001:db8:aa:${i}::1`), ...Array.from({ length: 4 }, (_, i) => `2001:db8:bb::${i + 1}`)];
+    const r = analyze(toBatches([...bg, ...flood({ startMs: T0 + 2 * H, durationS: 300, rps: 40, ips, seed: 52 })], 20_000), geo);
+    expect(r.bursts).toHaveLength(1);
+    expect(new Set(r.attackers.map((a) => a.ip))).toEqual(new Set(ips));
+    const prefixes = r.prefixes.filter((p) => p.prefix?.includes(':')).map((p) => [p.prefix, p.ips]);
+    expect(prefixes).toEqual(expect.arrayContaining([['2001:db8:aa::/48', 6], ['2001:db8:bb::/48', 4]]));
+  });
+
+  test('past the per-window cap, keeps a hash sample of IPs and says so', () => {
+    const ips = Array.from({ length: 3000 }, (_, i) => `198.51.${100 + (i % 100)}.${Math.floor(i / 100) + 1}`);
+    const r = analyze(toBatches([...bg, ...flood({ startMs: T0 + 2 * H, durationS: 300, rps: 200, ips, seed: 53 })], 20_000), geo, { maxTrackedIps: 500, maxIpsPerWindow: 500 });
+    expect(r.bursts).toHaveLength(1);
+    const b = r.bursts[0]!;
+    expect(r.attackers.length).toBeGreaterThan(100);
+    expect(r.attackers.length).toBeLessThan(3000);
+    expect(r.attackers.every((a) => ips.includes(a.ip))).toBe(true);
+    expect(b.distinctIps).toBeGreaterThan(1500); // scaled back up from the sample
+    expect(r.findings.some((f) => f.code === 'cap_hit')).toBe(true);
+    expect(r.approximations.some((a) => /hash sample/.test(a.why))).toBe(true);
+  });
+
+  test('finish without a pass 2 gives the windows as unattributed bursts', () => {
+    const a = createAnalysis();
+    for (const b of toBatches([...bg, ...flood({ startMs: T0 + 2 * H, durationS: 120, rps: 100, ips: ['203.0.113.9'], seed: 54 })], 20_000)) a.add(b);
+    const r = a.finish(geo);
+    expect(r.bursts).toHaveLength(1);
+    expect(r.bursts[0]).toMatchObject({ verdict: 'unclear', attackers: 0 });
+    expect(r.attackers).toEqual([]);
+    expect(() => a.add(toBatches(bg.slice(0, 10), 10)[0]!)).toThrow(/pass 1 is closed/);
+  });
+
+  test('an empty input gives an empty result', () => {
+    const r = analyze([], geo);
+    expect(r).toMatchObject({ records: 0, firstMs: null, lastMs: null, bursts: [], attackers: [] });
+    expect(r.timeline.requests.length).toBe(0);
+  });
+});
