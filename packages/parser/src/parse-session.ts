@@ -24,6 +24,7 @@ export interface DetectedFormat {
 
 const SAMPLE_LINES = 1000;
 let nextBlockId = 1;
+const NO_HIGH = 0x7fffffff;
 const SAMPLE_BYTES = 64 * 1024;
 const DEFAULT_BATCH_ROWS = 65_536;
 const DEFAULT_MAX_LINE = 1 << 20;
@@ -238,6 +239,9 @@ export class ParseSession {
     c.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     c.blockId = nextBlockId++;
     const ascii = isAscii(bytes);
+    // next byte ≥ 0x80 at or after the current line (a native regex scan, resumed, never repeated)
+    const high = /[\x80-\xff]/g;
+    let nextHigh = ascii ? NO_HIGH : -1;
     const base = blk.baseOffset;
     const maxLine = this.maxLine;
     const batchRows = this.batchRows;
@@ -267,7 +271,11 @@ export class ParseSession {
       } else {
         c.start = pos;
         c.end = end;
-        c.lineHigh = !ascii && !isAscii(bytes.subarray(pos, end));
+        if (nextHigh < pos) {
+          high.lastIndex = pos;
+          nextHigh = high.exec(text)?.index ?? NO_HIGH;
+        }
+        c.lineHigh = nextHigh < end;
         b.beginRow(used);
         if (parser.parse(c)) {
           b.commit(c, used, line, base + pos);

@@ -55,7 +55,30 @@ export class RangeCache {
     this.ids = new Int32Array(slots);
   }
 
+  private last = '\u0000';
+  private lastSerial = -1;
+  private lastId = -1;
+
   lookup(text: string, buf: Buffer, start: number, end: number, dict: Dict, serial: number): number {
+    const len = end - start;
+    if (len <= 16) {
+      // short, repetitive values (method, protocol, '-'-less user): compare with the previous row's, no substring
+      const l = this.last;
+      if (l.length === len && this.lastSerial === serial) {
+        let i = 0;
+        while (i < len && text.charCodeAt(start + i) === l.charCodeAt(i)) i++;
+        if (i === len) return this.lastId;
+      }
+      const id = this.lookupSlot(text, buf, start, end, dict, serial);
+      this.last = dict.values[id] as string;
+      this.lastSerial = serial;
+      this.lastId = id;
+      return id;
+    }
+    return this.lookupSlot(text, buf, start, end, dict, serial);
+  }
+
+  private lookupSlot(text: string, buf: Buffer, start: number, end: number, dict: Dict, serial: number): number {
     const slot = sampleHash(text, start, end, this.mask);
     const k = this.keys[slot];
     // slice + === compares with memcmp; startsWith(k, start) measured ~3x slower on long values
