@@ -27,7 +27,7 @@ function table() {
 function find(ip: string) {
   const src = asnTableSource(table());
   const p = parseIp(ip)!;
-  const hit = p.version === 4 ? src.findV4(p.value, ip) : src.findV6(p.hextets, ip);
+  const hit = p.version === 4 ? src.findV4(p.value, ip) : src.findV6(p.hextets);
   return { asn: hit.fields?.asn ?? null, org: hit.fields?.asOrg ?? null, len: hit.prefixLength };
 }
 

@@ -317,16 +317,24 @@ function addOne(w: ArrayLike<number>, at: number, delta: 1 | -1): Words {
 
 /** Smallest prefix length whose block around `ip` lies inside [lo, hi] (4-word values). */
 function blockPrefixV6(ip: Words, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
+  // the block at p fits when its first address is ≥ lo and its last ≤ hi; both only get
+  // easier as p grows, so binary-search p; words compared most significant first
   const fits = (p: number): boolean => {
-    const start: number[] = [];
-    const end: number[] = [];
+    let startCmp = 0; // sign of (block start - lo), decided by the first differing word
+    let endCmp = 0; // sign of (block end - hi)
     for (let k = 0; k < 4; k++) {
       const bits = p - 32 * k;
       const host = bits >= 32 ? 0 : bits <= 0 ? 0xffffffff : 0xffffffff >>> bits;
-      start.push((ip[k]! & ~host) >>> 0);
-      end.push((ip[k]! | host) >>> 0);
+      if (startCmp === 0) {
+        const s = (ip[k]! & ~host) >>> 0;
+        if (s !== lo[k]) startCmp = s < lo[k]! ? -1 : 1;
+      }
+      if (endCmp === 0) {
+        const e = (ip[k]! | host) >>> 0;
+        if (e !== hi[k]) endCmp = e < hi[k]! ? -1 : 1;
+      }
     }
-    return cmpWords(start, 0, lo, 0) >= 0 && cmpWords(end, 0, hi, 0) <= 0;
+    return startCmp >= 0 && endCmp <= 0;
   };
   let a = 0;
   let b = 128; // fits(128) is always true: ip is inside [lo, hi]

@@ -132,10 +132,10 @@ export async function openMmdb(path: string): Promise<MmdbDatabase> {
           const [rec, len] = reader.getWithPrefixLength(text);
           return found(rec, len);
         },
-        findV6(_hextets, text) {
+        findV6(hextets) {
           // an IPv4-only tree has no IPv6 data; walking it with 128 bits would read garbage
           if (ipVersion === 4) return NONE;
-          const [rec, len] = reader.getWithPrefixLength(text);
+          const [rec, len] = reader.getWithPrefixLength(formatIpv6(hextets));
           return found(rec, len);
         },
       };

@@ -4,7 +4,8 @@
  * address in that network has the same answer, so it is stored under (network, length).
  * A later address is checked against the known networks (networks in one database never
  * overlap, so at most one matches) before the database is searched: for IPv4 through a
- * /16 array and per-/16 sorted ranges, for IPv6 length by length.
+ * /16 array and per-/16 sorted ranges, for IPv6 the same on the first hextet and the first
+ * 64 bits (only networks longer than /64 are probed length by length).
  * A flood of 100k addresses from one /16 costs one search per database network.
  */
 import { BoundedMemo } from './bounded-memo.ts';
@@ -20,7 +21,7 @@ export interface RawHit {
 /** A database that can be searched by address. Searches may throw on a broken database. */
 export interface NetworkSource {
   findV4(value: number, text: string): RawHit;
-  findV6(hextets: Uint16Array, text: string): RawHit;
+  findV6(hextets: Uint16Array): RawHit;
 }
 
 /** A memoised answer: the fields (null when the database has no record) and the network as CIDR. */
@@ -32,6 +33,15 @@ export interface NetworkHit {
 /** Searches that must all fail before a database is treated as unusable. */
 const BROKEN_AFTER = 1000;
 
+/** Known IPv6 /17–/64 networks under one first hextet, as ranges of the first 64 bits (two 32-bit halves), sorted. */
+interface V6Bucket {
+  readonly startHi: number[];
+  readonly startLo: number[];
+  readonly endHi: number[];
+  readonly endLo: number[];
+  readonly hits: NetworkHit[];
+}
+
 /** Known IPv4 networks longer than /16 inside one /16, sorted by start. */
 interface V4Bucket {
   readonly starts: number[];
@@ -41,7 +51,14 @@ interface V4Bucket {
 
 export class MemoisedSource {
   private readonly source: NetworkSource;
-  private readonly v6: BoundedMemo<number | string, NetworkHit>;
+  /** /65–/128 networks by exact key. */
+  private readonly v6: BoundedMemo<string, NetworkHit>;
+  /** Networks of /16 or shorter, by first hextet. */
+  private v6Wide: (NetworkHit | undefined)[] = new Array<NetworkHit | undefined>(65536).fill(undefined);
+  /** /17–/64 networks, by first hextet. */
+  private v6Buckets: (V6Bucket | undefined)[] = new Array<V6Bucket | undefined>(65536).fill(undefined);
+  private v6Stored = 0;
+  private v6Evictions = 0;
   /** Networks of /16 or shorter, by /16 index. */
   private v4Wide: (NetworkHit | undefined)[] = new Array<NetworkHit | undefined>(65536).fill(undefined);
   /** Networks longer than /16, by /16 index. */
@@ -73,7 +90,7 @@ export class MemoisedSource {
   }
 
   get evictions(): number {
-    return this.v4Evictions + this.v6.evictions;
+    return this.v4Evictions + this.v6Evictions + this.v6.evictions;
   }
 
   /** The answer for an IPv4 address, or null when the database search threw. */
@@ -160,14 +177,11 @@ export class MemoisedSource {
   }
 
   /** The answer for an IPv6 address, or null when the database search threw. */
-  lookupV6(hextets: Uint16Array, text: string): NetworkHit | null {
-    const lengths = this.v6Lengths;
-    for (let i = 0; i < lengths.length; i++) {
-      const hit = this.v6.get(v6Key(hextets, lengths[i]!));
-      if (hit !== undefined) {
-        this.networkHits++;
-        return hit;
-      }
+  lookupV6(hextets: Uint16Array): NetworkHit | null {
+    const cached = this.findV6Memo(hextets);
+    if (cached !== undefined) {
+      this.networkHits++;
+      return cached;
     }
     if (this.broken) {
       this.errors++;
@@ -176,7 +190,7 @@ export class MemoisedSource {
     let raw: RawHit;
     this.walks++;
     try {
-      raw = this.source.findV6(hextets, text);
+      raw = this.source.findV6(hextets);
     } catch {
       this.failed();
       return null;
@@ -187,28 +201,113 @@ export class MemoisedSource {
       return null;
     }
     const hit: NetworkHit = { fields: raw.fields, network: ipv6Cidr(hextets, len) };
-    this.v6.set(v6Key(hextets, len), hit);
-    if (this.v6Seen[len] === 0) {
-      this.v6Seen[len] = 1;
-      lengths.push(len);
-    }
+    this.storeV6(hextets, len, hit);
     return hit;
+  }
+
+  /**
+   * IPv6 networks: /16 or shorter in an array by the first hextet; /17–/64 as ranges of
+   * the first 64 bits in a per-first-hextet bucket; longer ones (rare) by exact key,
+   * probed length by length.
+   */
+  private findV6Memo(h: Uint16Array): NetworkHit | undefined {
+    const wide = this.v6Wide[h[0]!];
+    if (wide !== undefined) return wide;
+    const bucket = this.v6Buckets[h[0]!];
+    if (bucket !== undefined) {
+      const hi = h[0]! * 65536 + h[1]!;
+      const lo = h[2]! * 65536 + h[3]!;
+      const { startHi, startLo } = bucket;
+      let a = 0;
+      let b = startHi.length - 1;
+      let i = -1;
+      while (a <= b) {
+        const mid = (a + b) >>> 1;
+        if (startHi[mid]! < hi || (startHi[mid] === hi && startLo[mid]! <= lo)) {
+          i = mid;
+          a = mid + 1;
+        } else b = mid - 1;
+      }
+      if (i >= 0) {
+        const eh = bucket.endHi[i]!;
+        if (hi < eh || (hi === eh && lo <= bucket.endLo[i]!)) return bucket.hits[i];
+      }
+    }
+    const lengths = this.v6Lengths;
+    for (let k = 0; k < lengths.length; k++) {
+      const hit = this.v6.get(v6LongKey(h, lengths[k]!));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  private storeV6(h: Uint16Array, len: number, hit: NetworkHit): void {
+    if (len <= 16) {
+      const first = len === 0 ? 0 : (h[0]! >>> (16 - len)) << (16 - len);
+      const n = 2 ** (16 - len);
+      for (let i = 0; i < n; i++) this.v6Wide[first + i] = hit;
+      return;
+    }
+    if (len > 64) {
+      this.v6.set(v6LongKey(h, len), hit);
+      if (this.v6Seen[len] === 0) {
+        this.v6Seen[len] = 1;
+        this.v6Lengths.push(len);
+      }
+      return;
+    }
+    if (this.v6Stored >= this.capacity) {
+      this.v6Buckets = new Array<V6Bucket | undefined>(65536).fill(undefined);
+      this.v6Stored = 0;
+      this.v6Evictions++;
+    }
+    const hi = h[0]! * 65536 + h[1]!;
+    const lo = h[2]! * 65536 + h[3]!;
+    let sHi: number;
+    let sLo: number;
+    let eHi: number;
+    let eLo: number;
+    if (len <= 32) {
+      const host = len === 32 ? 0 : 0xffffffff >>> len;
+      sHi = (hi & ~host) >>> 0;
+      eHi = (hi | host) >>> 0;
+      sLo = 0;
+      eLo = 0xffffffff;
+    } else {
+      const host = len === 64 ? 0 : 0xffffffff >>> (len - 32);
+      sHi = hi;
+      eHi = hi;
+      sLo = (lo & ~host) >>> 0;
+      eLo = (lo | host) >>> 0;
+    }
+    let bucket = this.v6Buckets[h[0]!];
+    if (bucket === undefined) {
+      bucket = { startHi: [], startLo: [], endHi: [], endLo: [], hits: [] };
+      this.v6Buckets[h[0]!] = bucket;
+    }
+    let at = bucket.startHi.length;
+    while (at > 0 && (bucket.startHi[at - 1]! > sHi || (bucket.startHi[at - 1] === sHi && bucket.startLo[at - 1]! > sLo))) at--;
+    bucket.startHi.splice(at, 0, sHi);
+    bucket.startLo.splice(at, 0, sLo);
+    bucket.endHi.splice(at, 0, eHi);
+    bucket.endLo.splice(at, 0, eLo);
+    bucket.hits.splice(at, 0, hit);
+    this.v6Stored++;
   }
 
   clear(): void {
     this.v4Wide = new Array<NetworkHit | undefined>(65536).fill(undefined);
     this.v4Buckets = new Array<V4Bucket | undefined>(65536).fill(undefined);
     this.v4Stored = 0;
+    this.v6Wide = new Array<NetworkHit | undefined>(65536).fill(undefined);
+    this.v6Buckets = new Array<V6Bucket | undefined>(65536).fill(undefined);
+    this.v6Stored = 0;
     this.v6.clear();
   }
 }
 
-function v6Key(h: Uint16Array, len: number): number | string {
-  if (len === 0) return 0;
-  if (len <= 32) {
-    const w0 = h[0]! * 65536 + h[1]!;
-    return Math.floor(w0 / 2 ** (32 - len)) * 256 + len;
-  }
+/** Key of a /65–/128 network: length and the masked hextets. */
+function v6LongKey(h: Uint16Array, len: number): string {
   let key = `${len}`;
   const full = len >>> 4;
   for (let i = 0; i < full; i++) key += `:${h[i]!}`;

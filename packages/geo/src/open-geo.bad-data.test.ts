@@ -40,6 +40,7 @@ describe('bad-data corpus', () => {
 
   test.for(files)(
     '%s: opens with an AlfError or answers without throwing',
+    { timeout: PER_TEST_MS },
     async (file) => {
       for (const { geo, error } of await tryOpen(join(BAD, file))) {
         if (error !== null) {
@@ -54,7 +55,6 @@ describe('bad-data corpus', () => {
         expect(() => geo!.ageWarning(Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 2))).not.toThrow();
       }
     },
-    PER_TEST_MS,
   );
 
   test('UINT64_MAX build_epoch opens with a null build date and a note, never a crash', async () => {
@@ -98,14 +98,14 @@ describe('files that are not databases', () => {
     ['empty.mmdb', Buffer.alloc(0), /empty \(0 bytes\)/],
     ['text.mmdb', Buffer.from('not a database\n'), /not a readable MaxMind DB/],
     ['GeoLite2-ASN.mmdb.gz', gzipSync(Buffer.from('x')), /gzip-compressed/],
-  ] as const)('%s → ALF_GEO_DB_OPEN naming the file', async ([name, bytes, message]) => {
+  ] as const)('%s → ALF_GEO_DB_OPEN naming the file', { timeout: PER_TEST_MS }, async ([name, bytes, message]) => {
     const path = join(dir, name);
     writeFileSync(path, bytes);
     const err = await openGeo({ ...closed, asnDb: path }).catch((e: unknown) => e);
     expect(isAlfError(err) && err.code).toBe('ALF_GEO_DB_OPEN');
     expect((err as Error).message).toContain(path);
     expect((err as Error).message).toMatch(message);
-  }, PER_TEST_MS);
+  });
 
   test('a missing file and a directory → ALF_GEO_DB_OPEN', async () => {
     const missing = await openGeo({ ...closed, geoDb: join(dir, 'nope.mmdb') }).catch((e: unknown) => e);

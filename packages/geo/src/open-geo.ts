@@ -11,7 +11,7 @@ import {
   ASN_ATTRIBUTION, COUNTRY_ATTRIBUTION, EMBEDDED_CAVEAT, defaultCacheDir, embeddedCountryPath, loadEmbeddedAsn, versionDate,
 } from './embedded-data.ts';
 import {
-  classifyIp, formatIpv4, formatIpv6, ipv4AggregationPrefix, ipv6AggregationPrefix,
+  classifyIp, formatIpv4, ipv4AggregationPrefix, ipv6AggregationPrefix,
 } from './ip-address.ts';
 import {
   explicitCandidate, standardCandidates, standardDirs, type DbCandidate, type DbSource, type Role,
@@ -246,9 +246,8 @@ class GeoSet implements Geo {
       this.labelledCount++;
       return labelled(agg, label);
     }
-    const text = formatIpv6(h);
-    const a = asn?.lookupV6(h, text);
-    const g = geo === asn ? a : geo?.lookupV6(h, text);
+    const a = asn?.lookupV6(h);
+    const g = geo === asn ? a : geo?.lookupV6(h);
     return combine(agg, a, g, a === null || g === null);
   }
 
