@@ -109,6 +109,12 @@ describe('verdicts', () => {
     expect(r.bursts[0]!.reasons[0]).toMatch(/verified googlebot/);
   });
 
+  test('a verified Bingbot crawl from few fast Microsoft IPs is still crawl', () => {
+    const bing = 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)';
+    const r = run([...bg, ...crawl({ startMs: T0 + 3 * H, durationS: 1800, rps: 10, ips: ipRange('157.55.39', 10), seed: 8, ua: bing })]);
+    expect(r.bursts.map((b) => b.verdict)).toEqual(['crawl']);
+  });
+
   test('a Googlebot user agent from a non-Google ASN is a spoofing attack', () => {
     const r = run([...bg, ...crawl({ startMs: T0 + 3 * H, durationS: 1800, rps: 15, ips: ipRange('203.0.113', 30), seed: 6 })]);
     expect(r.bursts.map((b) => b.verdict)).toEqual(['attack']);

@@ -158,6 +158,8 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
   const reasons: string[] = [];
   let attack = 0;
   let flash = 0;
+  /** Signs of abuse that even a crawler should not show: cache busting, error rise, throttling. */
+  let abuse = 0;
 
   if (spoofedShare >= 0.3) {
     for (const [name, asns] of spoofed) {
@@ -217,14 +219,17 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
   if (randomShare >= 0.3) {
     reasons.push(`${pct(randomShare)} of requests carry random query strings (cache busting)`);
     attack++;
+    abuse++;
   }
   if (errIn - errRef >= 0.2) {
     reasons.push(`${pct(errIn)} error statuses (vs ${pct(errRef)} around the burst)`);
     attack++;
+    abuse++;
   }
   if (throttledIn >= 0.05 && throttledIn > 2 * throttledRef) {
     reasons.push(`${pct(throttledIn)} 429/499/503 (vs ${pct(throttledRef)} around the burst)`);
     attack++;
+    abuse++;
   }
   if (medianRate >= 0.5) {
     reasons.push(`median attributed IP at ${medianRate.toFixed(1)} requests/s`);
@@ -242,7 +247,7 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
 
   let verdict: Verdict;
   if (spoofedShare >= 0.3) verdict = 'attack';
-  else if (isCrawl && attack <= 2) verdict = 'crawl';
+  else if (isCrawl && (verifiedShare >= 0.6 || abuse < 2)) verdict = 'crawl';
   else if (attack >= 2 && attack > flash) verdict = 'attack';
   else if (flash >= 4 && flash > attack) verdict = 'flash_crowd';
   else verdict = 'unclear';
