@@ -1,50 +1,55 @@
 /**
- * The one place the CLI meets the parser's stream entry: bytes of one input in,
- * parsed chunks out, then what the parser learnt (accounting, decoding, format).
- *
- * TODO(lead): the parser's `parseStream` had not landed when this was written;
- * this composes its public pieces (decodeInput → frameLines → ParseSession) the
- * same way, and accounts lines refused for encoding (UTF-16 input) as rejected
- * `encoding`. Swap the body of `parseInput` for `parseStream` when it exists.
+ * The one place the CLI meets the parser's stream entry (`parseStream`): bytes
+ * of one input in (plain or gzip, found by magic bytes), parsed chunks out,
+ * then what the parser learnt (accounting, decoding, format chosen).
  */
-import { compileFormat, decodeInput, encodingRefusedLines, frameLines, isAlfError, newDecodeReport, ParseSession } from '@alf/parser';
+import { compileFormat, emptyAccounting, isAlfError, listFormats, parseStream } from '@alf/parser';
 import type { Accounting, DecodeReport, ParsedChunk, ParseOptions } from '@alf/parser';
 import type { FormatChoice } from './summary.ts';
 
-export interface InputParse {
-  readonly chunks: AsyncIterable<ParsedChunk>;
-  /** Final once `chunks` is exhausted. */
-  result(): { accounting: Accounting; decode: DecodeReport | undefined; format: FormatChoice | undefined };
+export interface InputResultParts {
+  readonly accounting: Accounting;
+  readonly decode: DecodeReport | undefined;
+  readonly format: FormatChoice | undefined;
 }
 
-/** Parses one input's bytes (plain or gzip, found by magic bytes). Throws on a bad format or zone. */
-export function parseInput(bytes: AsyncIterable<Uint8Array>, options: ParseOptions): InputParse {
-  const decode = newDecodeReport();
-  const session = new ParseSession(options);
-  async function* chunks(): AsyncGenerator<ParsedChunk, void, undefined> {
-    const framed = frameLines(decodeInput(bytes, decode), { maxLineBytes: options.maxLineBytes });
-    for await (const chunk of framed) yield* session.push(chunk);
-    yield* session.end();
+export interface InputParse {
+  readonly chunks: AsyncIterable<ParsedChunk>;
+  /** Final once `chunks` is exhausted; empty accounting if reading stopped early. */
+  result(): InputResultParts;
+}
+
+/** True when the format's timestamps carry no offset, so `--tz` applies. */
+function formatNeedsTz(id: string, given: string | undefined): boolean {
+  try {
+    if (given !== undefined) return compileFormat(given).spec.needsTz;
+    return listFormats().find((f) => f.id === id)?.needsTz ?? false;
+  } catch {
+    return false;
   }
+}
+
+/** Parses one input's bytes. Throws at once on a bad `--format`/`--tz`; other errors come while iterating. */
+export function parseInput(bytes: AsyncIterable<Uint8Array>, options: ParseOptions): InputParse {
+  const handle = parseStream(bytes, options);
   return {
-    chunks: chunks(),
+    chunks: handle.chunks,
     result: () => {
-      const f = session.format;
-      const format: FormatChoice | undefined = f === null ? undefined : {
+      let final;
+      try {
+        final = handle.result();
+      } catch {
+        return { accounting: emptyAccounting(), decode: undefined, format: undefined };
+      }
+      const f = final.format;
+      const format: FormatChoice = {
         id: f.id,
         detected: options.format === undefined,
         sampleMatched: f.matched,
         sampleLines: f.sampled,
-        tz: session.compiled?.spec.needsTz ? (options.tz ?? 'UTC') : undefined,
+        tz: f.id !== 'none' && formatNeedsTz(f.id, options.format) ? (options.tz ?? 'UTC') : undefined,
       };
-      const refused = encodingRefusedLines(decode);
-      const accounting: Accounting = { ...session.accounting, byReason: { ...session.accounting.byReason } };
-      if (refused > 0) {
-        accounting.linesRead += refused;
-        accounting.rejected += refused;
-        accounting.byReason.encoding += refused;
-      }
-      return { accounting, decode, format };
+      return { accounting: final.accounting, decode: final.decode, format };
     },
   };
 }
