@@ -5,6 +5,7 @@
  * Prints `name: value unit` lines (run.ts prefixes them with `geo.`):
  * - `<db>.uncached`: distinct public addresses per second on a fresh lookup (each one
  *   resolved once; the network memo fills as it goes), with the database searches done;
+ * - `<db>.uncached-v6`: the same for random IPv6 addresses;
  * - `<db>.cached`: lookups per second of addresses already resolved (per-address memo);
  * - `<db>.flood-walks`: database searches for 100,000 distinct addresses in one /16;
  * - `embedded.open`: time to open the embedded default (first run includes building the
@@ -20,7 +21,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatIpv4, ipv4Label, openGeo } from '@alf/geo';
+import { formatIpv4, formatIpv6, ipv4Label, openGeo } from '@alf/geo';
 import type { Geo, OpenGeoOptions } from '@alf/geo';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,6 +54,20 @@ function publicAddresses(count: number, seed: number): string[] {
     if (ipv4Label(v) !== null || seen.has(v)) continue;
     seen.add(v);
     out.push(formatIpv4(v));
+  }
+  return out;
+}
+
+/** `count` random IPv6 addresses under common allocated /16s (2001, 2400, 2600, 2a00…). */
+function ipv6Addresses(count: number, seed: number): string[] {
+  const next = prng(seed);
+  const tops = [0x2001, 0x2400, 0x2600, 0x2a00, 0x2a01, 0x2a02, 0x2c0f, 0x2800];
+  const h = new Uint16Array(8);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    h[0] = tops[i & 7]!;
+    for (let k = 1; k < 8; k++) h[k] = next() & 0xffff;
+    out.push(formatIpv6(h));
   }
   return out;
 }
@@ -90,6 +105,13 @@ async function benchOne(name: string, opts: OpenGeoOptions, distinct: number, ca
   emit(`${name}.uncached`, rate(ips.length, uncachedMs), 'distinct IPs/s');
   emit(`${name}.uncached-walks`, s1.treeWalks, `searches for ${ips.length} distinct IPs`);
   emit(`${name}.uncached-network-hits`, s1.networkHits, 'searches saved by the network memo');
+
+  const v6 = ipv6Addresses(Math.min(distinct, 300_000), 0x2545f491);
+  const geo6 = await openGeo(opts);
+  t = cpuMs();
+  for (let i = 0; i < v6.length; i++) geo6.lookup(v6[i]!);
+  emit(`${name}.uncached-v6`, rate(v6.length, cpuMs() - t), `distinct IPv6/s (${v6.length}, random under 8 /16s)`);
+  geo6.close();
 
   // cached: addresses already resolved, looked up again and again (a log's repeat visitors)
   const hot = ips.slice(0, 10_000);
