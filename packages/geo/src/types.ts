@@ -70,9 +70,9 @@ export interface GeoStats {
   readonly treeWalks: number;
   /** Database searches that threw (the answer has `error: true`); the run goes on. */
   readonly geoErrors: number;
-  /** Distinct addresses in special-purpose ranges (labelled, not looked up). */
+  /** Addresses resolved as special-purpose ranges (labelled, not looked up); once per address unless its memo slot was reused. */
   readonly labelled: number;
-  /** Distinct inputs that were not IP addresses (host names), answered all-null. */
+  /** Inputs resolved as not-an-IP (host names), answered all-null; counted like `labelled`. */
   readonly hostnames: number;
   /** Memo entries replaced (per-address slot reused by another address, network memo cleared when full). */
   readonly memoEvictions: number;
