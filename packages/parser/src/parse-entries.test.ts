@@ -226,6 +226,25 @@ describe('stream entry', () => {
     expect(r.accounting.bytesRead).toBe(COMBINED_LINE.length * 2 + 2);
   });
 
+  test('UTF-16 input is refused: its lines are counted as encoding rejects, listed once', async () => {
+    const u16 = new Uint8Array([0xff, 0xfe, ...Buffer.from(`${COMBINED_LINE}\n`.repeat(3), 'utf16le')]);
+    const p = await streamEntry.run(u16, {});
+    expect(p.rows).toEqual([]);
+    expect(p.accounting).toMatchObject({ linesRead: 3, parsed: 0, rejected: 3 });
+    expect(p.accounting.byReason.encoding).toBe(3);
+    expect(p.rejects).toHaveLength(1);
+    expect(p.rejects[0]).toMatchObject({ reason: 'encoding', detail: expect.stringMatching(/UTF-16.*3 lines refused/) as string });
+  });
+
+  test('empty input: no rows, zero accounting', async () => {
+    for (const entry of ENTRIES) {
+      const p = await entry.run(new Uint8Array(0), {});
+      expect(p.rows).toEqual([]);
+      expect(p.accounting.linesRead).toBe(0);
+      expect(p.format.id).toBe('none');
+    }
+  });
+
   test('result() before the end is an error', () => {
     const h = parseStream((async function* () { yield enc(COMBINED_LINE); })(), { format: 'combined' });
     expect(() => h.result()).toThrow(/before/);

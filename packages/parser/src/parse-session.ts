@@ -150,13 +150,29 @@ export class ParseSession {
     return this.take();
   }
 
+  /**
+   * Lines refused as a whole (UTF-16 input): counted as `encoding` rejects, listed
+   * as one reject that says how many lines it stands for.
+   */
+  refuse(lines: number, detail: string): void {
+    if (lines <= 0) return;
+    if (this.parser === null && this.held.length === 0) this.format = { id: 'none', matched: 0, sampled: 0 };
+    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches);
+    const acc = this.accounting;
+    acc.linesRead += lines;
+    acc.rejected += lines;
+    acc.byReason.encoding += lines;
+    this.b.reject('encoding', `${detail} (${lines} line${lines === 1 ? '' : 's'} refused)`, 1, 0, '');
+  }
+
   /** End of input: parse what is held, flush the last batch. */
   end(): ParsedChunk[] {
     if (this.parser === null) {
       if (this.held.length === 0) {
-        // empty input: nothing to detect, nothing to parse
-        this.format = { id: 'none', matched: 0, sampled: 0 };
-        return [];
+        // empty (or refused) input: nothing to detect, nothing to parse
+        this.format ??= { id: 'none', matched: 0, sampled: 0 };
+        if (this.b !== null) this.out.push(this.b.finish());
+        return this.take();
       }
       this.detect();
     }

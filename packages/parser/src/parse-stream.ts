@@ -45,15 +45,10 @@ export function parseStream(src: AsyncIterable<Uint8Array>, opts: ParseStreamOpt
       const out = session.push(chunk);
       for (const c of out) yield c;
     }
-    for (const c of session.end()) yield c;
-    const acc = session.accounting;
     const refused = encodingRefusedLines(decode);
-    if (refused > 0) {
-      acc.linesRead += refused;
-      acc.rejected += refused;
-      acc.byReason.encoding += refused;
-    }
-    acc.bytesRead = decode.bytesOut;
+    if (refused > 0) session.refuse(refused, decode.notes.find((n) => n.startsWith('encoding')) ?? 'input is not ASCII-compatible text');
+    for (const c of session.end()) yield c;
+    session.accounting.bytesRead = decode.bytesOut;
     done = true;
   }
   const chunks = run();
