@@ -50,3 +50,10 @@ test.for(['GeoLite2-ASN-Test', 'GeoIP2-City-Test', 'GeoIP2-Enterprise-Test', 'Ge
     expect(mismatches).toEqual([]);
   },
 );
+
+test('a UINT64_MAX build_epoch gives a null build date and a note, not a RangeError', async () => {
+  const db = await openMmdb(join(TEST_DBS, '../bad-data/libmaxminddb__libmaxminddb-uint64-max-epoch.mmdb'));
+  expect(db.buildDate).toBeNull();
+  expect(db.notes.join(' ')).toMatch(/build_epoch .* not a valid date/);
+  expect(db.sha256).toMatch(/^[0-9a-f]{64}$/);
+});
