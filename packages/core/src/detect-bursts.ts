@@ -1,6 +1,9 @@
 import type { BurstWindow } from './types.ts';
 import type { Timeline } from './timeline.ts';
 
+/** Most buckets one scale may use over the span. */
+export const MAX_BUCKETS = 4_000_000;
+
 export interface DetectOptions {
   readonly scalesS: readonly number[];
   readonly minExcessRequests: number;
@@ -332,7 +335,10 @@ export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
   const span = tl.spanS();
   if (span === null) return [];
   const { firstS, lastS } = span;
-  const scales = opts.scalesS.map((s) => scaleBaseline(tl, s, firstS, lastS));
+  // A scale is skipped when the span would need more than 4M of its buckets (10 s buckets over more
+  // than 15 months): the bucket arrays are dense over the span. The coarsest scale is always kept.
+  const usable = opts.scalesS.filter((s, i) => i === opts.scalesS.length - 1 || (lastS - firstS + 1) / s <= MAX_BUCKETS);
+  const scales = usable.map((s) => scaleBaseline(tl, s, firstS, lastS));
   const raw: Interval[] = [];
   for (const sb of scales) raw.push(...candidates(sb, opts));
   const events = mergeIntervals(raw, opts.mergeGapS);
