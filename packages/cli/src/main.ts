@@ -11,6 +11,7 @@ import { AlfError, isAlfError } from '@alf/parser';
 import type { CommandContext } from './context.ts';
 import { closest } from './did-you-mean.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
+import { formatsCommand } from './commands/formats.ts';
 import { lookupCommand } from './commands/lookup.ts';
 import { parseCommand } from './commands/parse.ts';
 
@@ -23,6 +24,7 @@ export function alfVersion(): string {
 const COMMANDS: readonly CommandModule<object, never>[] = [
   parseCommand as unknown as CommandModule<object, never>,
   lookupCommand as unknown as CommandModule<object, never>,
+  formatsCommand as unknown as CommandModule<object, never>,
 ];
 
 /** Flags of every command, for "did you mean" on unknown ones. */
