@@ -160,7 +160,7 @@ export class ValueCaches {
   serial = 0;
 
   /** Small caches (detection on a sample) or full-size ones (default). */
-  constructor(columnSlots = 1 << 14, clientSlots = 1 << 17) {
+  constructor(columnSlots: number = 1 << 14, clientSlots: number = 1 << 17) {
     this.columnSlots = columnSlots;
     this.clientSlots = clientSlots;
   }
