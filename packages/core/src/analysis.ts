@@ -28,6 +28,7 @@ export interface ResolvedOptions {
   readonly minRatio: number;
   readonly minZ: number;
   readonly mergeGapS: number;
+  readonly minGapS: number;
   readonly minAttackerRequests: number;
   readonly maxIpsPerWindow: number;
   readonly maxTrackedIps: number;
@@ -42,6 +43,7 @@ export const DEFAULT_ANALYSIS_OPTIONS: ResolvedOptions = {
   minRatio: 2,
   minZ: 5,
   mergeGapS: 600,
+  minGapS: 1800,
   minAttackerRequests: 10,
   maxIpsPerWindow: 100_000,
   maxTrackedIps: 150_000,

@@ -65,6 +65,26 @@ describe('burst windows against a robust multi-scale baseline', () => {
   });
 });
 
+describe('gaps in the data', () => {
+  const D = 86_400_000;
+  const blocks = (): TestRow[] => [
+    ...background({ startMs: T0, durationS: 6 * 3600, rps: () => 3, seed: 61 }),
+    ...background({ startMs: T0 + 5 * D, durationS: 6 * 3600, rps: () => 3, seed: 62 }),
+    ...background({ startMs: T0 + 9 * D + H, durationS: 3 * 3600, rps: () => 1, seed: 63 }),
+  ];
+
+  test('files from different days are missing data between them, not zero traffic: no burst', () => {
+    expect(windowsOf(blocks())).toEqual([]);
+  });
+
+  test('still finds a flood that starts ten minutes after a gap', () => {
+    const start = T0 + 5 * D + 10 * 60 * S;
+    const ws = windowsOf([...blocks(), ...flood({ startMs: start, durationS: 600, rps: 40, ips: ipRange('203.0.113', 10), seed: 64 })]);
+    expect(ws).toHaveLength(1);
+    expect(Math.abs(ws[0]!.startMs - start)).toBeLessThanOrEqual(2 * S);
+  });
+});
+
 describe('real traffic', () => {
   test.for([
     'secrepo/access.log.2021-10-22_to_2021-10-27.gz',

@@ -1,5 +1,6 @@
 import type { BurstWindow } from './types.ts';
 import type { Timeline } from './timeline.ts';
+import { Coverage, findGaps } from './gaps.ts';
 
 /** Most buckets one scale may use over the span. */
 export const MAX_BUCKETS = 4_000_000;
@@ -11,6 +12,8 @@ export interface DetectOptions {
   readonly minRatio: number;
   readonly minZ: number;
   readonly mergeGapS: number;
+  /** Stretches without any request at least this long (s) are missing data, not zero traffic. */
+  readonly minGapS: number;
 }
 
 /** Half-width of the rolling baseline, in buckets: ±27 min at 10 s … ±6 h at 30 min. */
@@ -25,6 +28,8 @@ export interface ScaleBaseline {
   readonly counts: Float64Array;
   readonly median: Float64Array;
   readonly mad: Float64Array;
+  /** 1 where at least half the bucket is covered by data (not in a gap). */
+  readonly valid: Uint8Array;
 }
 
 function medianOf(values: Float64Array, n: number): number {
@@ -48,12 +53,13 @@ function madOf(values: Float64Array, med: number, dev: Float64Array): number {
  * runs into the end of the file stays a ramp, a step up does not. The spread is
  * the smaller of the two sides' MADs (an event on one side does not inflate it).
  */
-function baselineAt(counts: Float64Array, k: number, h: number, buf: Float64Array, dev: Float64Array): [number, number] {
+function baselineAt(counts: Float64Array, valid: Uint8Array, k: number, h: number, buf: Float64Array, dev: Float64Array): [number, number] {
   const n = counts.length;
   let m = 0;
-  for (let j = Math.max(0, k - h); j <= k - 2; j++) buf[m++] = counts[j]!;
+  for (let j = Math.max(0, k - h); j <= k - 2; j++) if (valid[j] === 1) buf[m++] = counts[j]!;
   const nLeft = m;
-  for (let j = k + 2; j <= Math.min(n - 1, k + h); j++) buf[m++] = counts[j]!;
+  for (let j = k + 2; j <= Math.min(n - 1, k + h); j++) if (valid[j] === 1) buf[m++] = counts[j]!;
+  if (m < 3) return [NaN, NaN];
   const nRight = m - nLeft;
   const leftVals = buf.slice(0, nLeft);
   const rightVals = buf.slice(nLeft, m);
@@ -80,9 +86,15 @@ function baselineAt(counts: Float64Array, k: number, h: number, buf: Float64Arra
   return [base, Number.isFinite(mad) ? mad : 0];
 }
 
-export function scaleBaseline(tl: Timeline, scaleS: number, fromS: number, toS: number): ScaleBaseline {
+export function scaleBaseline(tl: Timeline, scaleS: number, fromS: number, toS: number, coverage: Coverage = new Coverage([])): ScaleBaseline {
   const { firstBucket, counts } = tl.requestsPerBucket(scaleS, fromS, toS);
   const n = counts.length;
+  const valid = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    const a = Math.max(fromS, (firstBucket + j) * scaleS);
+    const b = Math.min(toS, (firstBucket + j + 1) * scaleS - 1);
+    valid[j] = coverage.covered(a, b) * 2 >= b - a + 1 ? 1 : 0;
+  }
   const h = horizonBuckets(scaleS);
   const stride = Math.max(1, Math.floor(h / 8));
   const median = new Float64Array(n);
@@ -96,7 +108,7 @@ export function scaleBaseline(tl: Timeline, scaleS: number, fromS: number, toS: 
   for (let k = 0; k < n; k += stride) points.push(k);
   if (n > 0 && points[points.length - 1] !== n - 1) points.push(n - 1);
   for (const k of points) {
-    const [med, md] = baselineAt(counts, k, h, buf, dev);
+    const [med, md] = baselineAt(counts, valid, k, h, buf, dev);
     if (prevK >= 0) {
       for (let j = prevK + 1; j < k; j++) {
         const f = (j - prevK) / (k - prevK);
@@ -110,7 +122,7 @@ export function scaleBaseline(tl: Timeline, scaleS: number, fromS: number, toS: 
     prevMed = med;
     prevMad = md;
   }
-  return { scaleS, firstBucket, counts, median, mad };
+  return { scaleS, firstBucket, counts, median, mad, valid };
 }
 
 interface Interval {
@@ -129,6 +141,7 @@ function candidates(b: ScaleBaseline, opts: DetectOptions): Interval[] {
   for (let j = 0; j < counts.length; j++) {
     const x = counts[j]!;
     const med = median[j]!;
+    if (b.valid[j] !== 1 || !Number.isFinite(med)) continue;
     const sigma = Math.max(1.4826 * mad[j]!, Math.sqrt(med), 1);
     const hit = x >= opts.minRatio * med && x - med >= opts.minZ * sigma && x - med >= 1;
     if (!hit) continue;
@@ -175,11 +188,15 @@ function iqm(values: Float64Array): number {
  * (about 20 requests per bucket), so that a mostly-empty minute grid does not
  * put the baseline at zero.
  */
-function surroundings(tl: Timeline, startS: number, endS: number, widthS: number, firstS: number, lastS: number): { left: number; right: number } {
+function surroundings(tl: Timeline, startS: number, endS: number, widthS: number, firstS: number, lastS: number, coverage: Coverage): { left: number; right: number } {
   const side = (from: number, to: number): number => {
-    const len = to - from + 1;
+    if (to < from) return NaN;
+    const all = tl.requestsPerSecond(from, to);
+    const mask = coverage.mask(from, to);
+    let len = 0;
+    for (let i = 0; i < all.length; i++) if (mask[i] === 1) all[len++] = all[i]!;
     if (len < 60) return NaN;
-    const perSec = tl.requestsPerSecond(from, to);
+    const perSec = all.subarray(0, len);
     let total = 0;
     for (let i = 0; i < perSec.length; i++) total += perSec[i]!;
     const rate = total / len;
@@ -227,14 +244,14 @@ interface Refined {
  * the refined window until the window stops moving (at most 4 rounds). The run
  * stays within [loS, hiS] (clear of pieces already found).
  */
-function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, endS0: number, loS: number = firstS, hiS: number = lastS): Refined | null {
+function refine(tl: Timeline, coverage: Coverage, firstS: number, lastS: number, startS0: number, endS0: number, loS: number = firstS, hiS: number = lastS): Refined | null {
   if (endS0 < startS0) return null;
   let startS = startS0;
   let endS = endS0;
   let level = { left: 0, right: 0 };
   for (let round = 0; round < 4; round++) {
     const dur = endS - startS + 1;
-    level = surroundings(tl, startS, endS, Math.max(3 * dur, 3600), firstS, lastS);
+    level = surroundings(tl, startS, endS, Math.max(3 * dur, 3600), firstS, lastS, coverage);
     const pad = Math.max(dur, 600);
     const fromS = Math.max(loS, startS - pad);
     const toS = Math.min(hiS, endS + pad);
@@ -247,7 +264,9 @@ function refine(tl: Timeline, firstS: number, lastS: number, startS0: number, en
     const shifted = new Float64Array(counts.length);
     // Each second counts at most 4 drifts: the run measures how long the rate stays up, not how
     // much traffic a neighbour carries, so a big flood an hour away does not join the window.
-    for (let i = 0; i < counts.length; i++) shifted[i] = Math.min(counts[i]! - base[i]! - drift, 4 * drift);
+    // Seconds in a gap (no data) stop a run: no burst spans missing data.
+    const mask = coverage.mask(fromS, toS);
+    for (let i = 0; i < counts.length; i++) shifted[i] = mask[i] === 1 ? Math.min(counts[i]! - base[i]! - drift, 4 * drift) : -1e12;
     const run = maxRunThrough(shifted, startS0 - fromS, endS0 - fromS);
     if (run === null) return null;
     const s = fromS + run.i0;
@@ -338,7 +357,8 @@ export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
   // A scale is skipped when the span would need more than 4M of its buckets (10 s buckets over more
   // than 15 months): the bucket arrays are dense over the span. The coarsest scale is always kept.
   const usable = opts.scalesS.filter((s, i) => i === opts.scalesS.length - 1 || (lastS - firstS + 1) / s <= MAX_BUCKETS);
-  const scales = usable.map((s) => scaleBaseline(tl, s, firstS, lastS));
+  const coverage = new Coverage(findGaps(tl, opts.minGapS));
+  const scales = usable.map((s) => scaleBaseline(tl, s, firstS, lastS, coverage));
   const raw: Interval[] = [];
   for (const sb of scales) raw.push(...candidates(sb, opts));
   const events = mergeIntervals(raw, opts.mergeGapS);
@@ -357,7 +377,7 @@ export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
     const anchors: [number, number, number, number][] = [[ev.startS, ev.endS, firstS, lastS]];
     for (let guard = 0; anchors.length > 0 && guard < 16; guard++) {
       const [a0, a1, lo, hi] = anchors.pop()!;
-      const r = refine(tl, firstS, lastS, a0, a1, lo, hi);
+      const r = refine(tl, coverage, firstS, lastS, a0, a1, lo, hi);
       if (r === null) continue;
       const counts = tl.requestsPerSecond(r.startS, r.endS);
       const base = baselineLine(r.startS, r.endS, r.startS, r.endS, r.level);
@@ -375,7 +395,7 @@ export function detectBursts(tl: Timeline, opts: DetectOptions): BurstWindow[] {
   const merged = mergeIntervals(pieces, opts.mergeGapS);
   const out: BurstWindow[] = [];
   for (const m of merged) {
-    const level = surroundings(tl, m.startS, m.endS, Math.max(3 * (m.endS - m.startS + 1), 3600), firstS, lastS);
+    const level = surroundings(tl, m.startS, m.endS, Math.max(3 * (m.endS - m.startS + 1), 3600), firstS, lastS, coverage);
     const counts = tl.requestsPerSecond(m.startS, m.endS);
     const base = baselineLine(m.startS, m.endS, m.startS, m.endS, level);
     const w = windowStats(counts, base, 0, counts.length - 1, m.startS, m.scales);

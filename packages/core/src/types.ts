@@ -21,6 +21,8 @@ export interface AnalysisOptions {
   readonly minZ?: number;
   /** Bursts closer than this (s) are one event. */
   readonly mergeGapS?: number;
+  /** A stretch without any request this long (s) is missing data, not zero traffic (default 1800). */
+  readonly minGapS?: number;
   /** An attributed IP makes at least this many requests above its own expectation. */
   readonly minAttackerRequests?: number;
   /** Per-window cap on individually tracked IPs (deterministic hash sampling past it). */
