@@ -100,7 +100,7 @@ describe('verdicts', () => {
     const b = r.bursts[0]!;
     expect(b.verdict).toBe('flash_crowd');
     expect(b.attackers).toBe(0);
-    expect(b.reasons.join('; ')).toMatch(/referred by news or social sites/);
+    expect(b.reasons.join('; ')).toMatch(/referred by news or social sites \(top: news\.ycombinator\.com/);
   });
 
   test('a verified Googlebot crawl is crawl', () => {

@@ -291,7 +291,7 @@ function finishAnalysis(a: AnalysisImpl, geo: GeoLookup, attr: AttributionImpl |
         baselineRps = w.baselineRps;
       }
       const totalRequests = part.split ? part.members.reduce((s, m) => s + m.p.stats.requests, 0) : state.inside.requests;
-      const v = decideVerdict({ members: part.members, durationS: partDur, excessRequests: excess, inside: state.inside, reference: state.reference });
+      const v = decideVerdict({ members: part.members, durationS: partDur, excessRequests: excess, inside: state.inside, reference: state.reference, refererHosts: state.refererHosts });
       for (const [name, asnSet] of v.spoofed) {
         findings.push({ code: 'spoofed_crawler', burstId: id, message: `user agent claims ${name} from ${[...asnSet].sort((x, y) => x - y).map((x) => `AS${x}`).join(', ')}` });
       }

@@ -6,7 +6,7 @@
  */
 import type { Member } from './clusters.ts';
 import type { WindowAggregate } from './window-counts.ts';
-import { claimedCrawler, crawlerAsnMatches, isHostingNetwork, uaKind } from './request-traits.ts';
+import { REF_SOCIAL, claimedCrawler, crawlerAsnMatches, isHostingNetwork, refererClass, uaKind } from './request-traits.ts';
 import type { Verdict } from './types.ts';
 
 export interface VerdictInput {
@@ -16,6 +16,8 @@ export interface VerdictInput {
   /** Inside and reference aggregates for the error rise (null for split bursts). */
   readonly inside: WindowAggregate;
   readonly reference: WindowAggregate;
+  /** Referer hosts of the window's page requests (host → requests). */
+  readonly refererHosts?: ReadonlyMap<string, number>;
 }
 
 export interface VerdictOutput {
@@ -197,7 +199,10 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
     flash += pageAssetShare >= 0.3 ? 2 : 1;
   }
   if (socialShare >= 0.2) {
-    reasons.push(`${pct(socialShare)} of page requests referred by news or social sites`);
+    const hosts = [...(input.refererHosts ?? new Map<string, number>())].filter(([h]) => refererClass(`https://${h}/`) === REF_SOCIAL).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const pagesIn = Math.max(1, input.inside.requests - input.inside.assets);
+    const top = hosts[0];
+    reasons.push(`${pct(socialShare)} of page requests referred by news or social sites${top !== undefined ? ` (top: ${top[0]}, ${pct(top[1] / pagesIn)} of the window's page requests)` : ''}`);
     flash += 2;
   } else if (externalShare >= 0.3) {
     reasons.push(`${pct(externalShare)} of page requests referred by search or social sites`);
