@@ -3,6 +3,7 @@
  * parser keeps the last `dd/Mon/yyyy:HH` + zone it saw and only decodes minutes
  * and seconds when they match (logs are mostly in order).
  */
+import { Buffer } from 'node:buffer';
 import type { TimeZone } from './time-zone.ts';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -74,6 +75,21 @@ function sameChars(s: string, pos: number, k: string): boolean {
  * A missing or empty zone falls back to the time zone option. After a call,
  * `end` is the index just past the timestamp (and past trailing spaces when the zone is empty).
  */
+/** Month names other locales write into %b (strftime in a non-English locale): lowercase, without dots. */
+const LOCAL_MONTHS = new Map<string, number>([
+  ['janv', 1], ['janvier', 1], ['févr', 2], ['fevr', 2], ['février', 2], ['mars', 3], ['avr', 4], ['avril', 4], ['mai', 5],
+  ['juin', 6], ['juil', 7], ['juillet', 7], ['août', 8], ['aout', 8], ['sept', 9], ['septembre', 9], ['oct', 10], ['octobre', 10],
+  ['nov', 11], ['novembre', 11], ['déc', 12], ['dec', 12], ['décembre', 12], // fr
+  ['jän', 1], ['januar', 1], ['februar', 2], ['mär', 3], ['märz', 3], ['okt', 10], ['dez', 12], // de
+  ['ene', 1], ['abr', 4], ['ago', 8], ['dic', 12], // es
+  ['gen', 1], ['mag', 5], ['giu', 6], ['lug', 7], ['set', 9], ['ott', 10], // it
+  ['mrt', 3], ['mei', 5], // nl
+  ...MONTHS.map((m, i): [string, number] => [m, i + 1]),
+  ['january', 1], ['february', 2], ['march', 3], ['april', 4], ['june', 6], ['july', 7], ['august', 8], ['september', 9],
+  ['october', 10], ['november', 11], ['december', 12],
+]);
+const EN_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 export class ClfTimeParser {
   end = 0;
   private hourKey = '';
@@ -99,6 +115,21 @@ export class ClfTimeParser {
     return this.parseSlow(s, pos, lineEnd);
   }
 
+  /** `02/sept./2015:…`: a localised or full month name; rewritten to English and parsed again. */
+  private parseLocalMonth(s: string, pos: number, lineEnd: number): number {
+    let slash = pos + 3;
+    while (slash < lineEnd && slash < pos + 16 && s.charCodeAt(slash) !== 47) slash++;
+    if (s.charCodeAt(slash) !== 47) return NaN;
+    const raw = Buffer.from(s.slice(pos + 3, slash), 'latin1').toString('utf8').toLowerCase().replace(/\.$/, '');
+    const mo = LOCAL_MONTHS.get(raw);
+    if (mo === undefined) return NaN;
+    const tail = s.slice(slash, Math.min(lineEnd, slash + 40));
+    const norm = `${s.slice(pos, pos + 3)}${EN_MONTHS[mo - 1] as string}${tail}`;
+    const ms = this.parseSlow(norm, 0, norm.length);
+    this.end += pos + (slash - (pos + 6));
+    return ms;
+  }
+
   private parseSlow(s: string, pos: number, lineEnd: number): number {
     if (pos + 20 > lineEnd) return NaN;
     const d = digitsAt(s, pos, 2);
@@ -107,6 +138,7 @@ export class ClfTimeParser {
     const h = digitsAt(s, pos + 12, 2);
     const mi = digitsAt(s, pos + 15, 2);
     const sec = digitsAt(s, pos + 18, 2);
+    if (s.charCodeAt(pos + 2) === 47 && (mo === 0 || s.charCodeAt(pos + 6) !== 47)) return this.parseLocalMonth(s, pos, lineEnd);
     if (s.charCodeAt(pos + 2) !== 47 || s.charCodeAt(pos + 6) !== 47 || s.charCodeAt(pos + 11) !== 58 ||
       s.charCodeAt(pos + 14) !== 58 || s.charCodeAt(pos + 17) !== 58 || mo === 0) return NaN;
     const local = civilMs(y, mo, d, h, mi, sec);
