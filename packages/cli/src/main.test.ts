@@ -110,4 +110,27 @@ describe('main', () => {
     expect(strict.stderr).toMatch(/mixed\.log:21 \(byte 1,640\) field_count/);
     expect(strict.stderr).toMatch(/above --max-reject-ratio 0\.01: exit status 1/);
   });
+
+  test('a config file supplies options, the command line wins, problems name the file and key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alf-config-'));
+    const config = join(dir, 'team.json');
+    await writeFile(config, JSON.stringify({ parse: { to: 'ndjson', quiet: true }, lookup: { 'asn-db': '/srv/x.mmdb' } }));
+    const fromFile = await run(['parse', '--config', config, secrepo]);
+    expect(fromFile).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(fromFile.stdout.split('\n')[0]!)).toMatchObject({ line: 1 });
+    const overridden = await run(['parse', '--config', config, '--to', 'csv', secrepo]);
+    expect(overridden.stdout).toMatch(/^input,line,/);
+
+    await writeFile(config, JSON.stringify({ parse: { format: 'ngnix', fromat: 'x' } }));
+    const unknownKey = await run(['parse', '--config', config, secrepo]);
+    expect(unknownKey.code).toBe(2);
+    expect(unknownKey.stderr).toMatch(/team\.json: `parse\.fromat` is not an option of `alf parse` \(did you mean `format`\?\)/);
+    await writeFile(config, JSON.stringify({ parse: { format: 'ngnix' } }));
+    expect((await run(['parse', '--config', config, secrepo])).stderr).toMatch(/team\.json: `parse\.format`: `--format` must be .*got `ngnix` \(did you mean `nginx`\?\)/);
+    await writeFile(config, JSON.stringify({ prase: {} }));
+    expect((await run(['parse', '--config', config, secrepo])).stderr).toMatch(/unknown section `prase` \(did you mean `parse`\?\)/);
+    await writeFile(config, '{"parse": {');
+    expect(await run(['parse', '--config', config, secrepo])).toMatchObject({ code: 2, stderr: expect.stringMatching(/team\.json: not valid JSON/) });
+    expect(await run(['parse', '--config', join(dir, 'nope.json'), secrepo])).toMatchObject({ code: 3, stderr: expect.stringMatching(/cannot read config file/) });
+  });
 });

@@ -9,7 +9,9 @@ import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
 import { AlfError, isAlfError } from '@alf/parser';
 import type { CommandContext } from './context.ts';
-import { closest } from './did-you-mean.ts';
+import { configKeyName, loadConfig } from './config.ts';
+import type { LoadedConfig } from './config.ts';
+import { closest, didYouMean } from './did-you-mean.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
 import { formatsCommand } from './commands/formats.ts';
 import { lookupCommand } from './commands/lookup.ts';
@@ -28,20 +30,37 @@ const COMMANDS: readonly CommandModule<object, never>[] = [
 ];
 
 /** Flags of every command, for "did you mean" on unknown ones. */
-const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'help', 'version', 'csv', 'asn-db', 'geo-db'];
+// Keep in step with the command modules' options.
+const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'config', 'help', 'version', 'csv', 'asn-db', 'geo-db'];
+
+const commandName = (c: CommandModule<object, never>): string => String(c.command).split(' ')[0]!;
+
+/** The command named in `argv`, when it names one of ours (skipping the value of --config). */
+function commandIn(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config') { i++; continue; }
+    if (a.startsWith('-')) continue;
+    return COMMANDS.some((c) => commandName(c) === a) ? a : undefined;
+  }
+  return undefined;
+}
 
 /** A yargs validation message, made to say what to do. */
-function usageMessage(message: string, argv: readonly string[]): string {
+function usageMessage(message: string, argv: readonly string[], config: LoadedConfig | undefined): string {
   const command = /^Did you mean (.+)\?$/.exec(message);
   if (command) return `unknown command \`${argv.find((a) => !a.startsWith('-')) ?? ''}\` (did you mean \`${command[1]}\`?)`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
   if (unknown) {
     const names = unknown[1]!.split(', ');
-    const hints = names.map((n) => {
-      const match = closest(n.replace(/^-+/, ''), KNOWN_FLAGS);
-      return match ? ` (did you mean \`--${match}\`?)` : '';
-    });
-    return names.map((n, i) => `unknown option or command \`${n}\`${hints[i]}`).join('\n');
+    return names.map((n) => {
+      const bare = n.replace(/^-+/, '');
+      if (config && Object.hasOwn(config.values, bare) && !argv.some((a) => a === `--${bare}` || a.startsWith(`--${bare}=`))) {
+        return `${configKeyName(config, bare)} is not an option of \`alf ${config.command}\`${didYouMean(bare, KNOWN_FLAGS)}`;
+      }
+      const match = closest(bare, KNOWN_FLAGS);
+      return `unknown option or command \`${n}\`${match ? ` (did you mean \`--${match}\`?)` : ''}`;
+    }).join('\n');
   }
   return message;
 }
@@ -52,6 +71,7 @@ function build(argv: string[], ctx: CommandContext): Argv<object> {
     .usage('$0 <command> [options]\n\nAccess-log forensics: parse nginx/Apache access logs, find bursts, attribute clients.')
     .version(ctx.version)
     .option('quiet', { alias: 'q', type: 'boolean', global: true, describe: 'no progress and no summary on stderr (warnings and errors still)' })
+    .option('config', { type: 'string', global: true, describe: 'options from a JSON file, one section per command (default: ./alf.config.json when present)' })
     .help()
     .alias('h', 'help')
     .strict()
@@ -65,16 +85,17 @@ function build(argv: string[], ctx: CommandContext): Argv<object> {
     .exitProcess(false)
     .fail((message: string | null | undefined, error: Error | undefined) => {
       if (error) throw error;
-      throw new AlfError('ALF_USAGE', usageMessage(message ?? 'bad usage', argv), { showHelp: true });
+      throw new AlfError('ALF_USAGE', usageMessage(message ?? 'bad usage', argv, ctx.config), { showHelp: true });
     });
   for (const command of COMMANDS) y = y.command(command);
+  if (ctx.config) y = y.config(ctx.config.values as Record<string, unknown>);
   return y;
 }
 
 /** The help text of the command named in `argv` (or of `alf`), for usage errors; never printed on stdout. */
 async function usageText(argv: readonly string[], ctx: CommandContext): Promise<string> {
   const command = argv.find((a) => !a.startsWith('-'));
-  const args = command && COMMANDS.some((c) => String(c.command).split(' ')[0] === command) ? [command, '--help'] : ['--help'];
+  const args = command && COMMANDS.some((c) => commandName(c) === command) ? [command, '--help'] : ['--help'];
   return new Promise((resolve) => {
     void build(args, ctx).parse(args, { alf: ctx }, (_err: unknown, _argv: unknown, output: string) => resolve(output));
   });
@@ -86,6 +107,7 @@ function ignoreError(): void {}
 export async function main(argv: string[], io: Partial<Pick<CommandContext, 'stdin' | 'stdout' | 'stderr'>> = {}): Promise<number> {
   const controller = new AbortController();
   let code: number = EXIT.ok;
+  const mutable: { config?: LoadedConfig | undefined } = {};
   const ctx: CommandContext = {
     stdin: io.stdin ?? process.stdin,
     stdout: io.stdout ?? process.stdout,
@@ -93,6 +115,7 @@ export async function main(argv: string[], io: Partial<Pick<CommandContext, 'std
     signal: controller.signal,
     version: alfVersion(),
     setExitCode: (c) => { code = c; },
+    get config() { return mutable.config; },
   };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
     if (controller.signal.aborted) process.exit(exitCodeForSignal(signal)); // second signal: stop now
@@ -107,6 +130,10 @@ export async function main(argv: string[], io: Partial<Pick<CommandContext, 'std
   if (!ctx.stdout.listeners('error').includes(ignoreError)) ctx.stdout.on('error', ignoreError);
 
   try {
+    const command = commandIn(argv);
+    if (command !== undefined && !argv.some((a) => a === '--help' || a === '-h' || a === '--version')) {
+      mutable.config = await loadConfig(argv, command, COMMANDS.map(commandName));
+    }
     // With a callback yargs hands over what it would print (help, version, completion) instead of
     // printing it on process.stdout; it goes to the command's stdout.
     // Shell completion (`--get-yargs-completions`, run by the completion script) prints itself.

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { AlfError } from '@alf/parser';
+import { configKeyName } from './config.ts';
+import type { CommandContext } from './context.ts';
 import { didYouMean } from './did-you-mean.ts';
 
 function shown(value: unknown): string {
@@ -92,10 +94,21 @@ export function ratioOption(flag: string): z.ZodType<number> {
   });
 }
 
-/** Validates raw (yargs-parsed) options; throws one ALF_USAGE error naming every problem. */
+/**
+ * Validates raw (yargs-parsed) options; throws one ALF_USAGE error naming every
+ * problem. A value that came from the config file (`raw.alf.config`) is named by
+ * its file and key rather than by its flag.
+ */
 export function validateOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const messages = result.error.issues.map((i) => i.message);
+  const args = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const config = (args['alf'] as CommandContext | undefined)?.config;
+  const messages = result.error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+    const fromConfig = config !== undefined && key !== undefined && Object.hasOwn(config.values, key)
+      && JSON.stringify(config.values[key]) === JSON.stringify(args[key]);
+    return fromConfig ? `${configKeyName(config, key)}: ${issue.message}` : issue.message;
+  });
   throw new AlfError('ALF_USAGE', messages.join('\n'), { issues: messages });
 }
