@@ -392,6 +392,13 @@ describe('real logs (testdata/real)', () => {
     expect(await at('elastic-beats/apache-access-ssl-request.log', 2)).toMatchObject({ ip: '81.2.69.143', extra: { ssl_protocol: 'TLSv1.2', ssl_cipher: 'ECDHE-RSA-AES128-GCM-SHA256' } });
   });
 
+  test('Kubernetes CRI-wrapped ingress lines: the wrapper is skipped, the line parsed (cri-logs fixture)', async () => {
+    const p = await real('crowdsec-hub/cri-logs__cri-logs.log');
+    expect(p.format.id).toBe('nginx_ingress');
+    expect(p.accounting.rejected).toBe(0);
+    expect(p.rows[0]).toMatchObject({ ip: '172.18.0.1', ts: Date.UTC(2022, 0, 28, 16, 4, 5), status: 200, userAgent: 'curl/7.68.0', byteOffset: 0 });
+  });
+
   test('multi-upstream $upstream_response_time lists are summed (ingress-nginx fixture)', async () => {
     const p = await real('elastic-beats/nginx-ingress_controller-test.log');
     expect(p.format.id).toBe('nginx_ingress');

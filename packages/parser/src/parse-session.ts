@@ -61,9 +61,37 @@ function forEachLine(text: string, cb: (start: number, end: number, nl: number) 
   }
 }
 
+/**
+ * Kubernetes CRI log wrapper: `2022-01-28T16:04:05.413656027Z stdout F <line>`.
+ * Returns where the wrapped line starts, or `pos` when the line has no wrapper.
+ */
+export function criPrefixEnd(text: string, pos: number, end: number): number {
+  if (text.charCodeAt(pos + 4) !== 45 || text.charCodeAt(pos + 10) !== 84 || text.charCodeAt(pos + 7) !== 45) return pos;
+  let p = pos + 19;
+  const limit = Math.min(end, pos + 40);
+  while (p < limit && text.charCodeAt(p) !== 32) p++;
+  if (p >= limit) return pos;
+  const stream = text.slice(p + 1, p + 8);
+  if (stream !== 'stdout ' && stream !== 'stderr ') return pos;
+  const tag = text.charCodeAt(p + 8);
+  if ((tag !== 70 && tag !== 80) || text.charCodeAt(p + 9) !== 32) return pos;
+  return p + 10;
+}
+
+/** Whether the first non-blank line of a block carries the CRI wrapper. */
+function firstLineIsCri(text: string): boolean {
+  let cri = false;
+  forEachLine(text, (s, e) => {
+    if (e === s) return true;
+    cri = criPrefixEnd(text, s, e) > s;
+    return false;
+  });
+  return cri;
+}
+
 interface Score { ok: number; full: number; fields: number }
 
-function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: number): Score {
+function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: number, cri: boolean): Score {
   const p = f.parser;
   const b = new BatchBuilder(16, p.extraNames, 0, new ValueCaches(256, 1024));
   const c = newCtx(b);
@@ -78,7 +106,7 @@ function scoreFormat(f: CompiledFormat, blocks: readonly LineBlock[], limit: num
     forEachLine(blk.text, (start, end) => {
       if (end === start) return true;
       if (seen++ >= limit) return false;
-      c.start = start;
+      c.start = cri ? criPrefixEnd(blk.text, start, end) : start;
       c.end = end;
       c.lineHigh = !ascii && !isAscii(blk.bytes.subarray(start, end));
       b.beginRow();
@@ -119,6 +147,8 @@ export class ParseSession {
   private heldBytes = 0;
   private out: ParsedChunk[] = [];
   private readonly caches: ValueCaches = new ValueCaches();
+  /** Lines wrapped in a Kubernetes CRI prefix: -1 not known yet, 0 no, 1 yes (decided on the first line). */
+  private cri = -1;
 
   constructor(opts: ParseOptions) {
     this.opts = opts;
@@ -188,10 +218,12 @@ export class ParseSession {
 
   private detect(): void {
     const blocks = this.held.filter((c): c is LineBlock => c.kind === 'lines');
+    if (this.cri < 0 && blocks[0] !== undefined) this.cri = firstLineIsCri(blocks[0].text) ? 1 : 0;
     const sample: string[] = [];
     for (const blk of blocks) {
       forEachLine(blk.text, (s, e) => {
-        if (e > s && sample.length < SAMPLE_LINES) sample.push(blk.text.slice(s, e));
+        const from = this.cri === 1 ? criPrefixEnd(blk.text, s, e) : s;
+        if (e > s && sample.length < SAMPLE_LINES) sample.push(blk.text.slice(from, e));
         return sample.length < SAMPLE_LINES;
       });
     }
@@ -199,7 +231,7 @@ export class ParseSession {
     let best: CompiledFormat | null = null;
     let bestScore: Score = { ok: 0, full: 0, fields: 0 };
     for (const cand of detectionCandidates(tz, sample)) {
-      const s = scoreFormat(cand, blocks, SAMPLE_LINES);
+      const s = scoreFormat(cand, blocks, SAMPLE_LINES, this.cri === 1);
       if (s.ok > bestScore.ok || (s.ok === bestScore.ok && (s.full > bestScore.full ||
         (s.full === bestScore.full && s.fields > bestScore.fields)))) {
         best = cand;
@@ -255,6 +287,8 @@ export class ParseSession {
     c.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     c.blockId = nextBlockId++;
     const ascii = isAscii(bytes);
+    if (this.cri < 0) this.cri = firstLineIsCri(text) ? 1 : 0;
+    const cri = this.cri === 1;
     // next byte ≥ 0x80 at or after the current line (a native regex scan, resumed, never repeated)
     const high = /[\x80-\xff]/g;
     let nextHigh = ascii ? NO_HIGH : -1;
@@ -285,7 +319,7 @@ export class ParseSession {
         acc.byReason.line_too_long++;
         b.reject('line_too_long', `line is ${nl - pos} bytes, above the ${maxLine}-byte cap`, line, base + pos, excerptOf(bytes, pos, nl));
       } else {
-        c.start = pos;
+        c.start = cri ? criPrefixEnd(text, pos, end) : pos;
         c.end = end;
         if (nextHigh < pos) {
           high.lastIndex = pos;
