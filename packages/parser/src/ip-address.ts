@@ -196,9 +196,3 @@ export function canonicalIp(raw: string): CanonicalIp | null {
   }
   return null;
 }
-
-/** True when `raw` is a literal IPv4 or IPv6 address (not a host name). */
-export function isIpLiteral(raw: string): boolean {
-  const c = canonicalIp(raw);
-  return c !== null && c.kind !== IP_KIND_HOSTNAME;
-}

@@ -283,7 +283,6 @@ interface Neighbours {
   nextLit: string | null;
   next: FieldDef | null;
   first: boolean;
-  optionalNext: boolean;
   optionalSelf: boolean;
   hasVhostField: boolean;
 }
@@ -650,7 +649,7 @@ function converter(f: FieldDef, tz: TimeZone, extraIndex: (n: string) => number)
 
 const CORE: ReadonlySet<string> = new Set(['client', 'request', 'status', 'bytes', 'time_clf', 'time_iso', 'time_msec', 'time_int', 'time_strftime']);
 
-/** Whether a strftime time field can be scanned as one token (has no spaces of its own). */
+/** Compile format items (literals and fields) into a line parser. */
 export function compileLineParser(items: readonly FormatItem[], tz: TimeZone): LineParser {
   const fields = items.flatMap((it) => ('field' in it ? [it.field] : []));
   const extraNames: string[] = [];
@@ -674,13 +673,11 @@ export function compileLineParser(items: readonly FormatItem[], tz: TimeZone): L
     const prev = items[i - 1];
     const next = items[i + 1];
     const nextField = items[i + 2];
-    // a time field with internal spaces (strftime) needs its literal terminator, not a space
     steps.push(fieldStep(it.field, {
       prevLit: prev !== undefined && 'lit' in prev ? prev.lit : '',
       nextLit: next !== undefined && 'lit' in next ? next.lit : null,
       next: nextField !== undefined && 'field' in nextField ? nextField.field : null,
       first: i === 0,
-      optionalNext: i + 1 > lastCore,
       optionalSelf: i > lastCore,
       hasVhostField,
     }, tz, extraIndex));

@@ -56,12 +56,6 @@ export function decodeUtf8Lenient(bytes: Uint8Array, start: number, end: number)
   return out;
 }
 
-/** True when bytes[start,end) holds a byte ≥ 0x80. */
-export function hasHighByte(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if ((bytes[i] as number) >= 0x80) return true;
-  return false;
-}
-
 const encoder = new TextEncoder();
 export function encodeUtf8(s: string): Uint8Array {
   return encoder.encode(s);
