@@ -14,9 +14,9 @@ import { main } from './main.ts';
 const root = new URL('../../../', import.meta.url).pathname;
 const secrepo = join(root, 'testdata/real/secrepo/access.log.2022-12-22.gz');
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], stderrIsTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  const stderr = Object.assign(new PassThrough(), { isTTY: stderrIsTTY });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   stdout.on('data', (c: Buffer) => out.push(c));
@@ -132,5 +132,19 @@ describe('main', () => {
     await writeFile(config, '{"parse": {');
     expect(await run(['parse', '--config', config, secrepo])).toMatchObject({ code: 2, stderr: expect.stringMatching(/team\.json: not valid JSON/) });
     expect(await run(['parse', '--config', join(dir, 'nope.json'), secrepo])).toMatchObject({ code: 3, stderr: expect.stringMatching(/cannot read config file/) });
+  });
+
+  test('colours only on a terminal stderr, and not with NO_COLOR', async () => {
+    const saved = process.env['NO_COLOR'];
+    try {
+      delete process.env['NO_COLOR'];
+      expect((await run(['parse', 'no-such.log'], true)).stderr).toContain('\u001b[31malf:\u001b[39m cannot read');
+      expect((await run(['parse', 'no-such.log'], false)).stderr).not.toContain('\u001b');
+      process.env['NO_COLOR'] = '1';
+      expect((await run(['parse', 'no-such.log'], true)).stderr).not.toContain('\u001b');
+    } finally {
+      if (saved === undefined) delete process.env['NO_COLOR'];
+      else process.env['NO_COLOR'] = saved;
+    }
   });
 });

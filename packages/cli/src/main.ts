@@ -12,6 +12,7 @@ import type { CommandContext } from './context.ts';
 import { configKeyName, loadConfig } from './config.ts';
 import type { LoadedConfig } from './config.ts';
 import { closest, didYouMean } from './did-you-mean.ts';
+import { styleFor } from './style.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
 import { formatsCommand } from './commands/formats.ts';
 import { lookupCommand } from './commands/lookup.ts';
@@ -150,7 +151,8 @@ export async function main(argv: string[], io: Partial<Pick<CommandContext, 'std
     const exit = exitCodeForError(error);
     const { terminalSafe } = await import('./terminal-text.ts');
     if (isAlfError(error)) {
-      ctx.stderr.write(error.message.split('\n').map((line) => `alf: ${terminalSafe(line, 1000)}\n`).join(''));
+      const style = styleFor(ctx.stderr);
+      ctx.stderr.write(error.message.split('\n').map((line) => `${style.error('alf:')} ${terminalSafe(line, 1000)}\n`).join(''));
       if (exit === EXIT.usage && error.context['showUsage'] === true) ctx.stderr.write(`\n${await usageText(argv, ctx)}\n`);
       else if (exit === EXIT.usage && error.context['showHelp'] === true) ctx.stderr.write('run `alf --help` for usage\n');
     } else {

@@ -23,6 +23,7 @@ import { formatProblem, parseInput } from './parse-input.ts';
 import { createProgress } from './progress.ts';
 import { RecordTable, TABLE_ROWS } from './record-table.ts';
 import { formatSummary } from './summary.ts';
+import { styleFor } from './style.ts';
 import { terminalSafe } from './terminal-text.ts';
 import type { InputResult } from './summary.ts';
 
@@ -173,8 +174,13 @@ export async function runParse(args: ParseArgs): Promise<number> {
   const trailer = [...warnings];
   if (table) trailer.push(`(standard output is a terminal: showed the first ${TABLE_ROWS} records as a table; use --to arrow|ndjson|csv, -o FILE or a pipe for all records)`);
   else if (!toStdout) trailer.push(`records written to ${terminalSafe(output, 300)} (${kind})`);
-  if (opts.quiet) say(ctx, ...warnings);
-  else say(ctx, ...formatSummary(results, { command: 'alf parse', rejectSample, rejectsTotal, inputNames: files, trailer }));
+  const style = styleFor(ctx.stderr);
+  const painted = (line: string): string => (line.startsWith('warning:') ? style.warning(line) : line);
+  if (opts.quiet) say(ctx, ...warnings.map(painted));
+  else {
+    const [head, ...rest] = formatSummary(results, { command: 'alf parse', rejectSample, rejectsTotal, inputNames: files, trailer });
+    say(ctx, style.strong(head!), ...rest.map(painted));
+  }
   return warnings.length > 0 ? EXIT.warnings : EXIT.ok;
 }
 
