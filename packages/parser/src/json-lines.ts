@@ -110,6 +110,12 @@ export function compileJsonParser(tz: TimeZone, opts: JsonFormatOptions): LinePa
   const parse = (c: LineCtx): boolean => {
     const b = c.b;
     const r = b.length;
+    if (c.text.charCodeAt(c.start) !== 123 || c.text.charCodeAt(c.end - 1) !== 125) {
+      // not an object: refused without building a JSON.parse exception per line
+      c.reason = 'bad_json';
+      c.detail = 'not a JSON object (expected `{…}`)';
+      return false;
+    }
     const raw = c.lineHigh ? decodeUtf8Lenient(c.bytes, c.start, c.end) : c.text.slice(c.start, c.end);
     let obj: unknown;
     try {
