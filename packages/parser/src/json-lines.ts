@@ -110,6 +110,7 @@ export function compileJsonParser(tz: TimeZone, opts: JsonFormatOptions): LinePa
   const parse = (c: LineCtx): boolean => {
     const b = c.b;
     const r = b.length;
+    while (c.start < c.end && (c.text.charCodeAt(c.start) === 32 || c.text.charCodeAt(c.start) === 9)) c.start++;
     if (c.text.charCodeAt(c.start) !== 123 || c.text.charCodeAt(c.end - 1) !== 125) {
       // not an object: refused without building a JSON.parse exception per line
       c.reason = 'bad_json';
