@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { RecordBatchReader, tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { parseLines, recordRows } from '@alf/parser';
 import type { DictColumn, RecordBatch } from '@alf/parser';
 import { arrowIpcChunks, createArrowIpcEncoder, recordsToTable } from './arrow-records.ts';
 
@@ -133,5 +136,42 @@ describe('Arrow record writers', () => {
 
   test('recordsToTable builds one in-memory table', () => {
     expectSameRecords(recordsToTable([batch(first), batch(second)]));
+  });
+
+  test.for([
+    ['testdata/real/secrepo/access.log.2022-12-22.gz'], // combined, IPv4
+    ['testdata/real/elastic-beats/nginx-ingress_controller-test.log'], // extra columns
+    ['testdata/real/nasa-http/NASA_access_log_Aug95.first20000.log.gz'], // host names, `-` bytes
+  ] as const)('real parser batches of %s read back from stream and file with every value equal', ([path]) => {
+    const raw = readFileSync(new URL(`../../../${path}`, import.meta.url));
+    const whole = path.endsWith('.gz') ? gunzipSync(raw) : raw;
+    let cut = 0; // the first 3,000 lines are plenty
+    for (let n = 0; n < 3000 && cut >= 0; n++) cut = whole.indexOf(10, cut + (n === 0 ? 0 : 1));
+    const bytes = cut > 0 ? whole.subarray(0, cut + 1) : whole;
+    const { chunks } = parseLines(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { batchRows: 1000 });
+    const batches = chunks.map((c) => c.records).filter((b) => b.length > 0);
+    const want = recordRows(batches);
+    expect(want.length).toBeGreaterThan(0);
+    for (const kind of ['stream', 'file'] as const) {
+      const enc = createArrowIpcEncoder(kind);
+      const table = tableFromIPC(concat([...batches.map((b) => enc.encode(b)), enc.finish()]));
+      expect(table.numRows).toBe(want.length);
+      const extras = [...batches[0]!.extra.keys()];
+      for (let i = 0; i < want.length; i++) {
+        const got = table.get(i)!;
+        const w = want[i]!;
+        const nan = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        expect({
+          ts: Number(got['ts']), status: got['status'], bytesSent: got['bytesSent'], durationMs: got['durationMs'], upstreamMs: got['upstreamMs'],
+          ip: got['ip'], ipKind: got['ipKind'], method: got['method'], path: got['path'], query: got['query'], protocol: got['protocol'],
+          referer: got['referer'], userAgent: got['userAgent'], vhost: got['vhost'], user: got['user'], forwardedFor: got['forwardedFor'],
+          input: got['input'], line: got['line'], byteOffset: got['byteOffset'],
+          extra: Object.fromEntries(extras.map((k) => [k, got[`extra_${k}`]])),
+        }).toEqual({
+          ...w, bytesSent: nan(w.bytesSent), durationMs: nan(w.durationMs), upstreamMs: nan(w.upstreamMs),
+          extra: Object.fromEntries(extras.map((k) => [k, w.extra[k] ?? null])),
+        });
+      }
+    }
   });
 });
