@@ -35,6 +35,18 @@ describe('attribution', () => {
     expect(r.paths.find((x) => x.path === '/login')!.share).toBeGreaterThan(0.9);
   });
 
+  test('attributes an attacker that comes back 40 minutes later in both bursts', () => {
+    const ips = ipRange('203.0.113', 5);
+    const r = run([
+      ...bg,
+      ...flood({ startMs: T0 + 3 * H, durationS: 300, rps: 40, ips, seed: 2 }),
+      ...flood({ startMs: T0 + 3 * H + 45 * 60 * S, durationS: 300, rps: 40, ips, seed: 3 }),
+    ]);
+    expect(r.bursts).toHaveLength(2);
+    expect(new Set(r.attackers.filter((a) => a.burstId === 1).map((a) => a.ip))).toEqual(new Set(ips));
+    expect(new Set(r.attackers.filter((a) => a.burstId === 2).map((a) => a.ip))).toEqual(new Set(ips));
+  });
+
   test('attributes a low-and-slow attack to its 10 IPs only', () => {
     const ips = ipRange('198.51.100', 10);
     const chrome = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';

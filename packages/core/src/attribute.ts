@@ -35,7 +35,7 @@ function quantile(sorted: readonly number[], q: number): number {
 
 export function attributeWindow(w: WindowState, minAttackerRequests: number, windowExcess: number): WindowAttribution {
   const durationS = (w.insideToMs - w.insideFromMs) / 1000;
-  const refDurationS = (w.refBefore[1] - w.refBefore[0] + (w.refAfter[1] - w.refAfter[0])) / 1000;
+  const refDurationS = w.refDurationMs / 1000;
   const refCounts = [...w.ref.values()].sort((a, b) => a - b);
   const p99 = refCounts.length >= 20 ? quantile(refCounts, 0.99) : 0;
   const threshold = Math.max(minAttackerRequests, Math.ceil(p99));

@@ -23,6 +23,8 @@ export interface WindowState {
   readonly insideToMs: number;
   readonly refBefore: readonly [number, number];
   readonly refAfter: readonly [number, number];
+  /** Length of the reference periods outside every window. */
+  refDurationMs: number;
   /** Hash threshold: IPs with hash >= limit are not tracked individually. 2^32 = all. */
   limit: number;
   readonly ips: Map<string, IpWindowStats>;
@@ -85,7 +87,7 @@ export class WindowCounts {
   constructor(ranges: readonly { insideFromMs: number; insideToMs: number; refBefore: readonly [number, number]; refAfter: readonly [number, number] }[], opts: WindowCountsOptions) {
     this.opts = opts;
     this.windows = ranges.map((r) => ({
-      ...r, limit: FULL, ips: new Map(), ref: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
+      ...r, refDurationMs: 0, limit: FULL, ips: new Map(), ref: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
       sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, refSampledOutRequests: 0,
     }));
     const pts = new Set<number>();
@@ -95,9 +97,15 @@ export class WindowCounts {
     for (let k = 0; k < this.bounds.length - 1; k++) {
       const a = this.bounds[k]!;
       const list: number[] = [];
+      // Time inside any window is no window's reference: an attacker that comes back an hour
+      // later must not have its first burst counted as its ordinary rate.
+      const insideAny = ranges.some((r) => a >= r.insideFromMs && a < r.insideToMs);
       ranges.forEach((r, i) => {
         if (a >= r.insideFromMs && a < r.insideToMs) list.push(i, ROLE_INSIDE);
-        else if ((a >= r.refBefore[0] && a < r.refBefore[1]) || (a >= r.refAfter[0] && a < r.refAfter[1])) list.push(i, ROLE_REF);
+        else if (!insideAny && ((a >= r.refBefore[0] && a < r.refBefore[1]) || (a >= r.refAfter[0] && a < r.refAfter[1]))) {
+          list.push(i, ROLE_REF);
+          this.windows[i]!.refDurationMs += this.bounds[k + 1]! - a;
+        }
       });
       this.roles.push(list);
     }
