@@ -125,6 +125,15 @@ export function runCorpus(): CorpusRun[] {
       event('Googlebot spoofed from DigitalOcean', crawl({ startMs: t0 + 98 * HOUR, durationS: 1800, rps: 8, ips: fake, seed: 45, ua: GOOGLEBOT_UA }), 'attack', fake),
     ];
   });
+  run('home server + three events', 'nielsbasjes-logparser/hackers-access.log.gz', (t0) => {
+    const ovh = ipRange('185.220.103', 6, 10);
+    const crowdRows = flashCrowd({ startMs: t0 + 50 * HOUR, durationS: 1800, visitors: 1500, seed: 61, page: '/blog/2015/10/logparser', referer: 'https://www.reddit.com/r/programming/' });
+    return [
+      event('POST flood on /join_form from OVH', flood({ startMs: t0 + 26 * HOUR, durationS: 900, rps: 12, ips: ovh, seed: 62, paths: ['/join_form'], ua: 'Mozilla/5.0 (Windows NT 6.1; rv:40.0) Gecko/20100101 Firefox/40.0' }), 'attack', ovh),
+      event('flash crowd from reddit', crowdRows, 'flash_crowd', [], false),
+      event('lone scanner, slow', scanner(t0 + 100 * HOUR, 1200, 1.5, '203.0.113.66', 63), 'attack', ['203.0.113.66']),
+    ];
+  });
   return runs;
 }
 
