@@ -172,7 +172,8 @@ function stageRequest(c: LineCtx, s: number, e: number): void {
   let uriEnd = e;
   let last = e - 1;
   while (last >= sp && t.charCodeAt(last) !== 32) last--;
-  if (last >= sp && t.startsWith('HTTP/', last + 1)) {
+  if (last >= sp && t.charCodeAt(last + 1) === 72 && t.charCodeAt(last + 2) === 84 && t.charCodeAt(last + 3) === 84 &&
+    t.charCodeAt(last + 4) === 80 && t.charCodeAt(last + 5) === 47) { // 'HTTP/'
     b.slotStart[COL_PROTOCOL] = last + 1;
     b.slotEnd[COL_PROTOCOL] = e;
     uriEnd = last;
@@ -299,6 +300,8 @@ function quotedScanner(nb: Neighbours): Scanner {
   const rest = nb.nextLit === null ? '' : nb.nextLit.slice(1); // after the closing quote
   const last = nb.next === null && rest.trim() === '';
   const needDigit = rest === ' ' && numericKind(nb.next);
+  const r0 = rest.charCodeAt(0);
+  const r1 = rest.charCodeAt(1);
   const quote = new Finder('"');
   return (c) => {
     const t = c.text;
@@ -316,7 +319,7 @@ function quotedScanner(nb: Neighbours): Scanner {
         if (last) {
           const ch = t.charCodeAt(a);
           if (ch === 32 || ch === 9) return q;
-        } else if (t.startsWith(rest, a)) {
+        } else if (rest.length === 0 || (t.charCodeAt(a) === r0 && (rest.length < 2 || (t.charCodeAt(a + 1) === r1 && (rest.length < 3 || t.startsWith(rest, a)))))) {
           if (!needDigit) return q;
           if (loose < 0) loose = q;
           const ch = t.charCodeAt(a + 1);
