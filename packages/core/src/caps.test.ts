@@ -41,6 +41,13 @@ describe('IPv6 and bounded state', () => {
     expect(() => a.add(toBatches(bg.slice(0, 10), 10)[0]!)).toThrow(/pass 1 is closed/);
   });
 
+  test('keeps paths and user agents of hostile length as 512-character keys', () => {
+    const long = `/${'A'.repeat(100_000)}`;
+    const r = analyze(toBatches([...bg, ...flood({ startMs: T0 + 2 * H, durationS: 120, rps: 100, ips: ['203.0.113.9'], seed: 55, paths: [long], ua: 'U'.repeat(50_000) })], 20_000), geo);
+    expect(r.attackers[0]!.topPath).toBe(`${long.slice(0, 512)}…`);
+    expect(r.attackers[0]!.topUserAgent!.length).toBe(513);
+  });
+
   test('an empty input gives an empty result', () => {
     const r = analyze([], geo);
     expect(r).toMatchObject({ records: 0, firstMs: null, lastMs: null, bursts: [], attackers: [] });

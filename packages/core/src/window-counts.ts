@@ -68,6 +68,13 @@ function shrink(w: WindowState, cap: number): void {
   }
 }
 
+/** Longest path or user agent kept as a key (attacker-written; longer ones end in `…`). */
+export const MAX_KEY_CHARS = 512;
+
+function capKey(s: string): string {
+  return s.length > MAX_KEY_CHARS ? `${s.slice(0, MAX_KEY_CHARS)}…` : s;
+}
+
 const ROLE_INSIDE = 1;
 const ROLE_REF = 2;
 
@@ -174,7 +181,7 @@ export class WindowCounts {
         }
         // inside
         const pId = path.ids[i]!;
-        const p = pId >= 0 ? path.values[pId]! : '';
+        const p = pId >= 0 ? capKey(path.values[pId]!) : '';
         let asset = pId >= 0 ? pathAsset[pId]! : 0;
         if (asset < 0) asset = pathAsset[pId] = isAssetPath(p) ? 1 : 0;
         const qId = query.ids[i]!;
@@ -256,7 +263,7 @@ export class WindowCounts {
     }
     if (s.userAgents !== null) {
       const uId = batch.userAgent.ids[i]!;
-      const ua = uId >= 0 ? batch.userAgent.values[uId]! : '';
+      const ua = uId >= 0 ? capKey(batch.userAgent.values[uId]!) : '';
       const c = s.userAgents.get(ua);
       if (c !== undefined) s.userAgents.set(ua, c + 1);
       else if (s.userAgents.size < this.opts.maxUserAgentsPerIp) s.userAgents.set(ua, 1);
