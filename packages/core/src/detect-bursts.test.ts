@@ -75,6 +75,15 @@ describe('gaps in the data', () => {
 
   test('files from different days are missing data between them, not zero traffic: no burst', () => {
     expect(windowsOf(blocks())).toEqual([]);
+    const r = createAnalysis().finish({ lookup: () => { throw new Error('no lookups expected'); } });
+    expect(r.findings).toEqual([]);
+  });
+
+  test('says where data is missing', () => {
+    const a = createAnalysis();
+    for (const b of toBatches(blocks(), 50_000)) a.add(b);
+    const gap = a.finish({ lookup: () => { throw new Error('no lookups expected'); } }).findings.find((f) => f.code === 'data_gap');
+    expect(gap?.message).toMatch(/^2 stretches of 30 min or more without any request \(\d+\.\d h in all; longest 11\d\.\d h from 2024-03-04T06:00:0\d\.000Z\)/);
   });
 
   test('still finds a flood that starts ten minutes after a gap', () => {

@@ -6,6 +6,7 @@ import type { GeoAnswer, GeoLookup } from '@alf/geo';
 import type { ResolvedOptions } from './analysis.ts';
 import { attributeWindow, type Participant } from './attribute.ts';
 import { buildClusters, type Member } from './clusters.ts';
+import { findGaps } from './gaps.ts';
 import { HLL_ERROR_WORDS } from './hll.ts';
 import { networkKey, splitAttackers } from './split-window.ts';
 import type { Timeline } from './timeline.ts';
@@ -39,6 +40,17 @@ export function finishAnalysis(
   const approximations: Approximation[] = [
     { what: 'timeline.distinct_ips', why: 'distinct client IPs per minute are counted with a HyperLogLog sketch', errorBound: HLL_ERROR_WORDS },
   ];
+  const gaps = findGaps(tl, opts.minGapS);
+  if (gaps.length > 0) {
+    const lengths = gaps.map(([a, b]) => b - a + 1);
+    const total = lengths.reduce((x, y) => x + y, 0);
+    const longest = gaps[lengths.indexOf(Math.max(...lengths))]!;
+    const hours = (sec: number): string => `${(sec / 3600).toFixed(1)} h`;
+    findings.push({
+      code: 'data_gap', burstId: null,
+      message: `${fmtInt(gaps.length)} stretch${gaps.length === 1 ? '' : 'es'} of ${Math.round(opts.minGapS / 60)} min or more without any request (${hours(total)} in all; longest ${hours(longest[1] - longest[0] + 1)} from ${new Date(longest[0] * 1000).toISOString()}) taken as missing data: baselines skip them and no burst spans them`,
+    });
+  }
   if (tl.recordsWithoutTime > 0) {
     findings.push({ code: 'no_time', burstId: null, message: `${fmtInt(tl.recordsWithoutTime)} records without a usable timestamp were left out of the timeline` });
   }

@@ -177,7 +177,7 @@ export interface Approximation {
 
 /** A note for the summary: something the tool saw or could not tell. */
 export interface Finding {
-  readonly code: 'burst' | 'split' | 'spoofed_crawler' | 'cap_hit' | 'no_time' | 'short_span';
+  readonly code: 'burst' | 'split' | 'spoofed_crawler' | 'cap_hit' | 'no_time' | 'short_span' | 'data_gap';
   readonly burstId: number | null;
   readonly message: string;
 }
