@@ -48,7 +48,7 @@ export function finishAnalysis(
     const hours = (sec: number): string => `${(sec / 3600).toFixed(1)} h`;
     findings.push({
       code: 'data_gap', burstId: null,
-      message: `${fmtInt(gaps.length)} stretch${gaps.length === 1 ? '' : 'es'} of ${Math.round(opts.minGapS / 60)} min or more without any request (${hours(total)} in all; longest ${hours(longest[1] - longest[0] + 1)} from ${new Date(longest[0] * 1000).toISOString()}) taken as missing data: baselines skip them and no burst spans them`,
+      message: `${fmtInt(gaps.length)} stretch${gaps.length === 1 ? '' : 'es'} of ${Math.round(opts.minGapS / 60)} min or more without any request (${hours(total)} in all; longest ${hours(longest[1] - longest[0] + 1)} from ${new Date(longest[0] * 1000).toISOString()}) taken as missing data (or real silence): baselines skip them and no burst spans them`,
     });
   }
   if (tl.recordsWithoutTime > 0) {
