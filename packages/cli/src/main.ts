@@ -14,9 +14,11 @@ import type { LoadedConfig } from './config.ts';
 import { closest, didYouMean } from './did-you-mean.ts';
 import { styleFor } from './style.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
+import { analyzeCommand } from './commands/analyze.ts';
 import { formatsCommand } from './commands/formats.ts';
 import { lookupCommand } from './commands/lookup.ts';
 import { parseCommand } from './commands/parse.ts';
+import { verifyCommand } from './commands/verify.ts';
 
 /** The CLI's version, from packages/cli/package.json (works from src/ and dist/). */
 export function alfVersion(): string {
@@ -25,14 +27,35 @@ export function alfVersion(): string {
 }
 
 const COMMANDS: readonly CommandModule<object, never>[] = [
+  analyzeCommand as unknown as CommandModule<object, never>,
   parseCommand as unknown as CommandModule<object, never>,
   lookupCommand as unknown as CommandModule<object, never>,
   formatsCommand as unknown as CommandModule<object, never>,
+  verifyCommand as unknown as CommandModule<object, never>,
 ];
 
 /** Flags of every command, for "did you mean" on unknown ones. */
 // Keep in step with the command modules' options.
-const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'config', 'help', 'version', 'csv', 'asn-db', 'geo-db'];
+const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'config', 'help', 'version', 'csv', 'asn-db', 'geo-db',
+  'from', 'out', 'force', 'sensitivity', 'min-requests'];
+
+/**
+ * `--from -30m` / `--to -2h` (relative to the end of the data) as `--from=-30m`: yargs would
+ * otherwise read the value as short flags. Only values of that shape are joined.
+ */
+export function joinRelativeTimes(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if ((a === '--from' || a === '--to') && next !== undefined && /^-(\d+[smhd])+$/i.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
 
 const commandName = (c: CommandModule<object, never>): string => String(c.command).split(' ')[0]!;
 
@@ -105,7 +128,8 @@ async function usageText(argv: readonly string[], ctx: CommandContext): Promise<
 function ignoreError(): void {}
 
 /** Runs `alf` with `argv` (without `node` and the script); resolves to the exit status. */
-export async function main(argv: string[], io: Partial<Pick<CommandContext, 'stdin' | 'stdout' | 'stderr'>> = {}): Promise<number> {
+export async function main(rawArgv: string[], io: Partial<Pick<CommandContext, 'stdin' | 'stdout' | 'stderr'>> = {}): Promise<number> {
+  const argv = joinRelativeTimes(rawArgv);
   const controller = new AbortController();
   let code: number = EXIT.ok;
   const mutable: { config?: LoadedConfig | undefined } = {};

@@ -1,0 +1,372 @@
+/**
+ * What `alf analyze` does (the command's definition is in commands/analyze.ts;
+ * this module is loaded only when the command runs, so `--help` stays fast).
+ *
+ * Pass 1 parses every input once (standard input is copied to a spill file),
+ * hashes it and folds its records into the timeline; an input whose bytes were
+ * already seen (same SHA-256) is counted once. Inputs are then put in a
+ * canonical order (SHA-256, then name) and pass 2 re-reads them in that order,
+ * checking that each is unchanged, streaming rejects into rejects.csv and
+ * folding records into the attribution. With `--from`/`--to` relative to the
+ * data (`+2h`, `-30m`) the bounds are known only after pass 1, so the timeline
+ * is built by an extra pass. Every file of the pack except manifest.json is a
+ * function of the inputs' bytes and the options: not of paths, order or stdin.
+ */
+import type { AnalysisResult, Attribution } from '@alf/core';
+import { createAnalysis, resolveOptions } from '@alf/core';
+import { openGeo } from '@alf/geo';
+import type { Geo } from '@alf/geo';
+import { AlfError, isAlfError } from '@alf/parser';
+import type { ParsedChunk, Reject } from '@alf/parser';
+import {
+  analysisPackCounts, createPack, databaseManifestEntries, isoSeconds, openRejectsCsv, writeAnalysisPack,
+} from '@alf/report';
+import type { AnalysisPackInput, JsonObject, ManifestInput, PackInputSummary, PackWriter, RejectsCsvSink } from '@alf/report';
+import { join, resolve } from 'node:path';
+import type { AnalyzeArgs } from './commands/analyze.ts';
+import { resolveBound, validateAnalyzeOptions } from './analyze-options.ts';
+import type { AnalyzeOptions } from './analyze-options.ts';
+import { batchSpan, filterByTime } from './analyze-filter.ts';
+import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
+import type { InputRead, InputSource } from './analyze-inputs.ts';
+import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
+import { say } from './context.ts';
+import type { CommandContext } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+import { STDIN_NAME, checkInputs } from './inputs.ts';
+import { createProgress } from './progress.ts';
+import { styleFor } from './style.ts';
+import { formatSummary } from './summary.ts';
+import type { InputResult } from './summary.ts';
+import { terminalSafe } from './terminal-text.ts';
+
+/** Rejects shown on stderr (all are in rejects.csv). */
+const REJECT_SAMPLE = 5;
+/** The `input` column is a Uint16. */
+const MAX_INPUTS = 65_535;
+
+/** One distinct input (by content) after pass 1. */
+interface Input {
+  readonly name: string;
+  readonly source: InputSource;
+  readonly read: InputRead;
+  /** First and last record time of the whole input (before --from/--to). */
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+  readonly flags: string[];
+  readonly notes: string[];
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Keeps a running first/last over batches. */
+class Span {
+  firstMs: number | null = null;
+  lastMs: number | null = null;
+  addBatch(b: ParsedChunk['records']): void {
+    const s = batchSpan(b);
+    if (s) this.add(s.firstMs, s.lastMs);
+  }
+  add(first: number | null, last: number | null): void {
+    if (first !== null && (this.firstMs === null || first < this.firstMs)) this.firstMs = first;
+    if (last !== null && (this.lastMs === null || last > this.lastMs)) this.lastMs = last;
+  }
+}
+
+function manifestOptions(opts: AnalyzeOptions): JsonObject {
+  const resolved = resolveOptions(opts.analysis);
+  return {
+    format: opts.format ?? null,
+    tz: opts.tz ?? null,
+    from: opts.from ?? null,
+    to: opts.to ?? null,
+    sensitivity: opts.sensitivity,
+    minRequests: opts['min-requests'] ?? null,
+    maxLineBytes: opts['max-line-bytes'],
+    maxRejectRatio: opts['max-reject-ratio'],
+    analysis: { ...resolved, scalesS: [...resolved.scalesS] },
+  };
+}
+
+async function openPack(dir: string, opts: AnalyzeOptions, ctx: CommandContext): Promise<PackWriter> {
+  try {
+    return await createPack(dir, {
+      tool: { name: 'alf', version: ctx.version },
+      argv: ['alf', ...process.argv.slice(2)],
+      options: manifestOptions(opts),
+      replace: opts.force,
+    });
+  } catch (error) {
+    if (isAlfError(error) && error.context['reason'] === 'previous_pack') {
+      throw new AlfError('ALF_OUTPUT_UNWRITABLE', `\`${dir}\` already holds an alf evidence pack: add --force to replace it, or choose another directory with --out`, { ...error.context }, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function manifestInput(i: Input): ManifestInput {
+  const decode = i.read.decode;
+  return {
+    path: i.name,
+    stdin: isStdin(i.name),
+    size: i.read.sizeBytes,
+    sha256: i.read.sha256,
+    complete: true,
+    ...(decode ? { decode: { ...decode, flags: [...i.flags] as typeof decode.flags, notes: [...i.notes] } } : {}),
+  };
+}
+
+function packInput(i: Input): PackInputSummary {
+  const decode = i.read.decode;
+  return {
+    name: packInputName(i.read.sha256),
+    sizeBytes: i.read.sizeBytes,
+    sha256: i.read.sha256,
+    format: i.read.format?.id ?? 'none',
+    accounting: i.read.accounting,
+    decode: decode ? { ...decode, flags: [...i.flags] as typeof decode.flags, notes: [...i.notes] } : null,
+    firstMs: i.firstMs,
+    lastMs: i.lastMs,
+  };
+}
+
+function inputResult(i: Input): InputResult {
+  return {
+    name: i.name, sizeBytes: i.read.sizeBytes, sha256: i.read.sha256, complete: true, accounting: i.read.accounting,
+    decode: i.read.decode, format: i.read.format, flags: i.flags, notes: i.notes,
+  };
+}
+
+/** Flags an input whose bytes differ from what pass 1 read. */
+function checkUnchanged(i: Input, again: InputRead, pass: string): void {
+  if (again.sha256 === i.read.sha256 && again.sizeBytes === i.read.sizeBytes) return;
+  if (!i.flags.includes('changed')) i.flags.push('changed');
+  i.notes.push(`changed between reads: ${i.read.sizeBytes} bytes (sha256 ${i.read.sha256.slice(0, 16)}…) in pass 1, ${again.sizeBytes} bytes (sha256 ${again.sha256.slice(0, 16)}…) in ${pass}`);
+}
+
+export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
+  const ctx = args.alf;
+  const opts = validateAnalyzeOptions(args);
+  let files = opts.files;
+  if (files.length === 0) {
+    if (ctx.stdin.isTTY) {
+      throw new AlfError('ALF_USAGE', 'no input: name log files (plain or gzip), or `-` to read standard input, e.g. `alf analyze access.log` or `zcat *.gz | alf analyze -`', { showUsage: true });
+    }
+    files = [STDIN_NAME];
+  }
+  if (files.filter(isStdin).length > 1) throw new AlfError('ALF_USAGE', '`-` (standard input) can be given only once');
+  if (files.length > MAX_INPUTS) throw new AlfError('ALF_USAGE', `at most ${MAX_INPUTS} inputs per run; got ${files.length}. Concatenate them (e.g. \`cat … | alf analyze -\`)`);
+  await checkInputs(files);
+
+  // Databases first: a bad --asn-db/--geo-db stops the run before any reading (exit 3).
+  const config = ctx.config?.values ?? {};
+  const fromConfig = (key: string, value: string | undefined): boolean =>
+    value !== undefined && config[key] === value && !process.argv.some((a) => a === `--${key}` || a.startsWith(`--${key}=`));
+  const geo: Geo = await openGeo({
+    asnDb: fromConfig('asn-db', opts['asn-db']) ? undefined : opts['asn-db'],
+    geoDb: fromConfig('geo-db', opts['geo-db']) ? undefined : opts['geo-db'],
+    config: {
+      asnDb: fromConfig('asn-db', opts['asn-db']) ? opts['asn-db'] : undefined,
+      geoDb: fromConfig('geo-db', opts['geo-db']) ? opts['geo-db'] : undefined,
+    },
+  });
+  const temp = createTempDir();
+  const progress = createProgress(ctx.stderr, !opts.quiet);
+  let pack: PackWriter | undefined;
+  let sink: RejectsCsvSink | undefined;
+  let inputs: Input[] = [];
+  try {
+    // With --out an unwritable place fails before any input is read.
+    if (opts.out !== undefined) pack = await openPack(resolve(opts.out), opts, ctx);
+    const relative = opts.fromBound?.kind === 'relative' || opts.toBound?.kind === 'relative';
+    const passes = relative ? 3 : 2;
+    const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
+    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex });
+
+    // Pass 1: read, hash, account; fold the timeline unless the bounds depend on the data.
+    const analysis = createAnalysis(opts.analysis);
+    let fromMs = relative ? null : resolveBound(opts.fromBound, null, null);
+    let toMs = relative ? null : resolveBound(opts.toBound, null, null);
+    let outside = 0;
+    const analysed = new Span();
+    const bySha = new Map<string, Input>();
+    const duplicates: { name: string; of: string; sha256: string }[] = [];
+    for (const [index, name] of files.entries()) {
+      const local = relative ? undefined : createAnalysis(opts.analysis);
+      const span = new Span();
+      const localSpan = new Span();
+      let localOutside = 0;
+      const spillTo = isStdin(name) ? join(await temp.path(), 'stdin') : undefined;
+      const read = await readInput({ name, path: name }, {
+        parse: parseOptions(index), ctx, progress, label: label(name, 1), spillTo,
+        onChunk: (chunk) => {
+          span.addBatch(chunk.records);
+          if (!local) return;
+          const f = filterByTime(chunk.records, fromMs, toMs);
+          localOutside += f.skipped;
+          localSpan.addBatch(f.batch);
+          local.add(f.batch);
+        },
+      });
+      const seen = bySha.get(read.sha256);
+      if (seen) {
+        duplicates.push({ name, of: seen.name, sha256: read.sha256 });
+        continue;
+      }
+      const flags = [...(read.decode?.flags ?? [])];
+      const notes = [...(read.decode?.notes ?? [])];
+      if (!read.sizeStable && !flags.includes('changed')) {
+        flags.push('changed');
+        notes.push('size changed while it was read');
+      }
+      const input: Input = { name, source: { name, path: spillTo ?? name }, read, firstMs: span.firstMs, lastMs: span.lastMs, flags, notes };
+      bySha.set(read.sha256, input);
+      if (local) {
+        analysis.merge(local);
+        outside += localOutside;
+        analysed.add(localSpan.firstMs, localSpan.lastMs);
+      }
+    }
+    // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
+    for (const d of duplicates) {
+      const kept = bySha.get(d.sha256)!;
+      if (cmp(d.name, kept.name) < 0) bySha.set(d.sha256, { ...kept, name: d.name });
+    }
+    inputs = [...bySha.values()].sort((a, b) => cmp(a.read.sha256, b.read.sha256) || cmp(a.name, b.name));
+
+    if (relative) {
+      const all = new Span();
+      for (const i of inputs) all.add(i.firstMs, i.lastMs);
+      fromMs = resolveBound(opts.fromBound, all.firstMs, all.lastMs);
+      toMs = resolveBound(opts.toBound, all.firstMs, all.lastMs);
+      if (fromMs !== null && toMs !== null && fromMs >= toMs) {
+        throw new AlfError('ALF_USAGE', `\`--from ${opts.from}\` (${isoSeconds(fromMs)}) is not before \`--to ${opts.to}\` (${isoSeconds(toMs)}) for this data (${isoSeconds(all.firstMs ?? 0)} – ${isoSeconds(all.lastMs ?? 0)})`);
+      }
+      for (const [k, i] of inputs.entries()) {
+        const again = await readInput(i.source, {
+          parse: parseOptions(k), ctx, progress, label: label(i.name, 2),
+          onChunk: (chunk) => {
+            const f = filterByTime(chunk.records, fromMs, toMs);
+            outside += f.skipped;
+            analysed.addBatch(f.batch);
+            analysis.add(f.batch);
+          },
+        });
+        checkUnchanged(i, again, 'pass 2');
+      }
+    }
+
+    analysis.windows();
+    pack ??= await openPack(resolve(defaultPackName(inputs.map((i) => i.name), analysed.firstMs, analysed.lastMs)), opts, ctx);
+
+    // Pass 2 (last): rejects into rejects.csv in canonical order, records into the attribution.
+    const rejectSample: Reject[] = [];
+    let rejectsTotal = 0;
+    const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256)) });
+    sink = rejects;
+    const attribution: Attribution = analysis.attribution();
+    for (const [k, i] of inputs.entries()) {
+      const again = await readInput(i.source, {
+        parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
+        onChunk: async (chunk) => {
+          rejectsTotal += chunk.rejects.length;
+          for (const r of chunk.rejects) {
+            if (rejectSample.length >= REJECT_SAMPLE) break;
+            rejectSample.push(r);
+          }
+          attribution.add(filterByTime(chunk.records, fromMs, toMs).batch);
+          await rejects.add(chunk.rejects);
+        },
+      });
+      checkUnchanged(i, again, `pass ${passes}`);
+    }
+    await rejects.close();
+    progress.stop();
+
+    const result: AnalysisResult = analysis.finish(geo, attribution);
+    const accounting = inputs.reduce((total, i) => {
+      const a = i.read.accounting;
+      total.linesRead += a.linesRead;
+      total.parsed += a.parsed;
+      total.rejected += a.rejected;
+      total.bytesRead += a.bytesRead;
+      for (const [reason, c] of Object.entries(a.byReason)) total.byReason[reason as Reject['reason']] = (total.byReason[reason as Reject['reason']] ?? 0) + c;
+      return total;
+    }, { linesRead: 0, parsed: 0, rejected: 0, bytesRead: 0, byReason: {} as Record<Reject['reason'], number> });
+    const ageWarning = result.firstMs !== null && result.lastMs !== null ? geo.ageWarning(result.firstMs, result.lastMs) : null;
+    const n = (x: number): string => x.toLocaleString('en-US');
+    const packNotes: string[] = [];
+    if (fromMs !== null || toMs !== null) {
+      packNotes.push(`${n(outside)} parsed record${outside === 1 ? ' was' : 's were'} outside --from/--to and left out of the analysis.`);
+    }
+    const dupShas = [...new Set(duplicates.map((d) => d.sha256))].sort();
+    for (const sha of dupShas) {
+      const times = duplicates.filter((d) => d.sha256 === sha).length + 1;
+      packNotes.push(`Input ${packInputName(sha)} was given ${times} times (same bytes); it was counted once.`);
+    }
+    const input: AnalysisPackInput = {
+      result,
+      inputs: inputs.map(packInput),
+      accounting,
+      databases: geo.databases,
+      databaseAgeWarning: ageWarning,
+      geoStats: geo.stats,
+      options: { analysis: resolveOptions(opts.analysis), tz: opts.tz ?? null, fromMs, toMs },
+      toolVersion: ctx.version,
+      notes: packNotes,
+    };
+    await writeAnalysisPack(pack, input);
+    const flagged = inputs.filter((i) => i.flags.length > 0);
+    const manifestNotes = [
+      ...geo.notes,
+      ...inputs.map((i) => `${packInputName(i.read.sha256)} is ${isStdin(i.name) ? 'standard input' : i.name}`),
+      ...duplicates.map((d) => `${d.name} has the same bytes as ${d.of} (sha256 ${d.sha256}); counted once`),
+      ...(opts.fromBound?.kind === 'relative' || opts.toBound?.kind === 'relative'
+        ? [`--from/--to resolved to ${fromMs === null ? 'start' : isoSeconds(fromMs)} – ${toMs === null ? 'end' : isoSeconds(toMs)}`] : []),
+    ];
+    await pack.finish({
+      inputs: inputs.map(manifestInput),
+      databases: databaseManifestEntries(geo.databases),
+      counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside, duplicateInputs: duplicates.length },
+      notes: manifestNotes,
+      ...(flagged.some((i) => i.flags.includes('changed')) ? { status: 'partial' as const, statusReason: 'an input changed while it was analysed' } : {}),
+    });
+
+    // Exit status and the stderr summary.
+    const warnings: string[] = [];
+    if (flagged.length > 0) warnings.push(`warning: ${flagged.length} input${flagged.length === 1 ? '' : 's'} flagged (${flagged.map((i) => `${terminalSafe(i.name, 80)}: ${i.flags.join(', ')}`).join('; ')}): exit status 1`);
+    for (const d of duplicates) warnings.push(`warning: ${terminalSafe(d.name, 80)} has the same bytes as ${terminalSafe(d.of, 80)}; counted once: exit status 1`);
+    const ratio = accounting.linesRead > 0 ? accounting.rejected / accounting.linesRead : 0;
+    if (ratio > opts['max-reject-ratio']) warnings.push(`warning: ${(ratio * 100).toFixed(2)}% of lines rejected, above --max-reject-ratio ${opts['max-reject-ratio']}: exit status 1`);
+    if (ageWarning) warnings.push(`warning: ${terminalSafe(ageWarning, 600)}: exit status 1`);
+    if (geo.stats.geoErrors > 0) warnings.push(`warning: ${geo.stats.geoErrors} database search(es) failed; the database may be corrupt: exit status 1`);
+    const style = styleFor(ctx.stderr);
+    const painted = (line: string): string => (line.startsWith('warning:') ? style.warning(line) : line);
+    const trailer = [
+      ...(fromMs !== null || toMs !== null ? [`time range ${fromMs === null ? 'start' : isoSeconds(fromMs)} – ${toMs === null ? 'end' : isoSeconds(toMs)}: ${n(outside)} records outside left out`] : []),
+      ...burstLines(result),
+      `pack: ${terminalSafe(pack.dir, 400)}`,
+      ...warnings,
+    ];
+    if (opts.quiet) say(ctx, ...warnings.map(painted));
+    else {
+      const [head, ...rest] = formatSummary(inputs.map(inputResult), {
+        command: 'alf analyze', rejectSample, rejectsTotal, inputNames: inputs.map((i) => (isStdin(i.name) ? '(standard input)' : i.name)), trailer,
+      });
+      say(ctx, style.strong(head!), ...rest.map(painted));
+    }
+    return warnings.length > 0 ? EXIT.warnings : EXIT.ok;
+  } catch (error) {
+    sink?.destroy();
+    if (pack) {
+      const reason = ctx.signal.aborted ? `interrupted by ${String(ctx.signal.reason)}` : `stopped by an error: ${(error as Error | undefined)?.message ?? String(error)}`;
+      await pack.abort(reason, { inputs: inputs.map(manifestInput) }).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    progress.stop();
+    await temp.remove();
+    geo.close();
+  }
+}
+

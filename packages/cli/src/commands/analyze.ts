@@ -1,0 +1,56 @@
+/**
+ * `alf analyze [--format F] [--tz Z] [--asn-db X] [--geo-db Y] [--from T] [--to T] [--out DIR] [--force]
+ *   [--sensitivity low|normal|high] [--min-requests N] [--max-line-bytes N] [--max-reject-ratio R] [--quiet] FILE...|-`
+ *
+ * The command's definition (options, help, examples); the work is in
+ * ../analyze-run.ts, imported when the command runs.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { CommandContext } from '../context.ts';
+
+/** Options as yargs parsed them; checked with zod by the runner. */
+export interface AnalyzeArgs {
+  readonly files?: string[] | undefined;
+  readonly format?: unknown;
+  readonly tz?: unknown;
+  readonly 'asn-db'?: unknown;
+  readonly 'geo-db'?: unknown;
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly out?: unknown;
+  readonly force?: unknown;
+  readonly sensitivity?: unknown;
+  readonly 'min-requests'?: unknown;
+  readonly 'max-line-bytes'?: unknown;
+  readonly 'max-reject-ratio'?: unknown;
+  readonly quiet?: unknown;
+  readonly alf: CommandContext;
+}
+
+export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
+  command: 'analyze [files..]',
+  describe: 'Find burst windows, attribute their sources (IPs, networks, ASNs, countries) and write an evidence pack',
+  builder: (yargs: Argv<object>) => yargs
+    .positional('files', { describe: 'log files, plain or gzip (detected by content), in any order; `-` reads standard input', type: 'string', array: true })
+    .option('format', { alias: 'f', type: 'string', describe: 'preset name, or an nginx log_format / Apache LogFormat string in quotes; default: detect from the first lines' })
+    .option('tz', { type: 'string', describe: 'time zone for formats without an offset (and for --from/--to without one): IANA name or ±HH:MM (default UTC)' })
+    .option('asn-db', { type: 'string', describe: 'MMDB with ASN fields (GeoLite2-ASN, DB-IP ASN Lite, IPinfo...); also ALF_ASN_DB; default: standard paths, then embedded data' })
+    .option('geo-db', { type: 'string', describe: 'MMDB with country fields (GeoLite2-Country/City, DB-IP Lite, IPinfo...); also ALF_GEO_DB' })
+    .option('from', { type: 'string', describe: 'analyse records at or after T: ISO-8601 (2021-03-29T08:00Z; without offset: --tz, else UTC) or relative to the data: +2h after the first record, -30m before the last (units s m h d; write --from=-30m)' })
+    .option('to', { type: 'string', describe: 'analyse records before T (exclusive), same forms as --from' })
+    .option('out', { alias: 'o', type: 'string', describe: 'pack directory (created; must be new, empty or an alf pack with --force). Default: ./alf-<input>-<first>-<last> (printed)' })
+    .option('force', { type: 'boolean', describe: 'replace an alf evidence pack already in the output directory' })
+    .option('sensitivity', { type: 'string', describe: 'burst detection: low (only large clear bursts: ×3 over baseline, 2,000 excess requests, 0.5/s), normal (×2, 500, 0.2/s), high (×1.5, 150, 0.05/s)' })
+    .option('min-requests', { type: 'string', describe: 'a burst must carry at least N requests above baseline (overrides the --sensitivity value; default 500)' })
+    .option('max-line-bytes', { type: 'string', describe: 'longest line kept, e.g. 1MiB; longer lines are rejected as line_too_long (default 1MiB)' })
+    .option('max-reject-ratio', { type: 'string', describe: 'exit with status 1 when more than this share of lines is rejected (default 0.01)' })
+    .example('alf analyze access.log.2018-12-15.gz', 'a pack in ./alf-access.log.2018-12-15-<first>-<last>/')
+    .example('zcat access.log.*.gz | alf analyze - --out incident-42', 'standard input (read once, kept in a temporary file for the second pass)')
+    .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')
+    .example('alf analyze --from=-2h --sensitivity high access.log', 'the last two hours of the data, small bursts too')
+    .example('alf verify pack', 'check a pack against its manifest later') as unknown as Argv<AnalyzeArgs>,
+  handler: async (args) => {
+    const { runAnalyze } = await import('../analyze-run.ts');
+    args.alf.setExitCode(await runAnalyze(args));
+  },
+};
