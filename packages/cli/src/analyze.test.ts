@@ -1,0 +1,162 @@
+/**
+ * `alf analyze` and `alf verify`, spawned through real pipes: the real
+ * secrepo burst comes out attributed, the pack does not depend on input order
+ * or on stdin vs file, verify catches changed and missing files, usage and
+ * input errors have their statuses, SIGTERM leaves an interrupted manifest.
+ */
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const devEntry = join(root, 'packages/cli/src/bin-dev.ts');
+const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', devEntry];
+// 4,961 lines; 198.72.227.213 sends ~4,150 requests 00:24–00:43 (-0800) on 16 Dec 2018.
+const burstLog = join(root, 'testdata/real/secrepo/access.log.2018-12-15.gz');
+const quietLog = join(root, 'testdata/real/secrepo/access.log.2022-12-22.gz');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function alf(args: string[], input?: Buffer, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+const csvRows = (text: string): string[][] => text.trimEnd().split('\n').map((l) => l.split(','));
+
+let dir: string;
+let fromFile: Run;
+let fromStdin: Run;
+let ab: Run;
+let ba: Run;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'alf-analyze-test-'));
+  const gz = await readFile(burstLog);
+  [fromFile, fromStdin, ab, ba] = await Promise.all([
+    alf(['analyze', burstLog, '--out', join(dir, 'file')]),
+    alf(['analyze', '-', '--out', join(dir, 'stdin'), '--quiet'], gz),
+    alf(['analyze', burstLog, quietLog, '--out', join(dir, 'ab'), '--quiet']),
+    alf(['analyze', quietLog, burstLog, '--out', join(dir, 'ba'), '--quiet']),
+  ]);
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('alf analyze', () => {
+  test('the real secrepo burst: one attack whose top attacker is 198.72.227.213; summary on stderr', async () => {
+    // Exit 1: the embedded databases are years newer than the 2018 log (a warning).
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.stderr).toMatch(/warning: .*days after the last log entry/);
+    expect(fromFile.stdout).toBe('');
+    const bursts = csvRows(await readFile(join(dir, 'file/bursts.csv'), 'utf8'));
+    expect(bursts[0]!.slice(0, 3)).toEqual(['burst_id', 'start', 'end']);
+    const burst = bursts.find((r) => r[1]!.startsWith('2018-12-16T08:2'));
+    expect(burst).toBeDefined();
+    expect(burst![11]).toBe('attack');
+    const attackers = csvRows(await readFile(join(dir, 'file/attackers.csv'), 'utf8'));
+    const first = attackers.find((r) => r[0] === burst![0]);
+    expect(first?.[1]).toBe('198.72.227.213');
+    expect(Number(first?.[2])).toBeGreaterThan(4000);
+    expect(fromFile.stderr).toMatch(/4,961 lines: 4,961 parsed, 0 rejected/);
+    expect(fromFile.stderr).toMatch(/#1 2018-12-16T08:24:\d\dZ – 2018-12-16T08:4\d:\d\dZ .*top 198\.72\.227\.213 .*attack/);
+    expect(fromFile.stderr).toContain(`pack: ${join(dir, 'file')}`);
+    const manifest = JSON.parse(await readFile(join(dir, 'file/manifest.json'), 'utf8')) as { status: string; inputs: { path: string; sha256: string }[] };
+    expect(manifest.status).toBe('complete');
+    expect(manifest.inputs[0]!.path).toBe(burstLog);
+  });
+
+  test('standard input gives the same pack as the file (all but manifest.json)', async () => {
+    expect(fromStdin.code).toBe(1);
+    const files = (await readdir(join(dir, 'file'))).filter((f) => f !== 'manifest.json').sort();
+    expect(files).toContain('summary.md');
+    for (const f of files) {
+      expect(await readFile(join(dir, 'stdin', f), 'utf8'), f).toBe(await readFile(join(dir, 'file', f), 'utf8'));
+    }
+    const manifest = JSON.parse(await readFile(join(dir, 'stdin/manifest.json'), 'utf8')) as { inputs: { path: string; stdin: boolean; sha256: string }[] };
+    expect(manifest.inputs[0]).toMatchObject({ path: '-', stdin: true });
+  });
+
+  test('two inputs in either order give byte-identical pack files except manifest.json', async () => {
+    expect(ab.code).toBe(1);
+    expect(ba.code).toBe(1);
+    const files = (await readdir(join(dir, 'ab'))).sort();
+    expect((await readdir(join(dir, 'ba'))).sort()).toEqual(files);
+    for (const f of files.filter((x) => x !== 'manifest.json')) {
+      expect((await readFile(join(dir, 'ba', f))).equals(await readFile(join(dir, 'ab', f))), f).toBe(true);
+    }
+    const inputs = (d: string): Promise<string[]> => readFile(join(dir, d, 'manifest.json'), 'utf8')
+      .then((t) => (JSON.parse(t) as { inputs: { path: string }[] }).inputs.map((i) => i.path));
+    expect(await inputs('ba')).toEqual(await inputs('ab'));
+  });
+
+  test('a bad --from gives exit 2 saying what is expected; a missing input exit 3', async () => {
+    const [bad, missing] = await Promise.all([
+      alf(['analyze', '--from', 'yesterday', burstLog, '--out', join(dir, 'bad')]),
+      alf(['analyze', burstLog, 'no/such/access.log', '--out', join(dir, 'missing')]),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/`--from` must be an ISO-8601 time \(e\.g\. 2021-03-29T08:00Z.*or a time relative to the data .*got `yesterday`/);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/cannot read `no\/such\/access.log`: no such file/);
+    expect(await readdir(dir)).not.toContain('missing');
+  });
+
+  test('SIGTERM while reading standard input: exit 143, manifest interrupted, spill removed', async () => {
+    const ownTmp = await mkdtemp(join(tmpdir(), 'alf-analyze-tmp-'));
+    const out = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [...NODE_ARGS, 'analyze', '-', '--out', out], {
+      cwd: root, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: ownTmp },
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.on('error', () => undefined);
+    // More than a pipe buffer of real log lines: the write completes once the CLI is reading.
+    const plain = gunzipSync(await readFile(burstLog));
+    await new Promise<void>((resolve) => child.stdin.write(plain, () => resolve()));
+    child.kill('SIGTERM');
+    expect(await closed).toBe(143);
+    child.stdin.destroy();
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { status: string; statusReason: string };
+    expect(manifest.status).toBe('interrupted');
+    expect((await readdir(ownTmp)).filter((f) => f.startsWith('alf-'))).toEqual([]); // tsx keeps its cache there too
+    await rm(ownTmp, { recursive: true, force: true });
+  });
+});
+
+describe('alf verify', () => {
+  test('passes on a fresh pack and with its input; fails naming the file after a flipped byte or a deletion', async () => {
+    const flipped = join(dir, 'flipped');
+    const deleted = join(dir, 'deleted');
+    await cp(join(dir, 'file'), flipped, { recursive: true });
+    await cp(join(dir, 'file'), deleted, { recursive: true });
+    const bursts = await readFile(join(flipped, 'bursts.csv'));
+    bursts[10] ^= 1;
+    await writeFile(join(flipped, 'bursts.csv'), bursts);
+    await rm(join(deleted, 'attackers.csv'));
+    const [ok, bad, gone] = await Promise.all([
+      alf(['verify', join(dir, 'file'), burstLog]),
+      alf(['verify', flipped]),
+      alf(['verify', deleted]),
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^input ok: .*access\.log\.2018-12-15\.gz/m);
+    expect(ok.stdout).toMatch(/^OK: .*11 files and 1 input/m);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^changed: bursts\.csv \(sha256 /m);
+    expect(bad.stdout).toMatch(/^FAILED: /m);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toMatch(/^missing: attackers\.csv$/m);
+  });
+});
