@@ -142,7 +142,7 @@ describe('alf verify', () => {
     await cp(join(dir, 'file'), flipped, { recursive: true });
     await cp(join(dir, 'file'), deleted, { recursive: true });
     const bursts = await readFile(join(flipped, 'bursts.csv'));
-    bursts[10] ^= 1;
+    bursts[10] = bursts[10]! ^ 1;
     await writeFile(join(flipped, 'bursts.csv'), bursts);
     await rm(join(deleted, 'attackers.csv'));
     const [ok, bad, gone] = await Promise.all([
