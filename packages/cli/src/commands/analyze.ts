@@ -36,7 +36,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .option('tz', { type: 'string', describe: 'time zone for formats without an offset (and for --from/--to without one): IANA name or ±HH:MM (default UTC)' })
     .option('asn-db', { type: 'string', describe: 'MMDB with ASN fields (GeoLite2-ASN, DB-IP ASN Lite, IPinfo...); also ALF_ASN_DB; default: standard paths, then embedded data' })
     .option('geo-db', { type: 'string', describe: 'MMDB with country fields (GeoLite2-Country/City, DB-IP Lite, IPinfo...); also ALF_GEO_DB' })
-    .option('from', { type: 'string', describe: 'analyse records at or after T: ISO-8601 (2021-03-29T08:00Z; without offset: --tz, else UTC) or relative to the data: +2h after the first record, -30m before the last (units s m h d; write --from=-30m)' })
+    .option('from', { type: 'string', describe: 'analyse records at or after T: ISO-8601 (2021-03-29T08:00Z; without offset: --tz, else UTC) or relative to the data: +2h after the first record, -30m before the last (units s m h d)' })
     .option('to', { type: 'string', describe: 'analyse records before T (exclusive), same forms as --from' })
     .option('out', { alias: 'o', type: 'string', describe: 'pack directory (created; must be new, empty or an alf pack with --force). Default: ./alf-<input>-<first>-<last> (printed)' })
     .option('force', { type: 'boolean', describe: 'replace an alf evidence pack already in the output directory' })
@@ -48,7 +48,10 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .example('zcat access.log.*.gz | alf analyze - --out incident-42', 'standard input (read once, kept in a temporary file for the second pass)')
     .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')
     .example('alf analyze --from=-2h --sensitivity high access.log', 'the last two hours of the data, small bursts too')
-    .example('alf verify pack', 'check a pack against its manifest later') as unknown as Argv<AnalyzeArgs>,
+    .example('alf verify pack', 'check a pack against its manifest later')
+    .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the second); the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
+      + 'Exit status: 0 success; 1 completed with warnings (flagged, changed or duplicate inputs, rejected lines above --max-reject-ratio, databases more than 90 days older or newer than the logs, failed database lookups); '
+      + '2 usage error; 3 input or database unreadable; 4 pack directory unwritable (or holding a pack, without --force); 130/143 interrupted (manifest marked interrupted, temporary files removed).') as unknown as Argv<AnalyzeArgs>,
   handler: async (args) => {
     const { runAnalyze } = await import('../analyze-run.ts');
     args.alf.setExitCode(await runAnalyze(args));
