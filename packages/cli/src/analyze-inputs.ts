@@ -5,6 +5,7 @@
  * in a private temporary directory (removed at the end and on signals), which
  * later passes read instead. One input is parsed as a stream, never held.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,10 @@ import { parseInput } from './parse-input.ts';
 import type { InputResultParts } from './parse-input.ts';
 import type { Progress } from './progress.ts';
 
-/** A private temporary directory for spill files; `remove` is idempotent and never throws. */
+/**
+ * A private temporary directory for spill files; `remove` is idempotent and never throws.
+ * Also removed when the process exits without `remove` (a second Ctrl-C exits at once).
+ */
 export interface TempDir {
   path(): Promise<string>;
   remove(): Promise<void>;
@@ -26,14 +30,24 @@ export interface TempDir {
 
 export function createTempDir(): TempDir {
   let made: Promise<string> | undefined;
+  let created: string | undefined;
+  const onExit = (): void => {
+    if (created) rmSync(created, { recursive: true, force: true });
+  };
   return {
-    path: () => (made ??= mkdtemp(join(tmpdir(), 'alf-analyze-')).catch((e: unknown) => {
+    path: () => (made ??= mkdtemp(join(tmpdir(), 'alf-analyze-')).then((dir) => {
+      created = dir;
+      process.once('exit', onExit);
+      return dir;
+    }, (e: unknown) => {
       throw outputError(join(tmpdir(), 'alf-analyze-*'), e);
     })),
     remove: async () => {
       if (!made) return;
       const dir = await made.catch(() => undefined);
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      process.off('exit', onExit);
+      created = undefined;
     },
   };
 }
