@@ -42,6 +42,8 @@ import { terminalSafe } from './terminal-text.ts';
 
 /** Rejects shown on stderr (all are in rejects.csv). */
 const REJECT_SAMPLE = 5;
+/** Input flags that make the pack `partial`: part of an input is missing from the analysis, or it changed. */
+const CUT_SHORT: readonly string[] = ['truncated', 'decompressed_limit', 'changed'];
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
 
@@ -329,7 +331,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       databases: databaseManifestEntries(geo.databases),
       counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside, duplicateInputs: duplicates.length },
       notes: manifestNotes,
-      ...(flagged.some((i) => i.flags.includes('changed')) ? { status: 'partial' as const, statusReason: 'an input changed while it was analysed' } : {}),
+      ...(flagged.some((i) => i.flags.some((f) => CUT_SHORT.includes(f)))
+        ? { status: 'partial' as const, statusReason: `an input was cut short or changed while it was analysed (${flagged.map((i) => `${packInputName(i.read.sha256)}: ${i.flags.join(', ')}`).join('; ')})` }
+        : {}),
     });
 
     // Exit status and the stderr summary.
