@@ -34,6 +34,8 @@ export interface LineSource {
   lineHigh: boolean;
 }
 
+let batchSerial = 0;
+
 function grow<T extends Float64Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
@@ -66,12 +68,13 @@ export class BatchBuilder {
   /** Staged decoded values (JSON lines): used instead of the slot when not undefined. */
   readonly slotValue: (string | null | undefined)[];
   readonly caches: ValueCaches;
-  private readonly serial: number;
+  /** Unique per batch across all parses (caches that outlive a batch key their ids by it). */
+  readonly serial: number;
   private readonly rangeCaches: (RangeCache | undefined)[];
 
   constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches()) {
     this.caches = caches;
-    this.serial = ++caches.serial;
+    this.serial = ++batchSerial;
     this.capacity = capacity;
     this.extraNames = extraNames;
     this.inputIndex = inputIndex;
@@ -114,6 +117,12 @@ export class BatchBuilder {
     this.ipKind[r] = 0;
     if (used === undefined) this.slotStart.fill(-1);
     else for (let k = 0; k < used.length; k++) this.slotStart[used[k] as number] = -1;
+  }
+
+  /** Make room for one more row without staging it (a row parser that writes every column itself). */
+  reserveRow(): number {
+    if (this.length === this.capacity) this.growTo(this.capacity * 2);
+    return this.length;
   }
 
   private growTo(n: number): void {

@@ -12,9 +12,10 @@ import { converter, stageClient, stageStr } from './field-stage.ts';
 import { fail, Finder, literalStep, quotedScanner, show, tokenScanner, userScanner } from './line-scan.ts';
 import type { LineCtx, LineParser, Neighbours, Scanner, Step } from './line-scan.ts';
 import { ClfTimeParser } from './timestamp.ts';
+import { compileCombinedFast } from './combined-fast.ts';
 import type { TimeZone } from './time-zone.ts';
 
-export type { LineCtx, LineParser } from './line-scan.ts';
+export type { FastRowParser, LineCtx, LineParser } from './line-scan.ts';
 
 function fieldStep(f: FieldDef, nb: Neighbours, tz: TimeZone, extraIndex: (n: string) => number): Step {
   const quoted = nb.prevLit.endsWith('"') && (nb.nextLit === null || nb.nextLit.startsWith('"'));
@@ -189,6 +190,6 @@ export function compileLineParser(items: readonly FormatItem[], tz: TimeZone): L
     if (hasFrac) c.b.ts[c.b.length] = (c.b.ts[c.b.length] as number) + c.tsFrac;
     return true;
   };
-  return { extraNames, used, fieldCount: fields.length, parse };
+  return { extraNames, used, fieldCount: fields.length, parse, fast: compileCombinedFast(items, tz, used) ?? undefined };
 }
 

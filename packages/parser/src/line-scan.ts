@@ -33,6 +33,13 @@ export interface LineParser {
   readonly fieldCount: number;
   /** Stage one row into ctx.b (after b.beginRow()); false with ctx.reason/detail when rejected. */
   parse(c: LineCtx): boolean;
+  /** A specialised parser for well-formed lines that commits the row itself; lines it refuses go to `parse`. */
+  readonly fast?: FastRowParser | undefined;
+}
+
+/** Parses and commits one row; false (nothing written) when the line needs the generic parser. */
+export interface FastRowParser {
+  row(c: LineCtx, line: number, byteOffset: number): boolean;
 }
 
 export type Step = (c: LineCtx) => boolean;

@@ -275,10 +275,22 @@ export class ParseSession {
     if ((this.b as BatchBuilder).pending >= this.batchRows) this.flush();
   }
 
+  /** The generic parser: stage, then commit or drop the row. */
+  private parseRow(parser: LineParser, b: BatchBuilder, c: LineCtx, line: number, byteOffset: number): boolean {
+    b.beginRow(parser.used);
+    if (parser.parse(c)) {
+      b.commit(c, parser.used, line, byteOffset);
+      return true;
+    }
+    b.discardRow(parser.used);
+    return false;
+  }
+
   private block(blk: LineBlock): void {
     const acc = this.accounting;
     const parser = this.parser as LineParser;
     const used = parser.used;
+    const fast = parser.fast;
     const c = this.ctx as LineCtx;
     const text = blk.text;
     const bytes = blk.bytes;
@@ -326,12 +338,9 @@ export class ParseSession {
           nextHigh = high.exec(text)?.index ?? NO_HIGH;
         }
         c.lineHigh = nextHigh < end;
-        b.beginRow(used);
-        if (parser.parse(c)) {
-          b.commit(c, used, line, base + pos);
-          acc.parsed++;
-        } else {
-          b.discardRow(used);
+        if (fast !== undefined && !c.lineHigh && fast.row(c, line, base + pos)) acc.parsed++;
+        else if (this.parseRow(parser, b, c, line, base + pos)) acc.parsed++;
+        else {
           acc.rejected++;
           acc.byReason[c.reason]++;
           b.reject(c.reason, explain(text, pos, c.detail), line, base + pos, excerptOf(bytes, pos, nl));

@@ -1,0 +1,272 @@
+/**
+ * A specialised row parser for the combined family (`combined`,
+ * `nginx_combined`, `common`), chosen once at compile time. It scans a
+ * well-formed line in one function with charCodeAt/indexOf, hashes fields while
+ * scanning, interns through hash tables (no substring per field) and writes the
+ * row straight into the batch. On any surprise it returns false before touching
+ * the batch, and the caller parses that line with the generic parser, so
+ * results are identical: the fast path only accepts lines on which the generic
+ * steps take their plain branch (see the checks, each named after the branch it
+ * stands for).
+ */
+import {
+  COL_METHOD, COL_PATH, COL_PROTOCOL, COL_QUERY, COL_REFERER, COL_USER, COL_USER_AGENT,
+} from './batch-builder.ts';
+import type { FormatItem } from './format-fields.ts';
+import type { Dict } from './value-cache.ts';
+import { ClientTable, finishHash, fullHash, InternTable, sampledHash } from './intern-table.ts';
+import { Finder } from './line-scan.ts';
+import type { FastRowParser, LineCtx } from './line-scan.ts';
+import { ClfTimeParser } from './timestamp.ts';
+import type { TimeZone } from './time-zone.ts';
+
+
+const HEAD_APACHE = ['<client>', ' ', '<skip>', ' ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
+const HEAD_NGINX = ['<client>', ' - ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
+const TAIL_COMBINED = [' "', '<string4>', '" "', '<string5>', '"'];
+
+function shape(items: readonly FormatItem[]): string[] {
+  return items.map((it) => ('lit' in it ? it.lit : `<${it.field.kind}${it.field.column ?? ''}>`));
+}
+
+function same(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The fast row parser for a combined/common format, or null for any other format. */
+export function compileCombinedFast(items: readonly FormatItem[], tz: TimeZone, used: readonly number[]): FastRowParser | null {
+  const s = shape(items);
+  for (const head of [HEAD_APACHE, HEAD_NGINX]) {
+    if (same(s, [...head, ...TAIL_COMBINED])) return new CombinedRowParser(tz, used, true);
+    if (same(s, head)) return new CombinedRowParser(tz, used, false);
+  }
+  return null;
+}
+
+const NO_ID = -1;
+
+class CombinedRowParser implements FastRowParser {
+  private readonly clf: ClfTimeParser;
+  private readonly quote = new Finder('"');
+  private readonly query = new Finder('?');
+  private readonly clients = new ClientTable();
+  private readonly methods = new InternTable(1 << 12);
+  private readonly paths = new InternTable();
+  private readonly queries = new InternTable();
+  private readonly protocols = new InternTable(1 << 12);
+  private readonly referers = new InternTable();
+  private readonly agents = new InternTable();
+  private readonly users = new InternTable();
+  /** Used string columns the fast path never fills (vhost, X-Forwarded-For): -1 on every fast row. */
+  private readonly unfilled: Int32Array;
+  private readonly withAgent: boolean;
+  /** The last method and protocol ranges' ids (per batch serial). */
+  private lastMethod = '';
+  private lastMethodId = -1;
+  private lastMethodSerial = -1;
+  private lastProto = '';
+  private lastProtoId = -1;
+  private lastProtoSerial = -1;
+
+  constructor(tz: TimeZone, used: readonly number[], withAgent: boolean) {
+    this.clf = new ClfTimeParser(tz);
+    this.withAgent = withAgent;
+    const filled = new Set([COL_METHOD, COL_PATH, COL_QUERY, COL_PROTOCOL, COL_USER, ...(withAgent ? [COL_REFERER, COL_USER_AGENT] : [])]);
+    this.unfilled = Int32Array.from(used.filter((col) => !filled.has(col)));
+  }
+
+  row(c: LineCtx, line: number, byteOffset: number): boolean {
+    const t = c.text;
+    const end = c.end;
+    const s0 = c.start;
+
+    // client: one token, then `- ` (ident); a leading quote (X-Forwarded-For) or a list needs the generic parser
+    let p = s0;
+    let ipHash = 0;
+    for (; p < end; p++) {
+      const ch = t.charCodeAt(p);
+      if (ch === 32) break;
+      ipHash = Math.imul(ipHash ^ ch, 0x01000193);
+    }
+    const ipEnd = p;
+    if (ipEnd === s0 || ipEnd + 6 > end || t.charCodeAt(s0) === 34 || t.charCodeAt(ipEnd - 1) === 44 ||
+      t.charCodeAt(ipEnd + 1) !== 45 || t.charCodeAt(ipEnd + 2) !== 32) return false;
+
+    // remote_user: `-` right before ` [dd/`, or text up to the first ` [dd/` (never starting with a space or `[`)
+    const us = ipEnd + 3;
+    let ue: number;
+    const u0 = t.charCodeAt(us);
+    if (u0 === 32 || u0 === 91) return false;
+    if (u0 === 45 && t.charCodeAt(us + 1) === 32) ue = us + 1;
+    else {
+      ue = t.indexOf(' [', us);
+      if (ue < 0 || ue >= end) return false;
+    }
+    if (t.charCodeAt(ue + 1) !== 91) return false;
+    const d0 = t.charCodeAt(ue + 2);
+    if (d0 < 48 || d0 > 57 || (t.charCodeAt(ue + 4) !== 47 && t.charCodeAt(ue + 3) !== 47)) return false;
+
+    // time: ClfTimeParser decodes only minutes and seconds while day, hour and zone match the previous line's
+    const ts = ue + 2;
+    const ms = this.clf.parse(t, ts, end);
+    if (Number.isNaN(ms)) return false;
+    const te = this.clf.end;
+    if (t.charCodeAt(te) !== 93 || t.charCodeAt(te + 1) !== 32 || t.charCodeAt(te + 2) !== 34) return false;
+
+    // request: the first quote, unescaped, followed by ` ` and a digit (the status)
+    const rs = te + 3;
+    const re = this.quote.find(c, rs);
+    if (re >= end || t.charCodeAt(re - 1) === 92 || t.charCodeAt(re + 1) !== 32) return false;
+
+    // status: three digits 100..599, then one space
+    const ss = re + 2;
+    const a0 = t.charCodeAt(ss) - 48;
+    const a1 = t.charCodeAt(ss + 1) - 48;
+    const a2 = t.charCodeAt(ss + 2) - 48;
+    if (a0 < 1 || a0 > 5 || a1 < 0 || a1 > 9 || a2 < 0 || a2 > 9 || t.charCodeAt(ss + 3) !== 32) return false;
+    const status = a0 * 100 + a1 * 10 + a2;
+
+    // bytes: `-` or 1..15 digits, then a space (combined) or the line end (common)
+    const bs = ss + 4;
+    let be = bs;
+    let bytes = 0;
+    if (t.charCodeAt(bs) === 45) {
+      bytes = NaN;
+      be = bs + 1;
+    } else {
+      for (; be < end; be++) {
+        const d = t.charCodeAt(be) - 48;
+        if (d < 0 || d > 9) break;
+        bytes = bytes * 10 + d;
+      }
+      if (be === bs || be - bs > 15) return false;
+    }
+
+    let rfs = 0;
+    let rfe = 0;
+    let uas = 0;
+    let uae = 0;
+    if (this.withAgent) {
+      // referer: the first quote, unescaped, followed by ` "`; user agent: the first quote, unescaped, at the line end
+      if (t.charCodeAt(be) !== 32 || t.charCodeAt(be + 1) !== 34) return false;
+      rfs = be + 2;
+      rfe = this.quote.find(c, rfs);
+      if (rfe >= end || t.charCodeAt(rfe - 1) === 92 || t.charCodeAt(rfe + 1) !== 32 || t.charCodeAt(rfe + 2) !== 34) return false;
+      uas = rfe + 3;
+      uae = this.quote.find(c, uas);
+      if (uae !== end - 1 || t.charCodeAt(uae - 1) === 92) return false;
+    } else if (be !== end) return false;
+
+    // the client must be an IP or a host name (found before anything is interned: a rejected line leaves no trace)
+    const b = c.b;
+    const buf = c.buf;
+    const ipEntry = this.clients.find(t, buf, s0, ipEnd, finishHash(ipHash, ipEnd - s0));
+    if (ipEntry < 0) return false;
+
+    const r = b.reserveRow();
+    const serial = b.serial;
+    const dicts = b.dicts;
+    const strIds = b.strIds;
+    const ip = this.clients.idOf(ipEntry, b.ipDict, serial);
+    b.ipIds[r] = ip >> 3;
+    b.ipKind[r] = ip & 7;
+    b.ts[r] = ms;
+    b.status[r] = status;
+    b.bytesSent[r] = bytes;
+    b.durationMs[r] = NaN;
+    b.upstreamMs[r] = NaN;
+    (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
+      : this.users.intern(t, buf, us, ue, sampledHash(t, us, ue), dicts[COL_USER] as Dict, serial);
+    this.request(c, rs, re, r, serial);
+    if (this.withAgent) {
+      (strIds[COL_REFERER] as Int32Array)[r] = (rfe - rfs === 1 && t.charCodeAt(rfs) === 45) ? NO_ID
+        : this.referers.intern(t, buf, rfs, rfe, sampledHash(t, rfs, rfe), dicts[COL_REFERER] as Dict, serial);
+      (strIds[COL_USER_AGENT] as Int32Array)[r] = (uae - uas === 1 && t.charCodeAt(uas) === 45) ? NO_ID
+        : this.agents.intern(t, buf, uas, uae, sampledHash(t, uas, uae), dicts[COL_USER_AGENT] as Dict, serial);
+    }
+    const unfilled = this.unfilled;
+    for (let k = 0; k < unfilled.length; k++) (strIds[unfilled[k] as number] as Int32Array)[r] = NO_ID;
+    b.input[r] = b.inputIndex;
+    b.line[r] = line;
+    b.byteOffset[r] = byteOffset;
+    b.length = r + 1;
+    return true;
+  }
+
+  /** The request line [s,e) → method, path, query, protocol of row r, as stageRequest splits it. */
+  private request(c: LineCtx, s: number, e: number, r: number, serial: number): void {
+    const t = c.text;
+    const b = c.b;
+    const strIds = b.strIds;
+    const methodIds = strIds[COL_METHOD] as Int32Array;
+    const pathIds = strIds[COL_PATH] as Int32Array;
+    const queryIds = strIds[COL_QUERY] as Int32Array;
+    const protoIds = strIds[COL_PROTOCOL] as Int32Array;
+    methodIds[r] = NO_ID;
+    pathIds[r] = NO_ID;
+    queryIds[r] = NO_ID;
+    protoIds[r] = NO_ID;
+    if (s === e || (e - s === 1 && t.charCodeAt(s) === 45)) return;
+    // the first word must be an HTTP token to be a method; otherwise the request is kept whole as the path
+    let sp = s;
+    for (; sp < e; sp++) {
+      const ch = t.charCodeAt(sp);
+      if (!(ch > 32 && ch < 127 && ch !== 34 && ch !== 40 && ch !== 41 && ch !== 44 && ch !== 47 && ch !== 58 && ch !== 59 &&
+        ch !== 60 && ch !== 61 && ch !== 62 && ch !== 63 && ch !== 64 && ch !== 91 && ch !== 92 && ch !== 93 && ch !== 123 && ch !== 125)) break;
+    }
+    if (sp >= e || t.charCodeAt(sp) !== 32) {
+      pathIds[r] = this.paths.intern(t, c.buf, s, e, fullHash(t, s, e), b.dicts[COL_PATH] as Dict, serial);
+      return;
+    }
+    methodIds[r] = this.method(c, s, sp, serial);
+    let us = sp;
+    while (us < e && t.charCodeAt(us) === 32) us++;
+    let ue = e;
+    let last = e - 1;
+    while (last >= us && t.charCodeAt(last) !== 32) last--;
+    if (last >= us && t.charCodeAt(last + 1) === 72 && t.charCodeAt(last + 2) === 84 && t.charCodeAt(last + 3) === 84 &&
+      t.charCodeAt(last + 4) === 80 && t.charCodeAt(last + 5) === 47) { // 'HTTP/'
+      protoIds[r] = this.protocol(c, last + 1, e, serial);
+      ue = last;
+      while (ue > us && t.charCodeAt(ue - 1) === 32) ue--;
+    }
+    if (us >= ue) return;
+    // path up to '?', hashed while scanning; the query after it
+    const q = this.query.find(c, us);
+    const pe = q < ue ? q : ue;
+    pathIds[r] = this.paths.intern(t, c.buf, us, pe, fullHash(t, us, pe), b.dicts[COL_PATH] as Dict, serial);
+    if (q < ue) queryIds[r] = this.queries.intern(t, c.buf, q + 1, ue, sampledHash(t, q + 1, ue), b.dicts[COL_QUERY] as Dict, serial);
+  }
+
+  private method(c: LineCtx, s: number, e: number, serial: number): number {
+    const t = c.text;
+    const l = this.lastMethod;
+    if (this.lastMethodSerial === serial && l.length === e - s) {
+      let i = 0;
+      while (i < l.length && t.charCodeAt(s + i) === l.charCodeAt(i)) i++;
+      if (i === l.length) return this.lastMethodId;
+    }
+    const b = c.b;
+    const id = this.methods.intern(t, c.buf, s, e, sampledHash(t, s, e), b.dicts[COL_METHOD] as Dict, serial);
+    this.lastMethod = (b.dicts[COL_METHOD] as Dict).values[id] as string;
+    this.lastMethodId = id;
+    this.lastMethodSerial = serial;
+    return id;
+  }
+
+  private protocol(c: LineCtx, s: number, e: number, serial: number): number {
+    const t = c.text;
+    const l = this.lastProto;
+    if (this.lastProtoSerial === serial && l.length === e - s) {
+      let i = 0;
+      while (i < l.length && t.charCodeAt(s + i) === l.charCodeAt(i)) i++;
+      if (i === l.length) return this.lastProtoId;
+    }
+    const b = c.b;
+    const id = this.protocols.intern(t, c.buf, s, e, sampledHash(t, s, e), b.dicts[COL_PROTOCOL] as Dict, serial);
+    this.lastProto = (b.dicts[COL_PROTOCOL] as Dict).values[id] as string;
+    this.lastProtoId = id;
+    this.lastProtoSerial = serial;
+    return id;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Interning without a substring per field: a text range of the current line
+ * plus a hash the caller computed while scanning it → the dictionary id of its
+ * value in the current batch. Open addressing on the hash, confirmed by
+ * comparing characters against the stored value only on a hash hit; a
+ * substring (a flat copy, never a slice that keeps the block alive) is made
+ * only for a value the table has not seen. Entries outlive a batch: a value
+ * seen in an earlier batch costs one Dict.intern per batch, not one per row.
+ * The table is cleared when it holds `maxEntries` values (memory stays bounded).
+ */
+import type { Buffer } from 'node:buffer';
+import { canonicalIp } from './ip-address.ts';
+import type { Dict } from './value-cache.ts';
+
+/** text[s,e) equals k (same length checked by the caller). */
+function sameText(t: string, s: number, e: number, k: string): boolean {
+  const len = e - s;
+  // a char loop for short keys (no allocation); slice + === (memcmp) for long ones
+  if (len > 24) return k === t.slice(s, e);
+  for (let i = 0; i < len; i++) if (t.charCodeAt(s + i) !== k.charCodeAt(i)) return false;
+  return true;
+}
+
+/** A flat copy of latin1 text[s,e): short slices are copies already; longer ones come from the bytes. */
+export function flatCopy(t: string, buf: Buffer, s: number, e: number): string {
+  return e - s < 13 ? t.slice(s, e) : (buf as unknown as Latin1Slicer).latin1Slice(s, e);
+}
+
+/** Node's Buffer#latin1Slice (what toString('latin1', s, e) calls after checking its arguments). */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Hash of up to 8 sampled characters and the length of text[s,e) . */
+export function sampledHash(t: string, s: number, e: number): number {
+  const len = e - s;
+  if (len === 0) return 0;
+  let h = Math.imul(len, 0x9e3779b1) ^ t.charCodeAt(s);
+  if (len > 1) {
+    h = Math.imul(h ^ t.charCodeAt(e - 1), 0x85ebca6b);
+    h = Math.imul(h ^ t.charCodeAt(s + (len >> 1)), 0xc2b2ae35);
+    h = Math.imul(h ^ t.charCodeAt(e - 1 - (len >> 2)), 0x27d4eb2f);
+    h = Math.imul(h ^ t.charCodeAt(s + (len >> 2)), 0x165667b1);
+    h = Math.imul(h ^ t.charCodeAt(e - 2), 0x9e3779b1);
+    h = Math.imul(h ^ t.charCodeAt(s + 1), 0x85ebca6b);
+    h = Math.imul(h ^ t.charCodeAt(e - 1 - (len >> 3)), 0xc2b2ae35);
+  }
+  return h ^ (h >>> 15);
+}
+
+/** Hash of every character of text[s,e). */
+export function fullHash(t: string, s: number, e: number): number {
+  let h = 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+  return finishHash(h, e - s);
+}
+
+/** Mixes a hash accumulated character by character (`h = imul(h ^ ch, 0x01000193)`) with the length. */
+export function finishHash(h: number, len: number): number {
+  h = Math.imul(h ^ len, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+const INITIAL_SLOTS = 1 << 12;
+
+/** text range → id in the batch dictionary; one table per string column. */
+export class InternTable {
+  private slots: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private mask = INITIAL_SLOTS - 1;
+  private keys: string[] = [];
+  private hashes: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
+  private serials: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
+  private ids: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
+  private count = 0;
+  private readonly maxEntries: number;
+
+  constructor(maxEntries: number = 1 << 18) {
+    this.maxEntries = maxEntries;
+  }
+
+  /** Id of text[s,e) (hash h) in `dict`, the dictionary of batch `serial`. */
+  intern(t: string, buf: Buffer, s: number, e: number, h: number, dict: Dict, serial: number): number {
+    const len = e - s;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const k = (this.slots[i] as number) - 1;
+      if (k < 0) break;
+      if (this.hashes[k] === h) {
+        const key = this.keys[k] as string;
+        if (key.length === len && sameText(t, s, e, key)) {
+          if (this.serials[k] === serial) return this.ids[k] as number;
+          const id = dict.intern(key);
+          this.serials[k] = serial;
+          this.ids[k] = id;
+          return id;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+    const v = flatCopy(t, buf, s, e);
+    const id = dict.intern(v);
+    this.add(i, v, h, serial, id);
+    return id;
+  }
+
+  private add(slot: number, v: string, h: number, serial: number, id: number): void {
+    if (this.count >= this.maxEntries) {
+      this.clear();
+      slot = this.free(h);
+    } else if ((this.count + 1) * 2 > this.slots.length) {
+      this.grow();
+      slot = this.free(h);
+    }
+    const k = this.count++;
+    this.keys.push(v);
+    this.hashes[k] = h;
+    this.serials[k] = serial;
+    this.ids[k] = id;
+    this.slots[slot] = k + 1;
+  }
+
+  private free(h: number): number {
+    let i = h & this.mask;
+    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  private clear(): void {
+    this.slots.fill(0);
+    this.keys = [];
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const n = this.slots.length * 2;
+    this.slots = new Int32Array(n);
+    this.mask = n - 1;
+    const m = n >> 1;
+    const hashes = new Int32Array(m);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const serials = new Int32Array(m);
+    serials.set(this.serials);
+    this.serials = serials;
+    const ids = new Int32Array(m);
+    ids.set(this.ids);
+    this.ids = ids;
+    for (let k = 0; k < this.count; k++) this.slots[this.free(this.hashes[k] as number)] = k + 1;
+  }
+}
+
+/**
+ * Raw client text → canonical value, canonicalised once per distinct raw text;
+ * `find` does not touch the batch dictionary (a line may still be rejected),
+ * `idOf` interns the canonical value of a found entry.
+ */
+export class ClientTable {
+  private slots: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private mask = INITIAL_SLOTS - 1;
+  private keys: string[] = [];
+  private canon: (string | null)[] = [];
+  private kinds: Uint8Array = new Uint8Array(INITIAL_SLOTS >> 1);
+  private hashes: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
+  private serials: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
+  private ids: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
+  private count = 0;
+  private readonly maxEntries: number;
+
+  constructor(maxEntries: number = 1 << 18) {
+    this.maxEntries = maxEntries;
+  }
+
+  /** Entry of raw client text[s,e) (hash h), or -1 when it is not an IP nor a host name. */
+  find(t: string, buf: Buffer, s: number, e: number, h: number): number {
+    const len = e - s;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const k = (this.slots[i] as number) - 1;
+      if (k < 0) break;
+      if (this.hashes[k] === h) {
+        const key = this.keys[k] as string;
+        if (key.length === len && sameText(t, s, e, key)) return this.canon[k] === null ? -1 : k;
+      }
+      i = (i + 1) & mask;
+    }
+    const raw = flatCopy(t, buf, s, e);
+    const ip = canonicalIp(raw);
+    const k = this.add(i, raw, h, ip === null ? null : ip.value, ip === null ? 0 : ip.kind);
+    return ip === null ? -1 : k;
+  }
+
+  /** ipId * 8 + kind of entry k in `dict`, the dictionary of batch `serial`. */
+  idOf(k: number, dict: Dict, serial: number): number {
+    if (this.serials[k] !== serial) {
+      this.ids[k] = dict.intern(this.canon[k] as string);
+      this.serials[k] = serial;
+    }
+    return (this.ids[k] as number) * 8 + (this.kinds[k] as number);
+  }
+
+  private add(slot: number, raw: string, h: number, canon: string | null, kind: number): number {
+    if (this.count >= this.maxEntries) {
+      this.clear();
+      slot = this.free(h);
+    } else if ((this.count + 1) * 2 > this.slots.length) {
+      this.grow();
+      slot = this.free(h);
+    }
+    const k = this.count++;
+    this.keys.push(raw);
+    this.canon.push(canon);
+    this.kinds[k] = kind;
+    this.hashes[k] = h;
+    this.serials[k] = -1;
+    this.ids[k] = -1;
+    this.slots[slot] = k + 1;
+    return k;
+  }
+
+  private free(h: number): number {
+    let i = h & this.mask;
+    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  private clear(): void {
+    this.slots.fill(0);
+    this.keys = [];
+    this.canon = [];
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const n = this.slots.length * 2;
+    this.slots = new Int32Array(n);
+    this.mask = n - 1;
+    const m = n >> 1;
+    const kinds = new Uint8Array(m);
+    kinds.set(this.kinds);
+    this.kinds = kinds;
+    const hashes = new Int32Array(m);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const serials = new Int32Array(m);
+    serials.set(this.serials);
+    this.serials = serials;
+    const ids = new Int32Array(m);
+    ids.set(this.ids);
+    this.ids = ids;
+    for (let k = 0; k < this.count; k++) this.slots[this.free(this.hashes[k] as number)] = k + 1;
+  }
+}
