@@ -76,6 +76,8 @@ describe('pack names', () => {
       .toBe('alf-access.log.2018-12-15-20181215T101831Z-20181216T101442Z');
     expect(defaultPackName(['-', 'b'], null, null)).toBe('alf-stdin-and-1-more-no-records');
     expect(defaultPackName(['../$(rm -rf)/..evil name'], null, null)).toBe('alf-evil_name-no-records');
-    expect(packInputName('d18bed6a0750f613f69b7185c77992817492c611238d6fb1ba5e5757f77e3466')).toBe('sha256:d18bed6a0750f613');
+    expect(packInputName('d18bed6a0750f613f69b7185c77992817492c611238d6fb1ba5e5757f77e3466', '/var/log/web1/access.log.2.gz'))
+      .toBe('access.log.2.gz (sha256:d18bed6a0750f613)');
+    expect(packInputName('d18bed6a0750f613f69b7185c77992817492c611238d6fb1ba5e5757f77e3466', '-')).toBe('stdin (sha256:d18bed6a0750f613)');
   });
 });

@@ -121,7 +121,7 @@ function manifestInput(i: Input): ManifestInput {
 function packInput(i: Input): PackInputSummary {
   const decode = i.read.decode;
   return {
-    name: packInputName(i.read.sha256),
+    name: packInputName(i.read.sha256, i.name),
     sizeBytes: i.read.sizeBytes,
     sha256: i.read.sha256,
     format: i.read.format?.id ?? 'none',
@@ -264,7 +264,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // Pass 2 (last): rejects into rejects.csv in canonical order, records into the attribution.
     const rejectSample: Reject[] = [];
     let rejectsTotal = 0;
-    const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256)) });
+    const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
     for (const [k, i] of inputs.entries()) {
@@ -304,7 +304,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const dupShas = [...new Set(duplicates.map((d) => d.sha256))].sort();
     for (const sha of dupShas) {
       const times = duplicates.filter((d) => d.sha256 === sha).length + 1;
-      packNotes.push(`Input ${packInputName(sha)} was given ${times} times (same bytes); it was counted once.`);
+      packNotes.push(`Input ${packInputName(sha, bySha.get(sha)?.name ?? '-')} was given ${times} times (same bytes); it was counted once.`);
     }
     const input: AnalysisPackInput = {
       result,
@@ -321,7 +321,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const flagged = inputs.filter((i) => i.flags.length > 0);
     const manifestNotes = [
       ...geo.notes,
-      ...inputs.map((i) => `${packInputName(i.read.sha256)} is ${isStdin(i.name) ? 'standard input' : i.name}`),
+      ...inputs.map((i) => `${packInputName(i.read.sha256, i.name)} is ${isStdin(i.name) ? 'standard input' : i.name}`),
       ...duplicates.map((d) => `${d.name} has the same bytes as ${d.of} (sha256 ${d.sha256}); counted once`),
       ...(opts.fromBound?.kind === 'relative' || opts.toBound?.kind === 'relative'
         ? [`--from/--to resolved to ${fromMs === null ? 'start' : isoSeconds(fromMs)} – ${toMs === null ? 'end' : isoSeconds(toMs)}`] : []),
@@ -332,7 +332,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside, duplicateInputs: duplicates.length },
       notes: manifestNotes,
       ...(flagged.some((i) => i.flags.some((f) => CUT_SHORT.includes(f)))
-        ? { status: 'partial' as const, statusReason: `an input was cut short or changed while it was analysed (${flagged.map((i) => `${packInputName(i.read.sha256)}: ${i.flags.join(', ')}`).join('; ')})` }
+        ? { status: 'partial' as const, statusReason: `an input was cut short or changed while it was analysed (${flagged.map((i) => `${packInputName(i.read.sha256, i.name)}: ${i.flags.join(', ')}`).join('; ')})` }
         : {}),
     });
 
@@ -342,7 +342,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     for (const d of duplicates) warnings.push(`warning: ${terminalSafe(d.name, 80)} has the same bytes as ${terminalSafe(d.of, 80)}; counted once: exit status 1`);
     const ratio = accounting.linesRead > 0 ? accounting.rejected / accounting.linesRead : 0;
     if (ratio > opts['max-reject-ratio']) warnings.push(`warning: ${(ratio * 100).toFixed(2)}% of lines rejected, above --max-reject-ratio ${opts['max-reject-ratio']}: exit status 1`);
-    if (ageWarning) warnings.push(`warning: ${terminalSafe(ageWarning, 600)}: exit status 1`);
+    // The database age is worth knowing but is not a fault of this run: a note, not exit status 1.
+    const notes = ageWarning ? [`note: ${terminalSafe(ageWarning, 600)}`] : [];
     if (geo.stats.geoErrors > 0) warnings.push(`warning: ${geo.stats.geoErrors} database search(es) failed; the database may be corrupt: exit status 1`);
     const style = styleFor(ctx.stderr);
     const painted = (line: string): string => (line.startsWith('warning:') ? style.warning(line) : line);
@@ -350,6 +351,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       ...(fromMs !== null || toMs !== null ? [`time range ${fromMs === null ? 'start' : isoSeconds(fromMs)} – ${toMs === null ? 'end' : isoSeconds(toMs)}: ${n(outside)} records outside left out`] : []),
       ...burstLines(result),
       `pack: ${terminalSafe(pack.dir, 400)}`,
+      ...notes,
       ...warnings,
     ];
     if (opts.quiet) say(ctx, ...warnings.map(painted));

@@ -11,13 +11,15 @@ import { terminalSafe } from './terminal-text.ts';
 export const SUMMARY_BURSTS = 10;
 
 /**
- * The name an input goes by inside the pack (summary.md, rejects.csv): its
- * content, not its path, so the pack does not depend on file names, the order
- * of the inputs or whether they came through standard input. manifest.json maps
- * it to the path (its `inputs`, same order, carry the full SHA-256 and path).
+ * The name an input goes by inside the pack (summary.md, rejects.csv): its file
+ * name (never the directory, so the pack does not depend on the working
+ * directory; `stdin` for standard input) with the start of its SHA-256, which
+ * tells apart two servers' `access.log`. manifest.json maps it to the full path
+ * and SHA-256 (its `inputs`, same order).
  */
-export function packInputName(sha256: string): string {
-  return `sha256:${sha256.slice(0, 16)}`;
+export function packInputName(sha256: string, name: string): string {
+  const file = name === '-' ? 'stdin' : basename(name);
+  return `${file} (sha256:${sha256.slice(0, 16)})`;
 }
 
 function compactTime(ms: number): string {

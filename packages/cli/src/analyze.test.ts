@@ -57,9 +57,9 @@ afterAll(async () => {
 
 describe('alf analyze', () => {
   test('the real secrepo burst: one attack whose top attacker is 198.72.227.213; summary on stderr', async () => {
-    // Exit 1: the embedded databases are years newer than the 2018 log (a warning).
-    expect(fromFile.code).toBe(1);
-    expect(fromFile.stderr).toMatch(/warning: .*days after the last log entry/);
+    // The embedded databases are years newer than the 2018 log: said, but not a failure of the run.
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stderr).toMatch(/note: .*days after the last log entry/);
     expect(fromFile.stdout).toBe('');
     const bursts = csvRows(await readFile(join(dir, 'file/bursts.csv'), 'utf8'));
     expect(bursts[0]!.slice(0, 3)).toEqual(['burst_id', 'start', 'end']);
@@ -78,20 +78,25 @@ describe('alf analyze', () => {
     expect(manifest.inputs[0]!.path).toBe(burstLog);
   });
 
-  test('standard input gives the same pack as the file (all but manifest.json)', async () => {
-    expect(fromStdin.code).toBe(1);
+  test('standard input gives the same pack as the file (all but the input name)', async () => {
+    expect(fromStdin.code).toBe(0);
     const files = (await readdir(join(dir, 'file'))).filter((f) => f !== 'manifest.json').sort();
     expect(files).toContain('summary.md');
+    // summary.md and rejects.csv name the input: `stdin (sha256:…)` vs `access.log… (sha256:…)`.
+    const named = (text: string): string =>
+      text.replaceAll(/(?:stdin|access(?:\\\[\.\\\]|\.)log\.2018-12-15(?:\\\[\.\\\]|\.)gz) \\?\(sha256:/g, 'INPUT (sha256:');
     for (const f of files) {
-      expect(await readFile(join(dir, 'stdin', f), 'utf8'), f).toBe(await readFile(join(dir, 'file', f), 'utf8'));
+      const [a, b] = [await readFile(join(dir, 'stdin', f), 'utf8'), await readFile(join(dir, 'file', f), 'utf8')];
+      if (f === 'summary.md' || f === 'rejects.csv') expect(named(a), f).toBe(named(b));
+      else expect(a, f).toBe(b);
     }
     const manifest = JSON.parse(await readFile(join(dir, 'stdin/manifest.json'), 'utf8')) as { inputs: { path: string; stdin: boolean; sha256: string }[] };
     expect(manifest.inputs[0]).toMatchObject({ path: '-', stdin: true });
   });
 
   test('two inputs in either order give byte-identical pack files except manifest.json', async () => {
-    expect(ab.code).toBe(1);
-    expect(ba.code).toBe(1);
+    expect(ab.code).toBe(0);
+    expect(ba.code).toBe(0);
     const files = (await readdir(join(dir, 'ab'))).sort();
     expect((await readdir(join(dir, 'ba'))).sort()).toEqual(files);
     for (const f of files.filter((x) => x !== 'manifest.json')) {
