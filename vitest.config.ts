@@ -11,5 +11,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default', './scripts/vitest-summary-reporter.ts'],
+    setupFiles: ['./scripts/vitest-setup.ts'],
   },
 });

@@ -305,12 +305,21 @@ describe('gzip', () => {
           const datas = parts.map((p) => Buffer.from(p));
           const z = Buffer.concat(datas.map((d, i) => (i % 2 ? member(d, { name: `n${i}`, hcrc: true }) : zlib.gzipSync(d))));
           const { out, report } = await decode(z, sizes);
-          expect(out.equals(Buffer.concat(datas))).toBe(true);
+          const whole = await decode(z, [z.length]);
+          expect(out.equals(whole.out)).toBe(true);
+          expect(report.flags).toEqual(whole.report.flags);
           expect(report.members).toBe(datas.length);
-          expect(report.flags).toEqual([]);
+          // Random content may begin like UTF-16 (FF FE, FE FF, NUL every other byte): refused by
+          // design, whatever the chunking. Anything else decodes to exactly the original bytes.
+          if (report.flags.includes('encoding')) expect(out.length).toBe(0);
+          else {
+            expect(out.equals(Buffer.concat(datas))).toBe(true);
+            expect(report.flags).toEqual([]);
+          }
         },
       ),
-      { numRuns: 200 },
+      // The first example is a counterexample CI once found: a member whose content is a UTF-16 BOM.
+      { numRuns: 200, examples: [[[Uint8Array.from([255, 254])], [1]]] },
     );
   });
 
