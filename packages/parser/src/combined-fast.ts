@@ -160,11 +160,11 @@ class CombinedRowParser implements FastRowParser {
     // the client must be an IP or a host name (found before anything is interned: a rejected line leaves no trace)
     const b = c.b;
     const buf = c.buf;
+    const serial = b.serial;
     const ipEntry = this.clients.find(t, buf, s0, ipEnd, finishHash(ipHash, ipEnd - s0));
     if (ipEntry < 0) return false;
 
     const r = b.reserveRow();
-    const serial = b.serial;
     const dicts = b.dicts;
     const strIds = b.strIds;
     const ip = this.clients.idOf(ipEntry, b.ipDict, serial);
