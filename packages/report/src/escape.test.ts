@@ -10,6 +10,7 @@ import {
   defang,
   escapeControls,
   escapeMarkdownInline,
+  escapeMarkdownTrusted,
   escapeSvgText,
   escapeTerminal,
   escapeXml,
@@ -356,5 +357,14 @@ describe('properties over random strings (fast-check)', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('escapeMarkdownTrusted (alf-written and user-supplied text)', () => {
+  test('keeps file names and attribution URLs readable but still escapes markup', () => {
+    expect(escapeMarkdownTrusted('access.log.2018-12-15.gz')).toBe('access.log.2018-12-15.gz');
+    expect(escapeMarkdownTrusted('licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)'))
+      .toBe('licensed under CC BY 4.0 \\(https://creativecommons.org/licenses/by/4.0/\\)');
+    expect(escapeMarkdownTrusted('a|b <script> `x` ![i](u)\n- y')).toBe('a\\|b \\<script\\> \\`x\\` \\!\\[i\\]\\(u\\)\\\\x0a- y');
   });
 });

@@ -222,6 +222,19 @@ export function escapeMarkdownInline(s: string): string {
   return t.replace(MD_EDGE_SPACES_RE, (m) => '&#32;'.repeat(m.length));
 }
 
+/**
+ * Escapes text that alf itself wrote or that the user supplied (input file
+ * names, option values, database names, licence and attribution lines) for an
+ * inline Markdown position: the same as `escapeMarkdownInline` but without
+ * defanging, so `access.log.gz` reads as itself and an attribution URL stays a
+ * working link, as its licence asks. Never use it for log content.
+ */
+export function escapeMarkdownTrusted(s: string): string {
+  let t = escapeControls(s).replace(MD_INLINE_RE, '\\$&');
+  t = t.replace(MD_BLOCK_MARKER_RE, '$1\\$2').replace(MD_ORDERED_START_RE, '$1\\$2');
+  return t.replace(MD_EDGE_SPACES_RE, (m) => '&#32;'.repeat(m.length));
+}
+
 // ---------------------------------------------------------------------------
 // XML / SVG
 

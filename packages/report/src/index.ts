@@ -3,7 +3,7 @@ export { recordSchema, ArrowRecordConverter, recordsToTable, createArrowIpcEncod
 export type { RecordColumn, RecordColumnKind, RecordRowOptions, CsvRecordEncoder } from './record-rows.ts';
 export { RECORD_COLUMNS, extraColumnName, recordColumnNames, recordBatchToNdjson, createCsvRecordEncoder } from './record-rows.ts';
 export {
-  escapeControls, escapeTerminal, capLength, neutraliseCsvCell, csvStringifyCast, defang, escapeMarkdownInline,
+  escapeControls, escapeTerminal, capLength, neutraliseCsvCell, csvStringifyCast, defang, escapeMarkdownInline, escapeMarkdownTrusted,
   escapeXml, escapeSvgText, safeJsonStringify,
 } from './escape.ts';
 export type {

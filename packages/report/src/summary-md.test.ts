@@ -10,6 +10,16 @@ const HOSTILE = loadPayloads().map((p) => p.text);
 const INPUT = testPackInput(HOSTILE);
 
 const mdit = new MarkdownIt({ html: true, linkify: true });
+
+/**
+ * Links may come only from alf's own text: the licence/attribution URLs of the
+ * databases (their licences ask for them). Anything else linked came from log content.
+ */
+const ATTRIBUTION_URLS = new Set(INPUT.databases.flatMap((d) => [...(d.attribution ?? '').matchAll(/https?:\/\/[^\s()]+[^\s().,;]/g)].map((m) => m[0])));
+type Tok = ReturnType<MarkdownIt['parse']>[number];
+const foreignMarkup = (tokens: Tok[]): Tok[] =>
+  tokens.filter((t) => ['link_open', 'image', 'html_inline', 'code_block', 'fence', 's_open'].includes(t.type))
+    .filter((t) => !(t.type === 'link_open' && ATTRIBUTION_URLS.has(t.attrGet('href') ?? '')));
 type Token = ReturnType<MarkdownIt['parse']>[number];
 
 function flatten(tokens: Token[], out: Token[] = []): Token[] {
@@ -69,15 +79,21 @@ describe('summary.md', () => {
 
   test('renders (raw HTML and linkify on) without any tag, link, image or code span from log content', () => {
     const tokens = flatten(mdit.parse(text, {}));
-    expect(tokens.filter((t) => ['link_open', 'image', 'html_inline', 'code_block', 'fence', 's_open'].includes(t.type))).toEqual([]);
+    expect(foreignMarkup(tokens)).toEqual([]);
     const htmlBlocks = tokens.filter((t) => t.type === 'html_block');
     expect(htmlBlocks).toHaveLength(1); // the header comment
     expect(htmlBlocks[0]!.content.startsWith('<!-- alf summary.md;')).toBe(true);
     for (const t of tokens.filter((t) => t.type === 'code_inline')) expect(ALF_CODE_SPANS.has(t.content), t.content).toBe(true);
     const html = mdit.render(text);
-    expect(html).not.toMatch(/<script|<img|<a[\s>]|<svg|<iframe|<object|<embed|<style/i);
+    expect(html).not.toMatch(/<script|<img|<svg|<iframe|<object|<embed|<style/i);
+    for (const m of html.matchAll(/<a\s[^>]*href="([^"]*)"/g)) expect(ATTRIBUTION_URLS.has(m[1]!), m[0]).toBe(true);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;'); // shown as text
     for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
+      if (m[1]!.toLowerCase() === 'a') {
+        // only alf's attribution links, nothing else in the tag
+        expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
+        continue;
+      }
       expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
       expect(m[2]).toMatch(/^(?: style="text-align:(?:right|left)")?$/);
     }
@@ -86,7 +102,7 @@ describe('summary.md', () => {
   test.for(loadPayloads())('payload line $line in every attacker-written field renders as text only', (p) => {
     const src = renderSummaryMd({ ...testPackInput([p.text]), options: { analysis: {}, tz: p.text } });
     const tokens = flatten(mdit.parse(src, {}));
-    expect(tokens.filter((t) => ['link_open', 'image', 'html_inline', 'code_block', 'fence', 's_open'].includes(t.type))).toEqual([]);
+    expect(foreignMarkup(tokens)).toEqual([]);
     expect(tokens.filter((t) => t.type === 'html_block')).toHaveLength(1);
     for (const t of tokens.filter((t) => t.type === 'code_inline')) expect(ALF_CODE_SPANS.has(t.content), t.content).toBe(true);
     // headings are alf's own: one h1, and only the section/burst headings
@@ -95,6 +111,11 @@ describe('summary.md', () => {
     expect(headings).toHaveLength(1 + 5 + 2 * 6);
     const html = mdit.render(src);
     for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
+      if (m[1]!.toLowerCase() === 'a') {
+        // only alf's attribution links, nothing else in the tag
+        expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
+        continue;
+      }
       expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
       expect(m[2]).toMatch(/^(?: style="text-align:(?:right|left)")?$/);
     }

@@ -17,7 +17,7 @@ import type {
 } from '@alf/core';
 import { REJECT_REASONS } from '@alf/parser';
 import type { GeoDbInfo } from '@alf/geo';
-import { capLength, escapeMarkdownInline } from './escape.ts';
+import { capLength, escapeMarkdownInline, escapeMarkdownTrusted } from './escape.ts';
 import { byBurstThenRequests, isoSeconds, sortBursts, timelineColumns, timelineLength } from './pack-tables.ts';
 import type { AnalysisPackInput, PackInputSummary } from './types.ts';
 
@@ -33,6 +33,12 @@ export const SUMMARY_TEXT_MAX_CHARS = 160;
 function md(s: string | null | undefined, empty = '–'): string {
   if (s === null || s === undefined || s.length === 0) return empty;
   return escapeMarkdownInline(capLength(s, SUMMARY_TEXT_MAX_CHARS));
+}
+
+/** alf's own constant text (licence and attribution lines): escaped, not defanged, so the URLs a licence asks for stay links. */
+function mdt(s: string | null | undefined, empty = '–'): string {
+  if (s === null || s === undefined || s === '') return empty;
+  return escapeMarkdownTrusted(capLength(s, SUMMARY_TEXT_MAX_CHARS));
 }
 
 /** `1234567.8` → `1,234,568` (rounded, `,` groups). */
@@ -224,7 +230,7 @@ function databasesSection(input: AnalysisPackInput): string[] {
   const rows = dbs.map((d) => [d.role, md(d.databaseType), d.buildDate === null ? 'unknown' : md(d.buildDate), md(d.sha256.slice(0, 16)), d.source]);
   lines.push(...table(['role', 'database', 'build date', 'SHA-256 (first 16)', 'found via'], rows, 'lllll'));
   const attributions = [...new Set(dbs.map((d) => d.attribution).filter((a): a is string => a !== null && a.length > 0))];
-  for (const a of attributions) lines.push(`> ${md(a)}`, '');
+  for (const a of attributions) lines.push(`> ${mdt(a)}`, '');
   if (input.databaseAgeWarning) lines.push(`**Warning:** ${md(input.databaseAgeWarning)}`, '');
   return lines;
 }
