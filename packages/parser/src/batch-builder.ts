@@ -30,6 +30,8 @@ export interface LineSource {
   bytes: Uint8Array;
   /** Bytes as a Buffer view (for fresh latin1 copies of new dictionary values). */
   buf: Buffer;
+  /** The same bytes as a DataView (hashing four bytes a step). */
+  dv: DataView;
   /** True when the current line holds a byte ≥ 0x80 (fields then decode as UTF-8). */
   lineHigh: boolean;
 }

@@ -13,8 +13,9 @@ import {
   COL_METHOD, COL_PATH, COL_PROTOCOL, COL_QUERY, COL_REFERER, COL_USER, COL_USER_AGENT,
 } from './batch-builder.ts';
 import type { FormatItem } from './format-fields.ts';
+import { IP_KIND_V4 } from './types.ts';
 import type { Dict } from './value-cache.ts';
-import { ClientTable, finishHash, fullHash, InternTable, sampledHash } from './intern-table.ts';
+import { ClientTable, InternTable, TupleTable, V4Table, wordHash } from './intern-table.ts';
 import { Finder } from './line-scan.ts';
 import type { FastRowParser, LineCtx } from './line-scan.ts';
 import { ClfTimeParser } from './timestamp.ts';
@@ -50,6 +51,9 @@ class CombinedRowParser implements FastRowParser {
   private readonly quote = new Finder('"');
   private readonly query = new Finder('?');
   private readonly clients = new ClientTable();
+  private readonly v4 = new V4Table();
+  private readonly requests = new TupleTable(4);
+  private readonly pairs = new TupleTable(2);
   private readonly methods = new InternTable(1 << 12);
   private readonly paths = new InternTable();
   private readonly queries = new InternTable();
@@ -80,15 +84,31 @@ class CombinedRowParser implements FastRowParser {
     const end = c.end;
     const s0 = c.start;
 
-    // client: one token, then `- ` (ident); a leading quote (X-Forwarded-For) or a list needs the generic parser
+    // client: one token, then `- ` (ident); a leading quote (X-Forwarded-For) or a list needs the generic parser.
+    // A canonical dotted quad (no leading zeros, as canonicalIp accepts it) is read as its 32-bit value on the way.
     let p = s0;
-    let ipHash = 0;
+    let v4 = 0;
+    let octet = 0;
+    let digits = 0;
+    let dots = 0;
+    let quad = true;
     for (; p < end; p++) {
       const ch = t.charCodeAt(p);
       if (ch === 32) break;
-      ipHash = Math.imul(ipHash ^ ch, 0x01000193);
+      if (ch >= 48 && ch <= 57) {
+        if (digits === 1 && octet === 0) quad = false; // leading zero
+        octet = octet * 10 + ch - 48;
+        digits++;
+      } else if (ch === 46) {
+        if (digits === 0 || digits > 3 || octet > 255) quad = false;
+        v4 = v4 * 256 + octet;
+        octet = 0;
+        digits = 0;
+        dots++;
+      } else quad = false;
     }
     const ipEnd = p;
+    quad = quad && dots === 3 && digits > 0 && digits <= 3 && octet <= 255;
     if (ipEnd === s0 || ipEnd + 6 > end || t.charCodeAt(s0) === 34 || t.charCodeAt(ipEnd - 1) === 44 ||
       t.charCodeAt(ipEnd + 1) !== 45 || t.charCodeAt(ipEnd + 2) !== 32) return false;
 
@@ -161,28 +181,59 @@ class CombinedRowParser implements FastRowParser {
     const b = c.b;
     const buf = c.buf;
     const serial = b.serial;
-    const ipEntry = this.clients.find(t, buf, s0, ipEnd, finishHash(ipHash, ipEnd - s0));
-    if (ipEntry < 0) return false;
+    let ipId: number;
+    let ipKind: number;
+    if (quad) {
+      ipId = this.v4.idOf(v4 * 256 + octet, t, buf, s0, ipEnd, b.ipDict, serial);
+      ipKind = IP_KIND_V4;
+    } else {
+      const ipEntry = this.clients.find(t, buf, s0, ipEnd, wordHash(c.dv, s0, ipEnd));
+      if (ipEntry < 0) return false;
+      const ip = this.clients.idOf(ipEntry, b.ipDict, serial);
+      ipId = ip >> 3;
+      ipKind = ip & 7;
+    }
 
     const r = b.reserveRow();
     const dicts = b.dicts;
     const strIds = b.strIds;
-    const ip = this.clients.idOf(ipEntry, b.ipDict, serial);
-    b.ipIds[r] = ip >> 3;
-    b.ipKind[r] = ip & 7;
+    b.ipIds[r] = ipId;
+    b.ipKind[r] = ipKind;
     b.ts[r] = ms;
     b.status[r] = status;
     b.bytesSent[r] = bytes;
     b.durationMs[r] = NaN;
     b.upstreamMs[r] = NaN;
     (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
-      : this.users.intern(t, buf, us, ue, sampledHash(t, us, ue), dicts[COL_USER] as Dict, serial);
-    this.request(c, rs, re, r, serial);
+      : this.users.intern(t, buf, us, ue, wordHash(c.dv, us, ue), dicts[COL_USER] as Dict, serial);
+
+    // request line → method, path, query, protocol ids, once per distinct request line per batch
+    const reqs = this.requests;
+    const rk = reqs.entry(t, buf, rs, re, wordHash(c.dv, rs, re));
+    if (reqs.serials[rk] !== serial) {
+      this.request(c, rs, re, reqs.ids, rk * 4, serial);
+      reqs.serials[rk] = serial;
+    }
+    const rids = reqs.ids;
+    const o = rk * 4;
+    (strIds[COL_METHOD] as Int32Array)[r] = rids[o] as number;
+    (strIds[COL_PATH] as Int32Array)[r] = rids[o + 1] as number;
+    (strIds[COL_QUERY] as Int32Array)[r] = rids[o + 2] as number;
+    (strIds[COL_PROTOCOL] as Int32Array)[r] = rids[o + 3] as number;
+
     if (this.withAgent) {
-      (strIds[COL_REFERER] as Int32Array)[r] = (rfe - rfs === 1 && t.charCodeAt(rfs) === 45) ? NO_ID
-        : this.referers.intern(t, buf, rfs, rfe, sampledHash(t, rfs, rfe), dicts[COL_REFERER] as Dict, serial);
-      (strIds[COL_USER_AGENT] as Int32Array)[r] = (uae - uas === 1 && t.charCodeAt(uas) === 45) ? NO_ID
-        : this.agents.intern(t, buf, uas, uae, sampledHash(t, uas, uae), dicts[COL_USER_AGENT] as Dict, serial);
+      // `referer" "user-agent` → both ids, once per distinct pair per batch
+      const pairs = this.pairs;
+      const pk = pairs.entry(t, buf, rfs, uae, wordHash(c.dv, rfs, uae));
+      if (pairs.serials[pk] !== serial) {
+        pairs.ids[pk * 2] = rfe - rfs === 1 && t.charCodeAt(rfs) === 45 ? NO_ID
+          : this.referers.intern(t, buf, rfs, rfe, wordHash(c.dv, rfs, rfe), dicts[COL_REFERER] as Dict, serial);
+        pairs.ids[pk * 2 + 1] = uae - uas === 1 && t.charCodeAt(uas) === 45 ? NO_ID
+          : this.agents.intern(t, buf, uas, uae, wordHash(c.dv, uas, uae), dicts[COL_USER_AGENT] as Dict, serial);
+        pairs.serials[pk] = serial;
+      }
+      (strIds[COL_REFERER] as Int32Array)[r] = pairs.ids[pk * 2] as number;
+      (strIds[COL_USER_AGENT] as Int32Array)[r] = pairs.ids[pk * 2 + 1] as number;
     }
     const unfilled = this.unfilled;
     for (let k = 0; k < unfilled.length; k++) (strIds[unfilled[k] as number] as Int32Array)[r] = NO_ID;
@@ -193,19 +244,14 @@ class CombinedRowParser implements FastRowParser {
     return true;
   }
 
-  /** The request line [s,e) → method, path, query, protocol of row r, as stageRequest splits it. */
-  private request(c: LineCtx, s: number, e: number, r: number, serial: number): void {
+  /** The request line [s,e) → method, path, query, protocol ids at out[o..o+3], split as stageRequest splits it. */
+  private request(c: LineCtx, s: number, e: number, out: Int32Array, o: number, serial: number): void {
     const t = c.text;
     const b = c.b;
-    const strIds = b.strIds;
-    const methodIds = strIds[COL_METHOD] as Int32Array;
-    const pathIds = strIds[COL_PATH] as Int32Array;
-    const queryIds = strIds[COL_QUERY] as Int32Array;
-    const protoIds = strIds[COL_PROTOCOL] as Int32Array;
-    methodIds[r] = NO_ID;
-    pathIds[r] = NO_ID;
-    queryIds[r] = NO_ID;
-    protoIds[r] = NO_ID;
+    out[o] = NO_ID;
+    out[o + 1] = NO_ID;
+    out[o + 2] = NO_ID;
+    out[o + 3] = NO_ID;
     if (s === e || (e - s === 1 && t.charCodeAt(s) === 45)) return;
     // the first word must be an HTTP token to be a method; otherwise the request is kept whole as the path
     let sp = s;
@@ -215,10 +261,10 @@ class CombinedRowParser implements FastRowParser {
         ch !== 60 && ch !== 61 && ch !== 62 && ch !== 63 && ch !== 64 && ch !== 91 && ch !== 92 && ch !== 93 && ch !== 123 && ch !== 125)) break;
     }
     if (sp >= e || t.charCodeAt(sp) !== 32) {
-      pathIds[r] = this.paths.intern(t, c.buf, s, e, fullHash(t, s, e), b.dicts[COL_PATH] as Dict, serial);
+      out[o + 1] = this.paths.intern(t, c.buf, s, e, wordHash(c.dv, s, e), b.dicts[COL_PATH] as Dict, serial);
       return;
     }
-    methodIds[r] = this.method(c, s, sp, serial);
+    out[o] = this.method(c, s, sp, serial);
     let us = sp;
     while (us < e && t.charCodeAt(us) === 32) us++;
     let ue = e;
@@ -226,16 +272,16 @@ class CombinedRowParser implements FastRowParser {
     while (last >= us && t.charCodeAt(last) !== 32) last--;
     if (last >= us && t.charCodeAt(last + 1) === 72 && t.charCodeAt(last + 2) === 84 && t.charCodeAt(last + 3) === 84 &&
       t.charCodeAt(last + 4) === 80 && t.charCodeAt(last + 5) === 47) { // 'HTTP/'
-      protoIds[r] = this.protocol(c, last + 1, e, serial);
+      out[o + 3] = this.protocol(c, last + 1, e, serial);
       ue = last;
       while (ue > us && t.charCodeAt(ue - 1) === 32) ue--;
     }
     if (us >= ue) return;
-    // path up to '?', hashed while scanning; the query after it
+    // path up to '?', the query after it
     const q = this.query.find(c, us);
     const pe = q < ue ? q : ue;
-    pathIds[r] = this.paths.intern(t, c.buf, us, pe, fullHash(t, us, pe), b.dicts[COL_PATH] as Dict, serial);
-    if (q < ue) queryIds[r] = this.queries.intern(t, c.buf, q + 1, ue, sampledHash(t, q + 1, ue), b.dicts[COL_QUERY] as Dict, serial);
+    out[o + 1] = this.paths.intern(t, c.buf, us, pe, wordHash(c.dv, us, pe), b.dicts[COL_PATH] as Dict, serial);
+    if (q < ue) out[o + 2] = this.queries.intern(t, c.buf, q + 1, ue, wordHash(c.dv, q + 1, ue), b.dicts[COL_QUERY] as Dict, serial);
   }
 
   private method(c: LineCtx, s: number, e: number, serial: number): number {
@@ -247,7 +293,7 @@ class CombinedRowParser implements FastRowParser {
       if (i === l.length) return this.lastMethodId;
     }
     const b = c.b;
-    const id = this.methods.intern(t, c.buf, s, e, sampledHash(t, s, e), b.dicts[COL_METHOD] as Dict, serial);
+    const id = this.methods.intern(t, c.buf, s, e, wordHash(c.dv, s, e), b.dicts[COL_METHOD] as Dict, serial);
     this.lastMethod = (b.dicts[COL_METHOD] as Dict).values[id] as string;
     this.lastMethodId = id;
     this.lastMethodSerial = serial;
@@ -263,7 +309,7 @@ class CombinedRowParser implements FastRowParser {
       if (i === l.length) return this.lastProtoId;
     }
     const b = c.b;
-    const id = this.protocols.intern(t, c.buf, s, e, sampledHash(t, s, e), b.dicts[COL_PROTOCOL] as Dict, serial);
+    const id = this.protocols.intern(t, c.buf, s, e, wordHash(c.dv, s, e), b.dicts[COL_PROTOCOL] as Dict, serial);
     this.lastProto = (b.dicts[COL_PROTOCOL] as Dict).values[id] as string;
     this.lastProtoId = id;
     this.lastProtoSerial = serial;
