@@ -62,7 +62,7 @@ function validity(length: number, isNull: (i: number) => boolean): { bitmap: Uin
 }
 
 /** Maps dictionary ids of one column into an Arrow dictionary; stream mode: one dictionary per batch. */
-type DictEncoder = (col: DictColumn | undefined, length: number, type: Dictionary<Utf8, Int32>) => Data;
+export type DictEncoder = (col: DictColumn | undefined, length: number, type: Dictionary<Utf8, Int32>) => Data;
 
 function dictData(ids: Int32Array, length: number, type: Dictionary<Utf8, Int32>, dictionary: Vector<Utf8>): Data {
   const { bitmap, nullCount } = validity(length, (i) => ids[i]! < 0);
@@ -81,7 +81,7 @@ const perBatchDict: DictEncoder = (col, length, type) => {
  * appended as a chunk of the same `Vector`, which the Arrow writer emits as a
  * delta dictionary message.
  */
-function cumulativeDict(): DictEncoder {
+export function cumulativeDict(): DictEncoder {
   const globalIds = new Map<string, number>();
   let chunks: Data<Utf8>[] = [];
   return (col, length, type) => {
@@ -112,7 +112,7 @@ function cumulativeDict(): DictEncoder {
   };
 }
 
-function primitiveData(kind: RecordColumnKind, type: DataType, array: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, length: number): Data {
+export function primitiveData(kind: RecordColumnKind, type: DataType, array: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, length: number): Data {
   if (kind === 'ts') {
     const ms = array as Float64Array;
     const { bitmap, nullCount } = validity(length, (i) => !Number.isFinite(ms[i]));
@@ -180,7 +180,7 @@ export function recordsToTable(batches: Iterable<RecordBatch>, options: ArrowRec
 }
 
 /** Collects what an Arrow writer emits, synchronously. */
-class ByteCollector extends AsyncByteQueue {
+export class ByteCollector extends AsyncByteQueue {
   chunks: Uint8Array[] = [];
   override write(value: ArrayBufferView | ArrayBuffer | string): void {
     const bytes = value instanceof Uint8Array ? value : typeof value === 'string' ? new TextEncoder().encode(value)

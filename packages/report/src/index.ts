@@ -34,3 +34,7 @@ export type { RejectsCsvSink } from './analysis-pack.ts';
 export {
   ANALYSIS_PACK_FILES, writeAnalysisPack, openRejectsCsv, analysisPackCounts, databaseManifestEntries,
 } from './analysis-pack.ts';
+export type { RecordEnrichment, RecordsSelection, RecordsArrowEncoder } from './records-pack.ts';
+export { RECORDS_ARROW_FILE, RECORDS_ARROW_COLUMNS, recordsArrowSchema, createRecordsArrowEncoder } from './records-pack.ts';
+export type { LineCitation, EvidenceHeaderInfo } from './evidence-lines.ts';
+export { EVIDENCE_LINE_MAX_BYTES, escapeLogBytes, escapeLogText, evidenceLine, evidenceHeader } from './evidence-lines.ts';

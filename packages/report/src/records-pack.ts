@@ -1,0 +1,224 @@
+/**
+ * `records.arrow`: parsed records of the pack as one Arrow IPC file, enriched
+ * with network prefix, ASN, country, the pack's input name and the burst id,
+ * readable by DuckDB, pyarrow/pandas and Polars (docs/records.md).
+ *
+ * Columns: ts (Timestamp ms UTC), ip, prefix, asn (Uint32), country, method,
+ * path, query, status (Uint16), bytes (Float64), referer, user_agent, input,
+ * line (Int64), byte_offset (Int64), burst_id (Int32). Low-cardinality text
+ * (ip, prefix, country, method, input) is Dictionary<Utf8, Int32> with one
+ * dictionary per column growing by delta messages (the IPC file format forbids
+ * replacing a dictionary); free text (path, query, referer, user_agent) is
+ * plain Utf8, so memory does not grow with its distinct values. Nulls: ts
+ * without a usable time, unknown prefix/asn/country, absent query/referer/
+ * user agent, `-` bytes, burst_id outside every burst.
+ *
+ * The encoder is synchronous and returns the bytes of each batch (the caller
+ * streams them with backpressure). Dictionary ids follow the order rows are
+ * encoded in, so the same rows in the same order give the same bytes.
+ */
+import {
+  Data, Dictionary, Field, Float64, Int32, Int64, RecordBatch as ArrowRecordBatch, RecordBatchFileWriter, Schema, Struct,
+  TimestampMillisecond, Uint16, Uint32, Utf8, makeData,
+} from 'apache-arrow';
+import type { DictColumn, RecordBatch } from '@alf/parser';
+import { ByteCollector, cumulativeDict, primitiveData } from './arrow-records.ts';
+import type { DictEncoder } from './arrow-records.ts';
+
+/** Pack file name. */
+export const RECORDS_ARROW_FILE = 'records.arrow';
+
+/** Column names of records.arrow, in order. */
+export const RECORDS_ARROW_COLUMNS: readonly string[] = [
+  'ts', 'ip', 'prefix', 'asn', 'country', 'method', 'path', 'query', 'status', 'bytes', 'referer', 'user_agent',
+  'input', 'line', 'byte_offset', 'burst_id',
+];
+
+/** What the geo lookup says about one client address. */
+export interface RecordEnrichment {
+  /** Aggregation prefix (/24 for IPv4, /48 for IPv6), e.g. `203.0.113.0/24`. */
+  readonly prefix: string | null;
+  readonly asn: number | null;
+  /** ISO 3166-1 alpha-2. */
+  readonly country: string | null;
+}
+
+/** Rows of one parser batch to write. */
+export interface RecordsSelection {
+  /** Row indices into the batch, in the order they are written. */
+  readonly rows: Int32Array;
+  /** Rows used from `rows` and `burstIds`. */
+  readonly count: number;
+  /** Burst id per selected row; -1 for null. */
+  readonly burstIds: Int32Array;
+  /** The input's name in the pack. */
+  readonly inputName: string;
+  /** Enrichment of a client (canonical IP or host name, `RecordBatch.ipKind`); memoise per IP in the caller. */
+  enrich(ip: string, ipKind: number): RecordEnrichment | null;
+}
+
+export interface RecordsArrowEncoder {
+  /** Bytes for the selected rows (schema first on the first call); empty when `count` is 0. A copy, safe to hold. */
+  encode(batch: RecordBatch, selection: RecordsSelection): Uint8Array;
+  /** File footer (and the schema when no rows came). */
+  finish(): Uint8Array;
+  /** Rows encoded so far. */
+  readonly rows: number;
+}
+
+const DICT_COLUMNS = ['ip', 'prefix', 'country', 'method', 'input'] as const;
+
+/** The Arrow schema of records.arrow. */
+export function recordsArrowSchema(metadata?: ReadonlyMap<string, string>): Schema {
+  const dict = (name: (typeof DICT_COLUMNS)[number]): Field =>
+    new Field(name, new Dictionary(new Utf8(), new Int32(), DICT_COLUMNS.indexOf(name)), name !== 'input');
+  return new Schema([
+    new Field('ts', new TimestampMillisecond('UTC'), true),
+    dict('ip'), dict('prefix'),
+    new Field('asn', new Uint32(), true),
+    dict('country'), dict('method'),
+    new Field('path', new Utf8(), true),
+    new Field('query', new Utf8(), true),
+    new Field('status', new Uint16(), false),
+    new Field('bytes', new Float64(), true),
+    new Field('referer', new Utf8(), true),
+    new Field('user_agent', new Utf8(), true),
+    dict('input'),
+    new Field('line', new Int64(), false),
+    new Field('byte_offset', new Int64(), false),
+    new Field('burst_id', new Int32(), true),
+  ], metadata ? new Map(metadata) : undefined);
+}
+
+/** Validity bitmap (LSB order) or null when every value is valid. */
+function validity(length: number, isNull: (i: number) => boolean): { nullBitmap: Uint8Array | null; nullCount: number } {
+  let nullBitmap: Uint8Array | null = null;
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) {
+    if (!isNull(i)) continue;
+    if (!nullBitmap) nullBitmap = new Uint8Array((length + 7) >> 3).fill(0xff);
+    nullBitmap[i >> 3]! &= ~(1 << (i & 7));
+    nullCount++;
+  }
+  return { nullBitmap, nullCount };
+}
+
+/** A plain Utf8 column from a parser dictionary column, gathered at `rows`. */
+function utf8Column(col: DictColumn, rows: Int32Array, count: number): Data<Utf8> {
+  const offsets = new Int32Array(count + 1);
+  const strings: (Buffer | null)[] = new Array<Buffer | null>(col.values.length).fill(null);
+  let size = 0;
+  for (let j = 0; j < count; j++) {
+    const id = col.ids[rows[j]!]!;
+    if (id >= 0) {
+      let b = strings[id];
+      if (!b) strings[id] = b = Buffer.from(col.values[id]!, 'utf8');
+      size += b.length;
+    }
+    offsets[j + 1] = size;
+  }
+  const data = new Uint8Array(size);
+  for (let j = 0; j < count; j++) {
+    const id = col.ids[rows[j]!]!;
+    if (id >= 0) data.set(strings[id]!, offsets[j]!);
+  }
+  const { nullBitmap, nullCount } = validity(count, (j) => col.ids[rows[j]!]! < 0);
+  return makeData({ type: new Utf8(), length: count, nullCount, nullBitmap, valueOffsets: offsets, data });
+}
+
+/** A parser dictionary column gathered at `rows` (ids still into `col.values`). */
+function gatherIds(col: DictColumn, rows: Int32Array, count: number): DictColumn {
+  const ids = new Int32Array(count);
+  for (let j = 0; j < count; j++) ids[j] = col.ids[rows[j]!]!;
+  return { ids, values: col.values };
+}
+
+/** Builds a batch-local dictionary column from per-row strings. */
+function localDict(count: number, valueAt: (j: number) => string | null): DictColumn {
+  const index = new Map<string, number>();
+  const values: string[] = [];
+  const ids = new Int32Array(count);
+  for (let j = 0; j < count; j++) {
+    const v = valueAt(j);
+    if (v === null) { ids[j] = -1; continue; }
+    let id = index.get(v);
+    if (id === undefined) { id = values.length; index.set(v, id); values.push(v); }
+    ids[j] = id;
+  }
+  return { ids, values };
+}
+
+function int64Column(values: Float64Array, rows: Int32Array, count: number): Data<Int64> {
+  const out = new BigInt64Array(count);
+  for (let j = 0; j < count; j++) out[j] = BigInt(values[rows[j]!]!);
+  return makeData({ type: new Int64(), length: count, nullCount: 0, data: out });
+}
+
+function gatherFloat(values: Float64Array, rows: Int32Array, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let j = 0; j < count; j++) out[j] = values[rows[j]!]!;
+  return out;
+}
+
+/** An encoder for records.arrow (Arrow IPC file format). */
+export function createRecordsArrowEncoder(metadata?: ReadonlyMap<string, string>): RecordsArrowEncoder {
+  const schema = recordsArrowSchema(metadata);
+  const dicts = new Map<string, DictEncoder>(DICT_COLUMNS.map((name) => [name, cumulativeDict()]));
+  const field = (name: string): Field => schema.fields.find((f) => f.name === name)!;
+  const dictData = (name: (typeof DICT_COLUMNS)[number], col: DictColumn, count: number): Data =>
+    dicts.get(name)!(col, count, field(name).type as Dictionary<Utf8, Int32>);
+  const sink = new ByteCollector();
+  const writer = new RecordBatchFileWriter({ autoDestroy: false });
+  writer.reset(sink, schema);
+  let rows = 0;
+  return {
+    get rows(): number {
+      return rows;
+    },
+    encode(batch, s) {
+      const { rows: at, count } = s;
+      if (count === 0) return new Uint8Array(0);
+      const ips = gatherIds(batch.ip, at, count);
+      const answers = new Array<RecordEnrichment | null>(count);
+      for (let j = 0; j < count; j++) {
+        const id = ips.ids[j]!;
+        answers[j] = id < 0 ? null : s.enrich(ips.values[id]!, batch.ipKind[at[j]!]!);
+      }
+      const asn = new Uint32Array(count);
+      for (let j = 0; j < count; j++) asn[j] = answers[j]?.asn ?? 0;
+      const asnValid = validity(count, (j) => answers[j]?.asn == null);
+      const burst = s.burstIds.slice(0, count);
+      const burstValid = validity(count, (j) => burst[j]! < 0);
+      const ts = gatherFloat(batch.ts, at, count);
+      const bytes = gatherFloat(batch.bytesSent, at, count);
+      const status = new Uint16Array(count);
+      for (let j = 0; j < count; j++) status[j] = batch.status[at[j]!]!;
+      const children: Data[] = [
+        primitiveData('ts', field('ts').type, ts, count),
+        dictData('ip', ips, count),
+        dictData('prefix', localDict(count, (j) => answers[j]?.prefix ?? null), count),
+        makeData({ type: new Uint32(), length: count, ...asnValid, data: asn }),
+        dictData('country', localDict(count, (j) => answers[j]?.country ?? null), count),
+        dictData('method', gatherIds(batch.method, at, count), count),
+        utf8Column(batch.path, at, count),
+        utf8Column(batch.query, at, count),
+        makeData({ type: new Uint16(), length: count, nullCount: 0, data: status }),
+        primitiveData('float', field('bytes').type, bytes, count),
+        utf8Column(batch.referer, at, count),
+        utf8Column(batch.userAgent, at, count),
+        dictData('input', { ids: new Int32Array(count), values: [s.inputName] }, count),
+        int64Column(batch.line, at, count),
+        int64Column(batch.byteOffset, at, count),
+        makeData({ type: new Int32(), length: count, ...burstValid, data: burst }),
+      ];
+      const struct = makeData({ type: new Struct(schema.fields), length: count, nullCount: 0, children });
+      writer.write(new ArrowRecordBatch(schema, struct));
+      rows += count;
+      return sink.take();
+    },
+    finish() {
+      writer.finish();
+      return sink.take();
+    },
+  };
+}
