@@ -1,0 +1,239 @@
+/**
+ * The distinct client addresses seen in the inputs, exactly, up to a cap: the
+ * "normal clients" a blocklist must not cover (report's `blocklist.ts`).
+ *
+ * IPv4 addresses are u32 values in a typed array grown by doubling; IPv6
+ * addresses are four u32 words each (big-endian word order, so word-wise
+ * comparison is numeric order). New addresses are appended and the buffer is
+ * deduplicated by sort + unique whenever it fills, so memory follows the
+ * number of distinct addresses, not of requests. Past `maxIpv4` / `maxIpv6`
+ * distinct addresses the set keeps what it has, stops growing and reports
+ * `complete: false`: a check against it may then miss clients.
+ *
+ * Host-name clients are not addresses and are not kept. Sets merge (workers
+ * each fold a share of the inputs, then merge), and the sorted snapshot does
+ * not depend on the order addresses were added in.
+ */
+import { classifyIp, parseIpv4Number } from '@alf/geo';
+import { IP_KIND_V4, IP_KIND_V6 } from '@alf/parser';
+import type { RecordBatch } from '@alf/parser';
+
+/** Caps of a `ClientSet` (distinct addresses). */
+export interface ClientSetOptions {
+  /** Distinct IPv4 addresses kept exactly (default 20,000,000: 80 MB). */
+  readonly maxIpv4?: number;
+  /** Distinct IPv6 addresses kept exactly (default 2,000,000: 32 MB). */
+  readonly maxIpv6?: number;
+}
+
+export const DEFAULT_CLIENT_SET_OPTIONS: { readonly maxIpv4: number; readonly maxIpv6: number } = {
+  maxIpv4: 20_000_000,
+  maxIpv6: 2_000_000,
+};
+
+/** Sorted, duplicate-free addresses of a `ClientSet`. */
+export interface ClientSetSnapshot {
+  /** IPv4 values, ascending. */
+  readonly ipv4: Uint32Array;
+  /** IPv6 addresses as 4 big-endian u32 words each, ascending (length = 4 × count). */
+  readonly ipv6: Uint32Array;
+  /** False when a cap was reached: some clients seen are missing. */
+  readonly complete: boolean;
+  /** Why it is incomplete, in words; null when complete. */
+  readonly incompleteReason: string | null;
+}
+
+const INITIAL = 1 << 12;
+
+/** Compares the 4-word keys at word offsets `a` and `b` of two arrays. */
+export function compareIpv6Words(x: Uint32Array, a: number, y: Uint32Array, b: number): number {
+  for (let k = 0; k < 4; k++) {
+    const d = x[a + k]! - y[b + k]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+function sortUniqueV6(words: Uint32Array, n: number): number {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => compareIpv6Words(words, a * 4, words, b * 4));
+  const sorted = new Uint32Array(n * 4);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const at = order[i]! * 4;
+    if (m > 0 && compareIpv6Words(sorted, (m - 1) * 4, words, at) === 0) continue;
+    sorted.set(words.subarray(at, at + 4), m * 4);
+    m++;
+  }
+  words.set(sorted.subarray(0, m * 4));
+  return m;
+}
+
+function sortUniqueV4(values: Uint32Array, n: number): number {
+  const view = values.subarray(0, n);
+  view.sort();
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    if (m > 0 && view[m - 1] === view[i]) continue;
+    view[m++] = view[i]!;
+  }
+  return m;
+}
+
+/** Distinct client addresses, exact up to a cap; see the module comment. */
+export class ClientSet {
+  readonly maxIpv4: number;
+  readonly maxIpv6: number;
+  private v4 = new Uint32Array(INITIAL);
+  private n4 = 0;
+  /** Entries [0, sorted4) are sorted and unique. */
+  private sorted4 = 0;
+  private v6 = new Uint32Array(INITIAL * 4);
+  private n6 = 0;
+  private sorted6 = 0;
+  private full4 = false;
+  private full6 = false;
+  private readonly hextets = new Uint16Array(8);
+  private seen = new Uint8Array(1024);
+  private mergedIncomplete: string | null = null;
+
+  constructor(opts: ClientSetOptions = {}) {
+    this.maxIpv4 = Math.max(1, Math.floor(opts.maxIpv4 ?? DEFAULT_CLIENT_SET_OPTIONS.maxIpv4));
+    this.maxIpv6 = Math.max(1, Math.floor(opts.maxIpv6 ?? DEFAULT_CLIENT_SET_OPTIONS.maxIpv6));
+  }
+
+  /** True while no cap was reached. */
+  get complete(): boolean {
+    return !this.full4 && !this.full6;
+  }
+
+  /** Adds every IP client of a batch (each dictionary value once; host names skipped). */
+  add(batch: RecordBatch): void {
+    const { ids, values } = batch.ip;
+    if (this.seen.length < values.length) this.seen = new Uint8Array(Math.max(values.length, this.seen.length * 2));
+    const seen = this.seen;
+    seen.fill(0, 0, values.length);
+    const kind = batch.ipKind;
+    for (let i = 0; i < batch.length; i++) {
+      const id = ids[i]!;
+      if (id < 0 || seen[id] !== 0) continue;
+      const k = kind[i]!;
+      if (k === IP_KIND_V4 || k === IP_KIND_V6) seen[id] = 1;
+    }
+    for (let id = 0; id < values.length; id++) if (seen[id] !== 0) this.addText(values[id]!);
+  }
+
+  /** Adds one address given as text; returns false when it is not an IP address. */
+  addText(ip: string): boolean {
+    const v4 = parseIpv4Number(ip);
+    if (v4 >= 0) {
+      this.addIpv4(v4);
+      return true;
+    }
+    const kind = classifyIp(ip, this.hextets);
+    if (kind === -1) return false;
+    if (kind >= 0) this.addIpv4(kind);
+    else {
+      const h = this.hextets;
+      this.addIpv6Words(h[0]! * 65536 + h[1]!, h[2]! * 65536 + h[3]!, h[4]! * 65536 + h[5]!, h[6]! * 65536 + h[7]!);
+    }
+    return true;
+  }
+
+  addIpv4(value: number): void {
+    if (this.full4) return;
+    if (this.n4 === this.v4.length) this.compact4();
+    if (this.full4) return;
+    this.v4[this.n4++] = value;
+  }
+
+  /** Adds an IPv6 address as four big-endian u32 words. */
+  addIpv6Words(w0: number, w1: number, w2: number, w3: number): void {
+    if (this.full6) return;
+    if (this.n6 * 4 === this.v6.length) this.compact6();
+    if (this.full6) return;
+    const at = this.n6++ * 4;
+    this.v6[at] = w0;
+    this.v6[at + 1] = w1;
+    this.v6[at + 2] = w2;
+    this.v6[at + 3] = w3;
+  }
+
+  /** Adds every address of another set (or snapshot); incomplete if either is. */
+  merge(other: ClientSet | ClientSetSnapshot): void {
+    const s = other instanceof ClientSet ? other.snapshot() : other;
+    for (const v of s.ipv4) this.addIpv4(v);
+    for (let i = 0; i < s.ipv6.length; i += 4) this.addIpv6Words(s.ipv6[i]!, s.ipv6[i + 1]!, s.ipv6[i + 2]!, s.ipv6[i + 3]!);
+    if (!s.complete) this.mergedIncomplete = s.incompleteReason ?? 'a merged client set was incomplete';
+  }
+
+  /** Sorted, duplicate-free copy of the addresses (compacts the buffers first). */
+  snapshot(): ClientSetSnapshot {
+    this.normalise4();
+    this.normalise6();
+    const reasons: string[] = [];
+    if (this.full4) reasons.push(`more than ${this.maxIpv4} distinct IPv4 clients`);
+    if (this.full6) reasons.push(`more than ${this.maxIpv6} distinct IPv6 clients`);
+    if (this.mergedIncomplete !== null) reasons.push(this.mergedIncomplete);
+    return {
+      ipv4: this.v4.slice(0, this.n4),
+      ipv6: this.v6.slice(0, this.n6 * 4),
+      complete: reasons.length === 0,
+      incompleteReason: reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`,
+    };
+  }
+
+  /** Distinct IPv4 / IPv6 addresses held (compacts first). */
+  get ipv4Count(): number {
+    this.normalise4();
+    return this.n4;
+  }
+
+  get ipv6Count(): number {
+    this.normalise6();
+    return this.n6;
+  }
+
+  /** Largest buffer: some slack past the cap so a nearly full set does not re-sort on every few adds. */
+  private limit(max: number): number {
+    return max + Math.max(INITIAL, Math.floor(max / 4));
+  }
+
+  /** Sort + unique; past the cap keep the lowest addresses and stop growing. */
+  private normalise4(): void {
+    if (this.sorted4 === this.n4) return;
+    this.n4 = this.sorted4 = sortUniqueV4(this.v4, this.n4);
+    if (this.n4 > this.maxIpv4) {
+      this.n4 = this.sorted4 = this.maxIpv4;
+      this.full4 = true;
+    }
+  }
+
+  private normalise6(): void {
+    if (this.sorted6 === this.n6) return;
+    this.n6 = this.sorted6 = sortUniqueV6(this.v6, this.n6);
+    if (this.n6 > this.maxIpv6) {
+      this.n6 = this.sorted6 = this.maxIpv6;
+      this.full6 = true;
+    }
+  }
+
+  private compact4(): void {
+    this.normalise4();
+    const cap = this.v4.length;
+    if (this.full4 || this.n4 <= cap / 2 || cap >= this.limit(this.maxIpv4)) return;
+    const next = new Uint32Array(Math.min(cap * 2, this.limit(this.maxIpv4)));
+    next.set(this.v4.subarray(0, this.n4));
+    this.v4 = next;
+  }
+
+  private compact6(): void {
+    this.normalise6();
+    const cap = this.v6.length / 4;
+    if (this.full6 || this.n6 <= cap / 2 || cap >= this.limit(this.maxIpv6)) return;
+    const next = new Uint32Array(Math.min(cap * 2, this.limit(this.maxIpv6)) * 4);
+    next.set(this.v6.subarray(0, this.n6 * 4));
+    this.v6 = next;
+  }
+}
