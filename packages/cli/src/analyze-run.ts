@@ -14,6 +14,7 @@
  */
 import type { AnalysisResult, Attribution } from '@alf/core';
 import { createAnalysis, resolveOptions } from '@alf/core';
+import { ClientSet } from '@alf/core';
 import { openGeo } from '@alf/geo';
 import type { Geo } from '@alf/geo';
 import { AlfError, isAlfError } from '@alf/parser';
@@ -267,6 +268,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
+    // Every client seen (before --from/--to): the normal clients blocklists must not cover.
+    const clients = new ClientSet();
     for (const [k, i] of inputs.entries()) {
       const again = await readInput(i.source, {
         parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
@@ -277,6 +280,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
             rejectSample.push(r);
           }
           attribution.add(filterByTime(chunk.records, fromMs, toMs).batch);
+          clients.add(chunk.records);
           await rejects.add(chunk.rejects);
         },
       });
@@ -316,6 +320,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       options: { analysis: resolveOptions(opts.analysis), tz: opts.tz ?? null, fromMs, toMs },
       toolVersion: ctx.version,
       notes: packNotes,
+      clients: clients.snapshot(),
     };
     await writeAnalysisPack(pack, input);
     const flagged = inputs.filter((i) => i.flags.length > 0);

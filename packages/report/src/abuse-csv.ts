@@ -13,9 +13,10 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Attacker, Burst } from '@alf/core';
-import type { Blocklist } from './blocklist.ts';
+import { blocklistFiles, burstBlocklists, type Blocklist } from './blocklist.ts';
 import { capLength, neutraliseCsvCell } from './escape.ts';
 import { CSV_TEXT_MAX_CHARS, intNumber, isoSeconds, sortBursts } from './pack-tables.ts';
+import type { AnalysisPackInput } from './types.ts';
 
 export const ABUSE_CSV_NAME = 'abuse.csv';
 
@@ -103,4 +104,18 @@ export function abuseCsv(rows: readonly AbuseRow[]): string {
     ]),
   ];
   return stringify(cells, { eof: true, record_delimiter: '\n' });
+}
+
+/**
+ * The files `writeAnalysisPack` adds when the input has a client set: per burst
+ * (by id) `blocklists/burst-<id>.txt`, `.nginx.conf`, `.nft`, `.ipset`, then
+ * abuse.csv. None without a client set (no normal-client check is possible).
+ */
+export function blocklistAndAbuseFiles(input: AnalysisPackInput): Array<[name: string, content: string]> {
+  const blocklists = burstBlocklists(input);
+  if (!blocklists) return [];
+  const out: Array<[string, string]> = [];
+  for (const b of sortBursts(input.result.bursts)) out.push(...blocklistFiles(blocklists.get(b.burstId)!));
+  out.push([ABUSE_CSV_NAME, abuseCsv(abuseRows(input.result.bursts, input.result.attackers, blocklists))]);
+  return out;
 }

@@ -29,6 +29,7 @@ import {
   timelineCsvChunks, userAgentsCsv, type RejectsCsvOptions,
 } from './pack-tables.ts';
 import { renderSummaryMd } from './summary-md.ts';
+import { blocklistAndAbuseFiles } from './abuse-csv.ts';
 import type { AnalysisPackInput } from './types.ts';
 
 /** File names of the analysis pack (relative to the pack directory). */
@@ -81,6 +82,7 @@ export async function writeAnalysisPack(writer: PackWriter, input: AnalysisPackI
   out.push(await writer.writeFile(f.statuses, statusesCsv(r)));
   out.push(await writeChunks(writer, f.timeline, timelineCsvChunks(r.timeline)));
   out.push(await writer.writeFile(f.summary, renderSummaryMd(input)));
+  for (const [name, content] of blocklistAndAbuseFiles(input)) out.push(await writer.writeFile(name, content));
   return out;
 }
 

@@ -23,6 +23,7 @@
 import type { Attacker, Burst, ClientSetSnapshot } from '@alf/core';
 import { formatIpv4, formatIpv6, parseIp } from '@alf/geo';
 import { isoSeconds } from './pack-tables.ts';
+import type { AnalysisPackInput } from './types.ts';
 
 export interface BlocklistOptions {
   /** Shortest IPv4 prefix ever emitted (default 16). */
@@ -366,4 +367,28 @@ export function blocklistFiles(bl: Blocklist): Array<[name: string, content: str
     [n.nft, blocklistNft(bl)],
     [n.ipset, blocklistIpset(bl)],
   ];
+}
+
+const cache = new WeakMap<object, ReadonlyMap<number, Blocklist>>();
+
+/**
+ * Blocklists of every burst of a pack input, by burst id; null when the input
+ * has no client set (`AnalysisPackInput.clients`), so no blocklist is written.
+ * Memoised per input object (summary.md and the files share one computation).
+ */
+export function burstBlocklists(input: AnalysisPackInput): ReadonlyMap<number, Blocklist> | null {
+  const clients = input.clients;
+  if (!clients) return null;
+  const hit = cache.get(input);
+  if (hit) return hit;
+  const byBurst = new Map<number, Attacker[]>();
+  for (const a of input.result.attackers) {
+    const list = byBurst.get(a.burstId);
+    if (list) list.push(a);
+    else byBurst.set(a.burstId, [a]);
+  }
+  const out = new Map<number, Blocklist>();
+  for (const b of input.result.bursts) out.set(b.burstId, buildBlocklist(b, byBurst.get(b.burstId) ?? [], clients, input.blocklist));
+  cache.set(input, out);
+  return out;
 }

@@ -38,3 +38,10 @@ export type { RecordEnrichment, RecordsSelection, RecordsArrowEncoder } from './
 export { RECORDS_ARROW_FILE, RECORDS_ARROW_COLUMNS, recordsArrowSchema, createRecordsArrowEncoder } from './records-pack.ts';
 export type { LineCitation, EvidenceHeaderInfo } from './evidence-lines.ts';
 export { EVIDENCE_LINE_MAX_BYTES, escapeLogBytes, escapeLogText, evidenceLine, evidenceHeader } from './evidence-lines.ts';
+export type { BlocklistOptions, BlockPrefix, Blocklist } from './blocklist.ts';
+export {
+  DEFAULT_BLOCKLIST_OPTIONS, aggregateAddresses, buildBlocklist, burstBlocklists, blocklistFileNames, blocklistTxt, blocklistNginx,
+  blocklistNft, blocklistIpset, blocklistFiles,
+} from './blocklist.ts';
+export type { AbuseRow } from './abuse-csv.ts';
+export { ABUSE_CSV_NAME, ABUSE_COLUMNS, abuseRows, abuseCsv, blocklistAndAbuseFiles } from './abuse-csv.ts';

@@ -19,6 +19,7 @@ import { REJECT_REASONS } from '@alf/parser';
 import type { GeoDbInfo } from '@alf/geo';
 import { capLength, escapeMarkdownInline, escapeMarkdownTrusted } from './escape.ts';
 import { byBurstThenRequests, isoSeconds, sortBursts, timelineColumns, timelineLength } from './pack-tables.ts';
+import { blocklistFileNames, burstBlocklists, type Blocklist } from './blocklist.ts';
 import type { AnalysisPackInput, PackInputSummary } from './types.ts';
 
 /** Rows per cluster table in summary.md (all rows are in the CSV files). */
@@ -261,7 +262,7 @@ function top<T>(rows: readonly T[], what: string, csv: string, toRow: (r: T) => 
   return out;
 }
 
-function burstSection(b: Burst, result: AnalysisResult): string[] {
+function burstSection(b: Burst, result: AnalysisResult, blocklist?: Blocklist): string[] {
   const of = <T extends { readonly burstId: number; readonly requests: number }>(rows: readonly T[], key: (r: T) => string | number | null): T[] =>
     byBurstThenRequests(rows.filter((r) => r.burstId === b.burstId), key);
   const notes = result.findings.filter((f) => f.burstId === b.burstId && f.code !== 'burst');
@@ -283,6 +284,7 @@ function burstSection(b: Burst, result: AnalysisResult): string[] {
     lines.push('- **Notes:**');
     for (const f of notes) lines.push(`  - ${md(f.message)}`);
   }
+  if (blocklist) lines.push(blocklistBullet(blocklist));
   lines.push('');
   const shares = (r: { ips: number; requests: number; share: number; excessShare: number }): string[] => [
     formatCount(r.ips), formatCount(r.requests), formatPercent(r.share), formatPercent(r.excessShare),
@@ -301,6 +303,13 @@ function burstSection(b: Burst, result: AnalysisResult): string[] {
       (r) => [md(r.userAgent), ...shares(r), md(r.claimedCrawler)], ['user agent', ...SH, 'claims to be'], 'lrrrrl'),
   );
   return lines;
+}
+
+function blocklistBullet(bl: Blocklist): string {
+  const n = blocklistFileNames(bl.burstId);
+  const check = bl.normalCheckComplete ? '' : '; normal-client check incomplete (client cap reached)';
+  return `- **Blocklist:** \`${n.txt}\` (${plural(bl.prefixes.length, 'prefix', 'prefixes')}, ${formatCount(bl.normalCovered)} normal clients covered${check}); ` +
+    `also as \`${n.nginx}\`, \`${n.nft}\`, \`${n.ipset}\`; abuse contacts per ASN in \`abuse.csv\``;
 }
 
 function hasRole(dbs: readonly GeoDbInfo[], role: GeoDbInfo['role']): boolean {
@@ -361,7 +370,7 @@ export function renderSummaryMd(input: AnalysisPackInput): string {
     '',
     ...burstOverview(bursts),
   ];
-  for (const b of bursts) lines.push(...burstSection(b, input.result));
+  for (const b of bursts) lines.push(...burstSection(b, input.result, burstBlocklists(input)?.get(b.burstId)));
   lines.push(...couldNotTell(input));
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
 }

@@ -6,6 +6,8 @@
 import type { AnalysisOptions, AnalysisResult } from '@alf/core';
 import type { GeoDbInfo, GeoStats } from '@alf/geo';
 import type { Accounting, DecodeReport } from '@alf/parser';
+import type { ClientSetSnapshot } from '@alf/core';
+import type { BlocklistOptions } from './blocklist.ts';
 
 /** One input of the run, as summary.md lists it. */
 export interface PackInputSummary {
@@ -55,4 +57,11 @@ export interface AnalysisPackInput {
   readonly toolVersion: string;
   /** Extra notes for "What alf could not tell" (CLI-level caveats), tool-written. */
   readonly notes?: readonly string[] | undefined;
+  /**
+   * Distinct client addresses seen in the inputs (`ClientSet.snapshot()`): the normal clients
+   * blocklists must not cover. Without it no `blocklists/` and no abuse.csv are written.
+   */
+  readonly clients?: ClientSetSnapshot | null | undefined;
+  /** Shortest blocklist prefixes (defaults: DEFAULT_BLOCKLIST_OPTIONS). */
+  readonly blocklist?: BlocklistOptions | undefined;
 }
