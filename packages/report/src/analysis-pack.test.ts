@@ -14,6 +14,7 @@ import {
   ANALYSIS_PACK_FILES, analysisPackCounts, databaseManifestEntries, openRejectsCsv, writeAnalysisPack,
 } from './analysis-pack.ts';
 import { createPack } from './pack-writer.ts';
+import { analysisChartFiles } from './charts/chart-files.ts';
 import { serializeManifest } from './manifest.ts';
 import { REJECTS_COLUMNS } from './pack-tables.ts';
 import { testPackInput, testRejects } from './test-analysis.ts';
@@ -47,20 +48,30 @@ async function writePack(input: AnalysisPackInput, hostile: readonly string[]): 
   return dir;
 }
 
+/** Every file of the pack (sub-folders such as charts/ included) by its /-separated relative path. */
 function readPack(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) out[name] = readFileSync(path.join(dir, name), 'utf8');
+  const names = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+  for (const name of names.sort()) out[name] = readFileSync(path.join(dir, name), 'utf8');
   return out;
 }
 
 describe('writeAnalysisPack', () => {
   test('writes every file of the pack, listed with its SHA-256 in the manifest, no temp files left', async () => {
-    const dir = await writePack(testPackInput(HOSTILE), HOSTILE);
+    const input = testPackInput(HOSTILE);
+    const dir = await writePack(input, HOSTILE);
     const files = readPack(dir);
-    expect(Object.keys(files)).toEqual([...Object.values(ANALYSIS_PACK_FILES), 'manifest.json'].sort());
+    const written = [...Object.values(ANALYSIS_PACK_FILES), ...analysisChartFiles(input.result)];
+    expect(analysisChartFiles(input.result)).toEqual([
+      'charts/timeline.svg', 'charts/burst-1.svg', 'charts/burst-1-asns.svg', 'charts/burst-1-countries.svg',
+      'charts/burst-2.svg', 'charts/burst-2-asns.svg', 'charts/burst-2-countries.svg',
+    ]);
+    expect(Object.keys(files)).toEqual([...written, 'manifest.json'].sort());
     const manifest = JSON.parse(files['manifest.json']!) as { status: string; files: { path: string; sha256: string }[]; counts: Record<string, unknown> };
     expect(manifest.status).toBe('complete');
-    expect(manifest.files.map((f) => f.path)).toEqual(Object.values(ANALYSIS_PACK_FILES).sort());
+    expect(manifest.files.map((f) => f.path)).toEqual(written.sort());
     for (const f of manifest.files) {
       expect(createHash('sha256').update(readFileSync(path.join(dir, f.path))).digest('hex'), f.path).toBe(f.sha256);
     }

@@ -30,6 +30,7 @@ import {
 } from './pack-tables.ts';
 import { renderSummaryMd } from './summary-md.ts';
 import { blocklistAndAbuseFiles } from './abuse-csv.ts';
+import { analysisCharts } from './charts/pack-charts.ts';
 import type { AnalysisPackInput } from './types.ts';
 
 /** File names of the analysis pack (relative to the pack directory). */
@@ -63,7 +64,8 @@ async function writeChunks(writer: PackWriter, name: string, chunks: Iterable<st
 
 /**
  * Writes bursts.csv, attackers.csv, asns.csv, countries.csv, prefixes.csv,
- * paths.csv, user_agents.csv, statuses.csv, timeline.csv and summary.md (not
+ * paths.csv, user_agents.csv, statuses.csv, timeline.csv, summary.md and the
+ * SVG charts under charts/ (`analysisChartFiles`) (not
  * rejects.csv: see `openRejectsCsv`; not the manifest: `PackWriter.finish`).
  * Resolves with the entries written, in that order. The first failed write
  * rejects (an `AlfError` from the pack writer); the caller aborts the pack.
@@ -83,6 +85,7 @@ export async function writeAnalysisPack(writer: PackWriter, input: AnalysisPackI
   out.push(await writeChunks(writer, f.timeline, timelineCsvChunks(r.timeline)));
   out.push(await writer.writeFile(f.summary, renderSummaryMd(input)));
   for (const [name, content] of blocklistAndAbuseFiles(input)) out.push(await writer.writeFile(name, content));
+  for (const c of analysisCharts(r, input.options.analysis.minGapS)) out.push(await writer.writeFile(c.path, c.svg));
   return out;
 }
 
