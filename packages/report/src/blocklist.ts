@@ -290,9 +290,8 @@ function header(bl: Blocklist, format: string): string[] {
     `# prefixes: ${bl.prefixes.length} (IPv4 ${v4}, IPv6 ${bl.prefixes.length - v4}); never shorter than /${bl.ipv4FloorBits} (IPv4), /${bl.ipv6FloorBits} (IPv6)`,
     `# normal clients covered: ${bl.normalCovered} (of ${count(bl.normalClients, 'normal client', 'normal clients')} seen in the inputs)`,
   ];
-  if (!bl.normalCheckComplete) {
-    lines.push(`# normal-client check incomplete: ${bl.incompleteReason ?? 'the client set hit its cap'}; clients past the cap were not checked`);
-  }
+  if (bl.normalCheckComplete) lines.push('# normal-client check: complete (every distinct client address of the inputs)');
+  else lines.push(`# normal-client check incomplete: ${bl.incompleteReason ?? 'the client set hit its cap'}; clients past the cap were not checked`);
   if (bl.hostNameAttackers > 0) {
     lines.push(`# not listed: ${count(bl.hostNameAttackers, 'attacker', 'attackers')} logged as a host name, not an address`);
   }
