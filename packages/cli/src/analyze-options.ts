@@ -10,6 +10,10 @@ import { formatProblem } from './parse-input.ts';
 import { byteSizeOption, formatOption, oneOf, ratioOption, tzOption, validateOptions } from './options.ts';
 
 export const SENSITIVITIES = ['low', 'normal', 'high'] as const;
+
+/** `--records`: which parsed records go into records.arrow (analyze-records.ts). */
+export const RECORDS_MODES = ['bursts', 'all', 'none'] as const;
+export type RecordsMode = (typeof RECORDS_MODES)[number];
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
 /**
@@ -98,6 +102,7 @@ function analyzeOptionsSchema() {
     'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
     'max-reject-ratio': ratioOption('--max-reject-ratio').default(0.01),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
+    records: oneOf('--records', RECORDS_MODES).default('bursts'),
   }).transform((o, ctx) => {
     const bound = (flag: string, v: string | undefined): TimeBound | undefined => {
       if (v === undefined) return undefined;
@@ -137,6 +142,8 @@ export interface AnalyzeOptions {
   readonly 'max-line-bytes': number;
   readonly 'max-reject-ratio': number;
   readonly quiet: boolean;
+  /** records.arrow: the records of the burst windows (default), every record, or no file. */
+  readonly records: RecordsMode;
   readonly fromBound: TimeBound | undefined;
   readonly toBound: TimeBound | undefined;
   /** Core options from --sensitivity and --min-requests (only what differs from core's defaults). */

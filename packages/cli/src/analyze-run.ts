@@ -30,11 +30,12 @@ import type { AnalyzeOptions } from './analyze-options.ts';
 import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
+import { writeRecordsAndEvidence } from './analyze-records.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
-import { STDIN_NAME, checkInputs } from './inputs.ts';
+import { STDIN_NAME, checkInputs, openInput } from './inputs.ts';
 import { createProgress } from './progress.ts';
 import { styleFor } from './style.ts';
 import { formatSummary } from './summary.ts';
@@ -87,6 +88,7 @@ function manifestOptions(opts: AnalyzeOptions): JsonObject {
     minRequests: opts['min-requests'] ?? null,
     maxLineBytes: opts['max-line-bytes'],
     maxRejectRatio: opts['max-reject-ratio'],
+    records: opts.records,
     analysis: { ...resolved, scalesS: [...resolved.scalesS] },
   };
 }
@@ -290,6 +292,18 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     progress.stop();
 
     const result: AnalysisResult = analysis.finish(geo, attribution);
+    // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
+    const records = await writeRecordsAndEvidence({
+      mode: opts.records, pack, result, inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)), geo, fromMs, toMs,
+      maxLineBytes: opts['max-line-bytes'],
+      read: async (k, onChunk) => {
+        const i = inputs[k]!;
+        const what = `${isStdin(i.name) ? '(standard input)' : i.name} [records and evidence lines]`;
+        checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k), ctx, progress, label: what, onChunk }), 'the records pass');
+      },
+      openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
+    });
+    progress.stop();
     const accounting = inputs.reduce((total, i) => {
       const a = i.read.accounting;
       total.linesRead += a.linesRead;
@@ -320,6 +334,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       options: { analysis: resolveOptions(opts.analysis), tz: opts.tz ?? null, fromMs, toMs },
       toolVersion: ctx.version,
       notes: packNotes,
+      records: { file: records.recordsFile, rowsByBurst: records.rowsByBurst, evidenceFiles: records.evidenceFiles },
       clients: clients.snapshot(),
     };
     await writeAnalysisPack(pack, input);
@@ -334,7 +349,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     await pack.finish({
       inputs: inputs.map(manifestInput),
       databases: databaseManifestEntries(geo.databases),
-      counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside, duplicateInputs: duplicates.length },
+      counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside, duplicateInputs: duplicates.length, recordsArrowRows: records.recordsFile === null ? null : records.recordsRows },
       notes: manifestNotes,
       ...(flagged.some((i) => i.flags.some((f) => CUT_SHORT.includes(f)))
         ? { status: 'partial' as const, statusReason: `an input was cut short or changed while it was analysed (${flagged.map((i) => `${packInputName(i.read.sha256, i.name)}: ${i.flags.join(', ')}`).join('; ')})` }

@@ -120,11 +120,12 @@ export interface LineCitation {
 /**
  * One evidence line: `<input>:<line>@<byte_offset>: <escaped bytes>`. `bytes`
  * is the line without its '\n' (a '\r' before it is kept, shown `\x0D`);
- * lines longer than `maxBytes` are cut and end with ` … [N more bytes]`.
+ * lines longer than `maxBytes` are cut and end with ` … [N more bytes]` (`totalBytes`: the
+ * line's full length when `bytes` holds only its start).
  */
-export function evidenceLine(c: LineCitation, bytes: Uint8Array, maxBytes: number = EVIDENCE_LINE_MAX_BYTES): string {
+export function evidenceLine(c: LineCitation, bytes: Uint8Array, maxBytes: number = EVIDENCE_LINE_MAX_BYTES, totalBytes: number = bytes.length): string {
   const shown = Math.min(bytes.length, maxBytes);
-  const more = bytes.length - shown;
+  const more = Math.max(totalBytes, bytes.length) - shown;
   return `${escapeLogText(c.input)}:${c.line}@${c.byteOffset}: ${escapeLogBytes(bytes, 0, shown)}${more > 0 ? ` … [${more} more bytes]` : ''}`;
 }
 

@@ -222,3 +222,26 @@ export function createRecordsArrowEncoder(metadata?: ReadonlyMap<string, string>
     },
   };
 }
+
+/** What summary.md says about records.arrow and the evidence lines of each burst. */
+export interface PackRecordsInfo {
+  /** `records.arrow`, or null when it was not written (`--records none`). */
+  readonly file: string | null;
+  /** Rows of records.arrow per burst id (records of the burst). */
+  readonly rowsByBurst: ReadonlyMap<number, number>;
+  /** Evidence file per burst id (`evidence/burst-<id>.log`). */
+  readonly evidenceFiles: ReadonlyMap<number, string>;
+}
+
+const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/** The summary.md bullet of one burst: where its records and evidence lines are; null when neither was written. */
+export function recordsBullet(burstId: number, info: PackRecordsInfo): string | null {
+  const rows = info.rowsByBurst.get(burstId) ?? 0;
+  const evidence = info.evidenceFiles.get(burstId);
+  const parts: string[] = [];
+  if (info.file !== null) parts.push(`\`${info.file}\` (burst_id = ${burstId}, ${thousands(rows)} row${rows === 1 ? '' : 's'})`);
+  if (evidence !== undefined) parts.push(`evidence lines: \`${evidence}\``);
+  if (parts.length === 0) return null;
+  return `- **Records:** ${parts.join('; ')}`;
+}

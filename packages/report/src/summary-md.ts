@@ -20,6 +20,7 @@ import type { GeoDbInfo } from '@alf/geo';
 import { capLength, escapeMarkdownInline, escapeMarkdownTrusted } from './escape.ts';
 import { byBurstThenRequests, isoSeconds, sortBursts, timelineColumns, timelineLength } from './pack-tables.ts';
 import { blocklistFileNames, burstBlocklists, type Blocklist } from './blocklist.ts';
+import { recordsBullet } from './records-pack.ts';
 import type { AnalysisPackInput, PackInputSummary } from './types.ts';
 
 /** Rows per cluster table in summary.md (all rows are in the CSV files). */
@@ -262,7 +263,7 @@ function top<T>(rows: readonly T[], what: string, csv: string, toRow: (r: T) => 
   return out;
 }
 
-function burstSection(b: Burst, result: AnalysisResult, blocklist?: Blocklist): string[] {
+function burstSection(b: Burst, result: AnalysisResult, blocklist?: Blocklist, recordsLine: string | null = null): string[] {
   const of = <T extends { readonly burstId: number; readonly requests: number }>(rows: readonly T[], key: (r: T) => string | number | null): T[] =>
     byBurstThenRequests(rows.filter((r) => r.burstId === b.burstId), key);
   const notes = result.findings.filter((f) => f.burstId === b.burstId && f.code !== 'burst');
@@ -285,6 +286,7 @@ function burstSection(b: Burst, result: AnalysisResult, blocklist?: Blocklist): 
     for (const f of notes) lines.push(`  - ${md(f.message)}`);
   }
   if (blocklist) lines.push(blocklistBullet(blocklist));
+  if (recordsLine !== null) lines.push(recordsLine);
   lines.push('');
   const shares = (r: { ips: number; requests: number; share: number; excessShare: number }): string[] => [
     formatCount(r.ips), formatCount(r.requests), formatPercent(r.share), formatPercent(r.excessShare),
@@ -370,7 +372,9 @@ export function renderSummaryMd(input: AnalysisPackInput): string {
     '',
     ...burstOverview(bursts),
   ];
-  for (const b of bursts) lines.push(...burstSection(b, input.result, burstBlocklists(input)?.get(b.burstId)));
+  for (const b of bursts) {
+    lines.push(...burstSection(b, input.result, burstBlocklists(input)?.get(b.burstId), input.records ? recordsBullet(b.burstId, input.records) : null));
+  }
   lines.push(...couldNotTell(input));
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
 }

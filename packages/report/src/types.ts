@@ -8,6 +8,7 @@ import type { GeoDbInfo, GeoStats } from '@alf/geo';
 import type { Accounting, DecodeReport } from '@alf/parser';
 import type { ClientSetSnapshot } from '@alf/core';
 import type { BlocklistOptions } from './blocklist.ts';
+import type { PackRecordsInfo } from './records-pack.ts';
 
 /** One input of the run, as summary.md lists it. */
 export interface PackInputSummary {
@@ -64,4 +65,6 @@ export interface AnalysisPackInput {
   readonly clients?: ClientSetSnapshot | null | undefined;
   /** Shortest blocklist prefixes (defaults: DEFAULT_BLOCKLIST_OPTIONS). */
   readonly blocklist?: BlocklistOptions | undefined;
+  /** records.arrow and evidence lines written by the records pass (summary.md names them per burst). */
+  readonly records?: PackRecordsInfo | undefined;
 }

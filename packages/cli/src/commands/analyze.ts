@@ -1,6 +1,7 @@
 /**
  * `alf analyze [--format F] [--tz Z] [--asn-db X] [--geo-db Y] [--from T] [--to T] [--out DIR] [--force]
- *   [--sensitivity low|normal|high] [--min-requests N] [--max-line-bytes N] [--max-reject-ratio R] [--quiet] FILE...|-`
+ *   [--sensitivity low|normal|high] [--min-requests N] [--max-line-bytes N] [--max-reject-ratio R] [--records all|bursts|none]
+ *   [--quiet] FILE...|-`
  *
  * The command's definition (options, help, examples); the work is in
  * ../analyze-run.ts, imported when the command runs.
@@ -24,6 +25,7 @@ export interface AnalyzeArgs {
   readonly 'max-line-bytes'?: unknown;
   readonly 'max-reject-ratio'?: unknown;
   readonly quiet?: unknown;
+  readonly records?: unknown;
   readonly alf: CommandContext;
 }
 
@@ -44,6 +46,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .option('min-requests', { type: 'string', describe: 'a burst must carry at least N requests above baseline (overrides the --sensitivity value; default 500)' })
     .option('max-line-bytes', { type: 'string', describe: 'longest line kept, e.g. 1MiB; longer lines are rejected as line_too_long (default 1MiB)' })
     .option('max-reject-ratio', { type: 'string', describe: 'exit with status 1 when more than this share of lines is rejected (default 0.01)' })
+    .option('records', { type: 'string', describe: 'records.arrow in the pack (Arrow IPC file, enriched with prefix, ASN, country, burst_id): bursts (records of the burst windows, default), all (every record), none (no file)' })
     .example('alf analyze access.log.2018-12-15.gz', 'a pack in ./alf-access.log.2018-12-15-<first>-<last>/')
     .example('zcat access.log.*.gz | alf analyze - --out incident-42', 'standard input (read once, kept in a temporary file for the second pass)')
     .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')

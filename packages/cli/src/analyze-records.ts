@@ -1,0 +1,332 @@
+/**
+ * The records pass of `alf analyze`: after the analysis has finished (burst
+ * intervals, split windows and attacker sets are known only then), the inputs
+ * are read once more in canonical order to
+ * - stream `records.arrow` (`--records bursts`: the records of the burst
+ *   windows; `all`: every record within --from/--to; `none`: no file), each
+ *   row enriched through the geo lookup (memoised per IP) and given its
+ *   burst_id, with backpressure, never holding the records;
+ * - pick, per burst, which original lines to show in `evidence/burst-<id>.log`
+ *   (see `EVIDENCE_SAMPLE`), by (time, input, line): independent of input order.
+ * Then each input holding a picked line is decompressed and framed once more
+ * (no parsing) and exactly those lines are cut out by byte offset.
+ *
+ * A record belongs to a burst when its time is in the burst's window (pass-1
+ * window, whole seconds, last second included). When a window was split into
+ * concurrent attacks it gets the burst whose attacker set holds its IP, else
+ * the first burst (lowest id) of that window.
+ */
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { AnalysisResult, Burst } from '@alf/core';
+import type { GeoLookup } from '@alf/geo';
+import { decodeInput, frameLines, newDecodeReport } from '@alf/parser';
+import type { ParsedChunk, RecordBatch } from '@alf/parser';
+import {
+  EVIDENCE_LINE_MAX_BYTES, RECORDS_ARROW_FILE, createRecordsArrowEncoder, evidenceHeader, evidenceLine,
+} from '@alf/report';
+import type { PackFileStream, PackWriter, RecordEnrichment } from '@alf/report';
+import { filterByTime } from './analyze-filter.ts';
+import type { RecordsMode } from './analyze-options.ts';
+
+
+/** How many lines each evidence file shows. */
+export const EVIDENCE_SAMPLE: { readonly first: number; readonly spread: number; readonly last: number; readonly attackers: number; readonly perAttacker: number } = {
+  first: 20, spread: 20, last: 20, attackers: 10, perAttacker: 5,
+};
+
+/** Pack path of a burst's evidence lines. */
+export const evidencePath = (burstId: number): string => `evidence/burst-${burstId}.log`;
+
+/** One picked line: where it is, and its sort key (time, input, line). */
+interface Pick {
+  readonly ts: number;
+  readonly input: number;
+  readonly line: number;
+  readonly byteOffset: number;
+}
+
+const cmpPick = (a: Pick, b: Pick): number => a.ts - b.ts || a.input - b.input || a.line - b.line;
+
+/** Keeps the `cap` smallest picks under `cmp`, sorted. */
+class Smallest {
+  readonly items: Pick[] = [];
+  constructor(private readonly cap: number, private readonly cmp: (a: Pick, b: Pick) => number) {}
+  add(p: Pick): void {
+    const { items } = this;
+    if (items.length >= this.cap && this.cmp(p, items[items.length - 1]!) >= 0) return;
+    let at = items.length;
+    while (at > 0 && this.cmp(p, items[at - 1]!) < 0) at--;
+    items.splice(at, 0, p);
+    if (items.length > this.cap) items.pop();
+  }
+}
+
+/** The evidence sample of one burst, filled row by row. */
+class BurstSample {
+  records = 0;
+  readonly first = new Smallest(EVIDENCE_SAMPLE.first, cmpPick);
+  readonly last = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
+  readonly slots: (Pick | null)[] = new Array<Pick | null>(EVIDENCE_SAMPLE.spread).fill(null);
+  readonly attackers: Map<string, Smallest>;
+  constructor(readonly burst: Burst, topAttackers: readonly string[]) {
+    this.attackers = new Map(topAttackers.map((ip) => [ip, new Smallest(EVIDENCE_SAMPLE.perAttacker, cmpPick)]));
+  }
+  add(p: Pick, ip: string | null): void {
+    this.records++;
+    this.first.add(p);
+    this.last.add(p);
+    const { startMs, endMs } = this.burst;
+    const span = endMs + 1000 - startMs;
+    const slot = Math.min(EVIDENCE_SAMPLE.spread - 1, Math.max(0, Math.floor(((p.ts - startMs) / span) * EVIDENCE_SAMPLE.spread)));
+    const held = this.slots[slot];
+    if (!held || cmpPick(p, held) < 0) this.slots[slot] = p;
+    if (ip !== null) this.attackers.get(ip)?.add(p);
+  }
+  sections(): { title: string; picks: readonly Pick[] }[] {
+    const s = EVIDENCE_SAMPLE;
+    return [
+      { title: `the first ${s.first} lines of the burst`, picks: this.first.items },
+      { title: `${s.spread} lines spread over the burst (the first line of each of ${s.spread} equal slices of its interval; empty slices skipped)`, picks: this.slots.filter((p): p is Pick => p !== null) },
+      { title: `the last ${s.last} lines of the burst`, picks: [...this.last.items].reverse() },
+      ...[...this.attackers].map(([ip, picks]) => ({ title: `the first ${s.perAttacker} lines of attacker ${ip}`, picks: picks.items })),
+    ];
+  }
+}
+
+/** A line cut from an input: its first bytes and its full length in bytes. */
+interface CutLine {
+  readonly bytes: Uint8Array;
+  readonly length: number;
+}
+
+interface WindowBursts {
+  readonly startMs: number;
+  /** Exclusive. */
+  readonly endMs: number;
+  readonly firstBurst: number;
+  /** Split window: attacker IP → its burst. */
+  readonly byIp: ReadonlyMap<string, number> | null;
+}
+
+/** Finds the burst of a record from its time and IP. */
+export class BurstIndex {
+  readonly #windows: WindowBursts[];
+  constructor(result: AnalysisResult) {
+    const byWindow = new Map<number, Burst[]>();
+    for (const b of result.bursts) byWindow.set(b.windowIndex, [...(byWindow.get(b.windowIndex) ?? []), b]);
+    const windows: WindowBursts[] = [];
+    for (const [wi, bursts] of byWindow) {
+      const w = result.windows[wi];
+      const ids = bursts.map((b) => b.burstId).sort((a, b) => a - b);
+      const startMs = w ? w.startMs : Math.min(...bursts.map((b) => b.startMs));
+      const endMs = (w ? w.endMs : Math.max(...bursts.map((b) => b.endMs))) + 1000;
+      let byIp: Map<string, number> | null = null;
+      if (bursts.length > 1) {
+        byIp = new Map();
+        for (const a of result.attackers) if (ids.includes(a.burstId)) byIp.set(a.ip, a.burstId);
+      }
+      windows.push({ startMs, endMs, firstBurst: ids[0]!, byIp });
+    }
+    this.#windows = windows.sort((a, b) => a.startMs - b.startMs);
+  }
+  get empty(): boolean {
+    return this.#windows.length === 0;
+  }
+  /** Burst id, or -1 outside every burst window. */
+  burstOf(ts: number, ip: string | null): number {
+    const ws = this.#windows;
+    let lo = 0;
+    let hi = ws.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const w = ws[mid]!;
+      if (ts < w.startMs) hi = mid - 1;
+      else if (ts >= w.endMs) lo = mid + 1;
+      else return (ip !== null ? w.byIp?.get(ip) : undefined) ?? w.firstBurst;
+    }
+    return -1;
+  }
+}
+
+export interface RecordsPassOptions {
+  readonly mode: RecordsMode;
+  readonly pack: PackWriter;
+  readonly result: AnalysisResult;
+  /** Names of the inputs in the pack, in canonical order (the order of `read`). */
+  readonly inputNames: readonly string[];
+  readonly geo: GeoLookup;
+  readonly fromMs: number | null;
+  readonly toMs: number | null;
+  readonly maxLineBytes: number;
+  /** Re-reads and parses input k, calling `onChunk` for each chunk in order (awaited). */
+  read(k: number, onChunk: (chunk: ParsedChunk) => Promise<void>): Promise<void>;
+  /** The stored bytes of input k (plain or gzip), read once. */
+  openRaw(k: number): Promise<AsyncIterable<Uint8Array>>;
+}
+
+export interface RecordsPassResult {
+  /** `records.arrow`, or null with `--records none`. */
+  readonly recordsFile: string | null;
+  readonly recordsRows: number;
+  /** Records per burst id (rows of records.arrow with that burst_id). */
+  readonly rowsByBurst: ReadonlyMap<number, number>;
+  /** Burst id → its evidence file. */
+  readonly evidenceFiles: ReadonlyMap<number, string>;
+}
+
+async function write(stream: PackFileStream, bytes: Uint8Array): Promise<void> {
+  if (bytes.length === 0) return;
+  if (stream.errored) throw stream.errored;
+  if (!stream.write(bytes)) {
+    await Promise.race([once(stream, 'drain'), once(stream, 'close').then(() => { throw stream.errored ?? new Error(`${stream.name} was closed`); })]);
+  }
+}
+
+/** Enrichment per IP through the geo lookup, memoised (the memo is dropped when it grows past `cap`). */
+function enricher(geo: GeoLookup, cap = 200_000): (ip: string, kind: number) => RecordEnrichment | null {
+  let memo = new Map<string, RecordEnrichment | null>();
+  return (ip, kind) => {
+    let e = memo.get(ip);
+    if (e !== undefined) return e;
+    e = null;
+    if (kind !== 0 || /^[0-9.]+$|:/.test(ip)) {
+      try {
+        const g = geo.lookup(ip);
+        e = { prefix: g.aggPrefix, asn: g.asn, country: g.country };
+      } catch {
+        e = null;
+      }
+    }
+    if (memo.size >= cap) memo = new Map();
+    memo.set(ip, e);
+    return e;
+  };
+}
+
+/** Runs the records pass; see the module comment. */
+export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<RecordsPassResult> {
+  const index = new BurstIndex(o.result);
+  const rowsByBurst = new Map<number, number>(o.result.bursts.map((b) => [b.burstId, 0]));
+  const samples = new Map<number, BurstSample>();
+  for (const b of o.result.bursts) {
+    const top = o.result.attackers.filter((a) => a.burstId === b.burstId)
+      .sort((x, y) => y.requests - x.requests || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0))
+      .slice(0, EVIDENCE_SAMPLE.attackers).map((a) => a.ip);
+    samples.set(b.burstId, new BurstSample(b, top));
+  }
+  const wantRecords = o.mode !== 'none';
+  const stream = wantRecords ? o.pack.writeStream(RECORDS_ARROW_FILE) : null;
+  const encoder = wantRecords
+    ? createRecordsArrowEncoder(new Map([['alf.records', o.mode], ['alf.inputs', JSON.stringify(o.inputNames)]]))
+    : null;
+  try {
+    if (stream) stream.on('error', () => undefined); // surfaced by write()/finished()
+    const needRead = o.mode === 'all' || !index.empty;
+    if (needRead) {
+      const enrich = enricher(o.geo);
+      for (let k = 0; k < o.inputNames.length; k++) {
+        const inputName = o.inputNames[k]!;
+        await o.read(k, async (chunk) => {
+          const batch: RecordBatch = filterByTime(chunk.records, o.fromMs, o.toMs).batch;
+          const n = batch.length;
+          if (n === 0) return;
+          const rows = new Int32Array(n);
+          const burstIds = new Int32Array(n);
+          let count = 0;
+          for (let i = 0; i < n; i++) {
+            const ts = batch.ts[i]!;
+            const ipId = batch.ip.ids[i]!;
+            const ip = ipId < 0 ? null : batch.ip.values[ipId]!;
+            const burst = Number.isFinite(ts) ? index.burstOf(ts, ip) : -1;
+            if (burst >= 0) {
+              rowsByBurst.set(burst, (rowsByBurst.get(burst) ?? 0) + 1);
+              samples.get(burst)?.add({ ts, input: k, line: batch.line[i]!, byteOffset: batch.byteOffset[i]! }, ip);
+            }
+            if (o.mode === 'all' || burst >= 0) {
+              rows[count] = i;
+              burstIds[count] = burst;
+              count++;
+            }
+          }
+          if (encoder && stream) await write(stream, encoder.encode(batch, { rows, count, burstIds, inputName, enrich }));
+        });
+      }
+    }
+    if (encoder && stream) {
+      await write(stream, encoder.finish());
+      stream.end();
+      await finished(stream);
+    }
+  } catch (e) {
+    stream?.destroy();
+    throw e;
+  }
+
+  // Cut the picked lines out of each input, then write one file per burst.
+  const picked = new Map<number, Pick[]>();
+  for (const s of samples.values()) {
+    for (const sec of s.sections()) for (const p of sec.picks) picked.set(p.input, [...(picked.get(p.input) ?? []), p]);
+  }
+  const raw = new Map<string, CutLine>();
+  const keyOf = (p: Pick): string => `${p.input}:${p.byteOffset}`;
+  for (const [k, picks] of [...picked].sort((a, b) => a[0] - b[0])) {
+    const offsets = [...new Set(picks.map((p) => p.byteOffset))].sort((a, b) => a - b);
+    const lines = await cutLines(await o.openRaw(k), offsets, o.maxLineBytes);
+    for (const [offset, cut] of lines) raw.set(`${k}:${offset}`, cut);
+  }
+  const evidenceFiles = new Map<number, string>();
+  for (const b of [...o.result.bursts].sort((x, y) => x.burstId - y.burstId)) {
+    const s = samples.get(b.burstId)!;
+    const sections = s.sections();
+    const shown = new Set(sections.flatMap((sec) => sec.picks.map(keyOf))).size;
+    const text: string[] = [evidenceHeader({
+      burstId: b.burstId, verdict: b.verdict, startMs: b.startMs, endMs: b.endMs, records: s.records, shown,
+      sample: [
+        `the first ${EVIDENCE_SAMPLE.first} and the last ${EVIDENCE_SAMPLE.last} lines, ordered by time, then input, then line;`,
+        `${EVIDENCE_SAMPLE.spread} lines spread over the interval (the first of each of ${EVIDENCE_SAMPLE.spread} equal time slices);`,
+        `the first ${EVIDENCE_SAMPLE.perAttacker} lines of each of the ${EVIDENCE_SAMPLE.attackers} attackers with the most requests (attackers.csv).`,
+        'A record belongs to the burst when its time is in the burst window; in a window split into concurrent attacks, by its IP.',
+      ],
+    })];
+    for (const sec of sections) {
+      text.push(`## ${sec.title}: ${sec.picks.length} line${sec.picks.length === 1 ? '' : 's'}`);
+      for (const p of sec.picks) {
+        const cut = raw.get(keyOf(p));
+        const cite = { input: o.inputNames[p.input] ?? String(p.input), line: p.line, byteOffset: p.byteOffset };
+        text.push(cut ? evidenceLine(cite, cut.bytes, EVIDENCE_LINE_MAX_BYTES, cut.length) : `# ${evidenceLine(cite, new Uint8Array(0))}(line not found when the input was read again: it changed)`);
+      }
+      text.push('');
+    }
+    const name = evidencePath(b.burstId);
+    await o.pack.writeFile(name, text.join('\n'));
+    evidenceFiles.set(b.burstId, name);
+  }
+  return { recordsFile: wantRecords ? RECORDS_ARROW_FILE : null, recordsRows: encoder?.rows ?? 0, rowsByBurst, evidenceFiles };
+}
+
+/**
+ * Decompresses and frames one input (as the parser does) and returns the
+ * lines starting at `offsets` (sorted, decompressed byte offsets), without
+ * their '\n': at most EVIDENCE_LINE_MAX_BYTES of each, with its full length.
+ */
+async function cutLines(src: AsyncIterable<Uint8Array>, offsets: readonly number[], maxLineBytes: number): Promise<Map<number, CutLine>> {
+  const out = new Map<number, CutLine>();
+  if (offsets.length === 0) return out;
+  let next = 0;
+  const report = newDecodeReport();
+  for await (const chunk of frameLines(decodeInput(src, report, {}), { maxLineBytes })) {
+    if (chunk.kind !== 'lines') continue;
+    const end = chunk.baseOffset + chunk.bytes.length;
+    while (next < offsets.length && offsets[next]! < chunk.baseOffset) next++;
+    while (next < offsets.length && offsets[next]! < end) {
+      const start = offsets[next]! - chunk.baseOffset;
+      let stop = chunk.bytes.indexOf(10, start);
+      if (stop < 0) stop = chunk.bytes.length;
+      out.set(offsets[next]!, { bytes: chunk.bytes.slice(start, Math.min(stop, start + EVIDENCE_LINE_MAX_BYTES)), length: stop - start });
+      next++;
+    }
+    if (next >= offsets.length) break;
+  }
+  return out;
+}
