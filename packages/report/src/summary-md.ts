@@ -21,6 +21,7 @@ import { capLength, escapeMarkdownInline, escapeMarkdownTrusted } from './escape
 import { byBurstThenRequests, isoSeconds, sortBursts, timelineColumns, timelineLength } from './pack-tables.ts';
 import { blocklistFileNames, burstBlocklists, type Blocklist } from './blocklist.ts';
 import { recordsBullet } from './records-pack.ts';
+import { TIMELINE_CHART_PATH, burstChartPaths } from './charts/chart-files.ts';
 import type { AnalysisPackInput, PackInputSummary } from './types.ts';
 
 /** Rows per cluster table in summary.md (all rows are in the CSV files). */
@@ -263,6 +264,14 @@ function top<T>(rows: readonly T[], what: string, csv: string, toRow: (r: T) => 
   return out;
 }
 
+/**
+ * A chart alf wrote into the pack: a Markdown image with alf's own alt text
+ * and a fixed relative path under charts/ (never anything from the log).
+ */
+function chartImage(alt: string, file: string): string {
+  return `![${mdt(alt)}](${file})`;
+}
+
 function burstSection(b: Burst, result: AnalysisResult, blocklist?: Blocklist, recordsLine: string | null = null): string[] {
   const of = <T extends { readonly burstId: number; readonly requests: number }>(rows: readonly T[], key: (r: T) => string | number | null): T[] =>
     byBurstThenRequests(rows.filter((r) => r.burstId === b.burstId), key);
@@ -288,6 +297,10 @@ function burstSection(b: Burst, result: AnalysisResult, blocklist?: Blocklist, r
   if (blocklist) lines.push(blocklistBullet(blocklist));
   if (recordsLine !== null) lines.push(recordsLine);
   lines.push('');
+  const charts = burstChartPaths(b.burstId);
+  lines.push(chartImage(`Burst ${b.burstId}: requests per second around the window, baseline and excess`, charts.zoom), '');
+  lines.push(chartImage(`Burst ${b.burstId}: top networks by requests`, charts.asns), '');
+  lines.push(chartImage(`Burst ${b.burstId}: top countries by requests`, charts.countries), '');
   const shares = (r: { ips: number; requests: number; share: number; excessShare: number }): string[] => [
     formatCount(r.ips), formatCount(r.requests), formatPercent(r.share), formatPercent(r.excessShare),
   ];
@@ -369,6 +382,8 @@ export function renderSummaryMd(input: AnalysisPackInput): string {
     ...accountingSection(input),
     ...databasesSection(input),
     '## Bursts',
+    '',
+    chartImage('Request rate and distinct IPs over the whole span, bursts shaded', TIMELINE_CHART_PATH),
     '',
     ...burstOverview(bursts),
   ];
