@@ -260,7 +260,12 @@ describe('with a real core analysis', () => {
     const attackers = parse(files['attackers.csv']!, { columns: true }) as Record<string, string>[];
     expect(attackers.some((a) => a['ip']!.startsWith('203.0.113.'))).toBe(true);
     const html = new MarkdownIt({ html: true, linkify: true }).render(files['summary.md']!);
-    expect(html).not.toMatch(/<script|<img|<svg|<iframe/i);
+    expect(html).not.toMatch(/<script|<svg|<iframe/i);
+    // the only images are alf's charts, by fixed paths under charts/
+    for (const m of html.matchAll(/<img\b([^>]*)>/g)) {
+      expect(m[1], m[0]).toMatch(/^ src="charts\/(?:timeline|burst-\d+(?:-asns|-countries)?)\.svg" alt="[A-Za-z0-9 ,:]+"$/);
+    }
+    expect([...html.matchAll(/<img\b/g)]).toHaveLength(1 + 3 * result.bursts.length);
     // the only links are the databases' attribution URLs, which alf writes itself
     const attributionUrls = input.databases.flatMap((d) => [...(d.attribution ?? '').matchAll(/https?:\/\/[^\s()]+[^\s().,;]/g)].map((m) => m[0]));
     for (const m of html.matchAll(/<a\b([^>]*)>/g)) expect(attributionUrls.map((u) => ` href="${u}"`), m[0]).toContain(m[1]);

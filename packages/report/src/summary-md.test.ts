@@ -16,10 +16,25 @@ const mdit = new MarkdownIt({ html: true, linkify: true });
  * databases (their licences ask for them). Anything else linked came from log content.
  */
 const ATTRIBUTION_URLS = new Set(INPUT.databases.flatMap((d) => [...(d.attribution ?? '').matchAll(/https?:\/\/[^\s()]+[^\s().,;]/g)].map((m) => m[0])));
+/**
+ * Images may come only from alf's own charts: a fixed relative path under
+ * charts/ and alt text that alf wrote (see `chartImage` in summary-md.ts).
+ */
+const ALF_CHART_SRC = /^charts\/(?:timeline|burst-\d+(?:-asns|-countries)?)\.svg$/;
+const ALF_CHART_ALT = /^(?:Request rate and distinct IPs over the whole span, bursts shaded|Burst \d+: (?:requests per second around the window, baseline and excess|top networks by requests|top countries by requests))$/;
 type Tok = ReturnType<MarkdownIt['parse']>[number];
+const isAlfChart = (t: Tok): boolean =>
+  t.type === 'image' && ALF_CHART_SRC.test(t.attrGet('src') ?? '') && ALF_CHART_ALT.test(t.content) &&
+  t.attrs?.length === 2 && (t.children ?? []).every((c) => c.type === 'text');
 const foreignMarkup = (tokens: Tok[]): Tok[] =>
   tokens.filter((t) => ['link_open', 'image', 'html_inline', 'code_block', 'fence', 's_open'].includes(t.type))
-    .filter((t) => !(t.type === 'link_open' && ATTRIBUTION_URLS.has(t.attrGet('href') ?? '')));
+    .filter((t) => !(t.type === 'link_open' && ATTRIBUTION_URLS.has(t.attrGet('href') ?? '')))
+    .filter((t) => !isAlfChart(t));
+/** An `<img>` tag in rendered HTML is alf's chart: exactly src (chart path) and alt (alf's text). */
+const isAlfChartTag = (attrs: string): boolean => {
+  const m = /^ src="([^"]*)" alt="([^"]*)"$/.exec(attrs);
+  return m !== null && ALF_CHART_SRC.test(m[1]!) && ALF_CHART_ALT.test(m[2]!);
+};
 type Token = ReturnType<MarkdownIt['parse']>[number];
 
 function flatten(tokens: Token[], out: Token[] = []): Token[] {
@@ -85,13 +100,23 @@ describe('summary.md', () => {
     expect(htmlBlocks[0]!.content.startsWith('<!-- alf summary.md;')).toBe(true);
     for (const t of tokens.filter((t) => t.type === 'code_inline')) expect(ALF_CODE_SPANS.has(t.content), t.content).toBe(true);
     const html = mdit.render(text);
-    expect(html).not.toMatch(/<script|<img|<svg|<iframe|<object|<embed|<style/i);
+    expect(html).not.toMatch(/<script|<svg|<iframe|<object|<embed|<style/i);
+    const imgs = [...html.matchAll(/<img\b([^>]*)>/g)];
+    expect(imgs.map((m) => /src="([^"]*)"/.exec(m[1]!)?.[1])).toEqual([
+      'charts/timeline.svg', 'charts/burst-1.svg', 'charts/burst-1-asns.svg', 'charts/burst-1-countries.svg',
+      'charts/burst-2.svg', 'charts/burst-2-asns.svg', 'charts/burst-2-countries.svg',
+    ]);
+    for (const m of imgs) expect(isAlfChartTag(m[1]!), m[0]).toBe(true);
     for (const m of html.matchAll(/<a\s[^>]*href="([^"]*)"/g)) expect(ATTRIBUTION_URLS.has(m[1]!), m[0]).toBe(true);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;'); // shown as text
     for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
       if (m[1]!.toLowerCase() === 'a') {
         // only alf's attribution links, nothing else in the tag
         expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
+        continue;
+      }
+      if (m[1]!.toLowerCase() === 'img') {
+        expect(isAlfChartTag(m[2]!), m[0]).toBe(true); // only alf's own charts
         continue;
       }
       expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
@@ -103,6 +128,7 @@ describe('summary.md', () => {
     const src = renderSummaryMd({ ...testPackInput([p.text]), options: { analysis: {}, tz: p.text } });
     const tokens = flatten(mdit.parse(src, {}));
     expect(foreignMarkup(tokens)).toEqual([]);
+    expect(tokens.filter((t) => t.type === 'image')).toHaveLength(1 + 3 * 2); // alf's charts, no more
     expect(tokens.filter((t) => t.type === 'html_block')).toHaveLength(1);
     for (const t of tokens.filter((t) => t.type === 'code_inline')) expect(ALF_CODE_SPANS.has(t.content), t.content).toBe(true);
     // headings are alf's own: one h1, and only the section/burst headings
@@ -114,6 +140,10 @@ describe('summary.md', () => {
       if (m[1]!.toLowerCase() === 'a') {
         // only alf's attribution links, nothing else in the tag
         expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
+        continue;
+      }
+      if (m[1]!.toLowerCase() === 'img') {
+        expect(isAlfChartTag(m[2]!), m[0]).toBe(true); // only alf's own charts
         continue;
       }
       expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
