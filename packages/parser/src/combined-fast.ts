@@ -46,6 +46,10 @@ export function compileCombinedFast(items: readonly FormatItem[], tz: TimeZone, 
 
 const NO_ID = -1;
 
+function isDigit(ch: number): boolean {
+  return ch >= 48 && ch <= 57;
+}
+
 class CombinedRowParser implements FastRowParser {
   private readonly clf: ClfTimeParser;
   private readonly quote = new Finder('"');
@@ -64,6 +68,14 @@ class CombinedRowParser implements FastRowParser {
   /** Used string columns the fast path never fills (vhost, X-Forwarded-For): -1 on every fast row. */
   private readonly unfilled: Int32Array;
   private readonly withAgent: boolean;
+  /** Bytes of the last `dd/Mon/yyyy:HH` (4+4+4+2) and ` ±hhmm` (4+2) with a ±hhmm zone, and that hour's UTC ms. */
+  private hour0 = 0;
+  private hour1 = 0;
+  private hour2 = 0;
+  private hour3 = -1;
+  private zone0 = 0;
+  private zone1 = -1;
+  private hourBase = 0;
   /** The last method and protocol ranges' ids (per batch serial). */
   private lastMethod = '';
   private lastMethodId = -1;
@@ -126,11 +138,37 @@ class CombinedRowParser implements FastRowParser {
     const d0 = t.charCodeAt(ue + 2);
     if (d0 < 48 || d0 > 57 || (t.charCodeAt(ue + 4) !== 47 && t.charCodeAt(ue + 3) !== 47)) return false;
 
-    // time: ClfTimeParser decodes only minutes and seconds while day, hour and zone match the previous line's
+    // time: while `dd/Mon/yyyy:HH` and ` ±hhmm` are the previous line's bytes (compared 4 bytes a step), only
+    // minutes and seconds are decoded, as in ClfTimeParser's own fast path; otherwise ClfTimeParser parses it
     const ts = ue + 2;
-    const ms = this.clf.parse(t, ts, end);
-    if (Number.isNaN(ms)) return false;
-    const te = this.clf.end;
+    const dv = c.dv;
+    let ms: number;
+    let te: number;
+    const mi = (t.charCodeAt(ts + 15) - 48) * 10 + t.charCodeAt(ts + 16) - 48;
+    const sec = (t.charCodeAt(ts + 18) - 48) * 10 + t.charCodeAt(ts + 19) - 48;
+    if (ts + 26 < end && dv.getInt32(ts, true) === this.hour0 && dv.getInt32(ts + 4, true) === this.hour1 &&
+      dv.getInt32(ts + 8, true) === this.hour2 && dv.getUint16(ts + 12, true) === this.hour3 &&
+      dv.getInt32(ts + 20, true) === this.zone0 && dv.getUint16(ts + 24, true) === this.zone1 &&
+      t.charCodeAt(ts + 14) === 58 && t.charCodeAt(ts + 17) === 58 && isDigit(t.charCodeAt(ts + 15)) && isDigit(t.charCodeAt(ts + 16)) &&
+      isDigit(t.charCodeAt(ts + 18)) && isDigit(t.charCodeAt(ts + 19)) && mi <= 59 && sec <= 59) {
+      ms = this.hourBase + mi * 60_000 + sec * 1000;
+      te = ts + 26;
+    } else {
+      ms = this.clf.parse(t, ts, end);
+      if (Number.isNaN(ms)) return false;
+      te = this.clf.end;
+      const z = t.charCodeAt(ts + 21);
+      if (te === ts + 26 && t.charCodeAt(ts + 20) === 32 && (z === 43 || z === 45) && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 &&
+        isDigit(t.charCodeAt(ts + 15)) && isDigit(t.charCodeAt(ts + 18))) {
+        this.hour0 = dv.getInt32(ts, true);
+        this.hour1 = dv.getInt32(ts + 4, true);
+        this.hour2 = dv.getInt32(ts + 8, true);
+        this.hour3 = dv.getUint16(ts + 12, true);
+        this.zone0 = dv.getInt32(ts + 20, true);
+        this.zone1 = dv.getUint16(ts + 24, true);
+        this.hourBase = ms - mi * 60_000 - sec * 1000;
+      }
+    }
     if (t.charCodeAt(te) !== 93 || t.charCodeAt(te + 1) !== 32 || t.charCodeAt(te + 2) !== 34) return false;
 
     // request: the first quote, unescaped, followed by ` ` and a digit (the status)
@@ -187,7 +225,7 @@ class CombinedRowParser implements FastRowParser {
       ipId = this.v4.idOf(v4 * 256 + octet, t, buf, s0, ipEnd, b.ipDict, serial);
       ipKind = IP_KIND_V4;
     } else {
-      const ipEntry = this.clients.find(t, buf, s0, ipEnd, wordHash(c.dv, s0, ipEnd));
+      const ipEntry = this.clients.find(t, buf, s0, ipEnd, wordHash(dv, s0, ipEnd));
       if (ipEntry < 0) return false;
       const ip = this.clients.idOf(ipEntry, b.ipDict, serial);
       ipId = ip >> 3;
@@ -205,35 +243,35 @@ class CombinedRowParser implements FastRowParser {
     b.durationMs[r] = NaN;
     b.upstreamMs[r] = NaN;
     (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
-      : this.users.intern(t, buf, us, ue, wordHash(c.dv, us, ue), dicts[COL_USER] as Dict, serial);
+      : this.users.intern(t, buf, us, ue, wordHash(dv, us, ue), dicts[COL_USER] as Dict, serial);
 
     // request line → method, path, query, protocol ids, once per distinct request line per batch
     const reqs = this.requests;
-    const rk = reqs.entry(t, buf, rs, re, wordHash(c.dv, rs, re));
-    if (reqs.serials[rk] !== serial) {
-      this.request(c, rs, re, reqs.ids, rk * 4, serial);
-      reqs.serials[rk] = serial;
+    const rr = reqs.record(t, buf, rs, re, wordHash(dv, rs, re));
+    let rec = reqs.rec;
+    if (rec[rr + 2] !== serial) {
+      this.request(c, rs, re, rec, rr + 3, serial);
+      rec[rr + 2] = serial;
     }
-    const rids = reqs.ids;
-    const o = rk * 4;
-    (strIds[COL_METHOD] as Int32Array)[r] = rids[o] as number;
-    (strIds[COL_PATH] as Int32Array)[r] = rids[o + 1] as number;
-    (strIds[COL_QUERY] as Int32Array)[r] = rids[o + 2] as number;
-    (strIds[COL_PROTOCOL] as Int32Array)[r] = rids[o + 3] as number;
+    (strIds[COL_METHOD] as Int32Array)[r] = rec[rr + 3] as number;
+    (strIds[COL_PATH] as Int32Array)[r] = rec[rr + 4] as number;
+    (strIds[COL_QUERY] as Int32Array)[r] = rec[rr + 5] as number;
+    (strIds[COL_PROTOCOL] as Int32Array)[r] = rec[rr + 6] as number;
 
     if (this.withAgent) {
       // `referer" "user-agent` → both ids, once per distinct pair per batch
       const pairs = this.pairs;
-      const pk = pairs.entry(t, buf, rfs, uae, wordHash(c.dv, rfs, uae));
-      if (pairs.serials[pk] !== serial) {
-        pairs.ids[pk * 2] = rfe - rfs === 1 && t.charCodeAt(rfs) === 45 ? NO_ID
-          : this.referers.intern(t, buf, rfs, rfe, wordHash(c.dv, rfs, rfe), dicts[COL_REFERER] as Dict, serial);
-        pairs.ids[pk * 2 + 1] = uae - uas === 1 && t.charCodeAt(uas) === 45 ? NO_ID
-          : this.agents.intern(t, buf, uas, uae, wordHash(c.dv, uas, uae), dicts[COL_USER_AGENT] as Dict, serial);
-        pairs.serials[pk] = serial;
+      const pr = pairs.record(t, buf, rfs, uae, wordHash(dv, rfs, uae));
+      rec = pairs.rec;
+      if (rec[pr + 2] !== serial) {
+        rec[pr + 3] = rfe - rfs === 1 && t.charCodeAt(rfs) === 45 ? NO_ID
+          : this.referers.intern(t, buf, rfs, rfe, wordHash(dv, rfs, rfe), dicts[COL_REFERER] as Dict, serial);
+        rec[pr + 4] = uae - uas === 1 && t.charCodeAt(uas) === 45 ? NO_ID
+          : this.agents.intern(t, buf, uas, uae, wordHash(dv, uas, uae), dicts[COL_USER_AGENT] as Dict, serial);
+        rec[pr + 2] = serial;
       }
-      (strIds[COL_REFERER] as Int32Array)[r] = pairs.ids[pk * 2] as number;
-      (strIds[COL_USER_AGENT] as Int32Array)[r] = pairs.ids[pk * 2 + 1] as number;
+      (strIds[COL_REFERER] as Int32Array)[r] = rec[pr + 3] as number;
+      (strIds[COL_USER_AGENT] as Int32Array)[r] = rec[pr + 4] as number;
     }
     const unfilled = this.unfilled;
     for (let k = 0; k < unfilled.length; k++) (strIds[unfilled[k] as number] as Int32Array)[r] = NO_ID;

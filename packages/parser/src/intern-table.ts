@@ -266,78 +266,82 @@ export class ClientTable {
 /**
  * A text range → a tuple of ids per batch (a request line → method, path,
  * query and protocol ids; `referer" "user-agent` → both ids): a repeated
- * composite value costs one hash and one compare instead of one per part. The
- * caller fills an entry's ids when its serial is not the current batch's.
+ * composite value costs one hash and one compare instead of one per part. Each
+ * slot is one record [hash, entry + 1, serial, ids…] (one cache line read on a
+ * probe); the caller fills a record's ids when its serial is not the current
+ * batch's.
  */
 export class TupleTable {
-  readonly width: number;
-  private slots: Int32Array = new Int32Array(INITIAL_SLOTS);
-  private mask = INITIAL_SLOTS - 1;
+  /** Int32s per slot record. */
+  readonly stride: number;
+  private readonly width: number;
+  /** Slot records; `ids` of the record at `r` are rec[r + 3 …]. */
+  rec: Int32Array;
+  private mask: number;
   private keys: string[] = [];
-  private hashes: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
-  serials: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
-  ids: Int32Array;
   private count = 0;
   private readonly maxEntries: number;
 
   constructor(width: number, maxEntries: number = 1 << 16) {
     this.width = width;
+    this.stride = width + 3 <= 4 ? 4 : 8;
     this.maxEntries = maxEntries;
-    this.ids = new Int32Array((INITIAL_SLOTS >> 1) * width);
+    this.rec = new Int32Array(INITIAL_SLOTS * this.stride);
+    this.mask = INITIAL_SLOTS - 1;
   }
 
-  /** Entry of text[s,e) (hash h), added (serial -1) when new. */
-  entry(t: string, buf: Buffer, s: number, e: number, h: number): number {
+  /** Offset in `rec` of the record of text[s,e) (hash h), added (serial -1) when new. */
+  record(t: string, buf: Buffer, s: number, e: number, h: number): number {
     const len = e - s;
     const mask = this.mask;
+    const stride = this.stride;
+    const rec = this.rec;
     let i = h & mask;
     for (;;) {
-      const k = (this.slots[i] as number) - 1;
+      const r = i * stride;
+      const k = (rec[r + 1] as number) - 1;
       if (k < 0) break;
-      if (this.hashes[k] === h) {
+      if (rec[r] === h) {
         const key = this.keys[k] as string;
-        if (key.length === len && sameText(t, s, e, key)) return k;
+        if (key.length === len && sameText(t, s, e, key)) return r;
       }
       i = (i + 1) & mask;
     }
     if (this.count >= this.maxEntries) {
-      this.slots.fill(0);
+      this.rec.fill(0);
       this.keys = [];
       this.count = 0;
       i = this.free(h);
-    } else if ((this.count + 1) * 2 > this.slots.length) {
+    } else if ((this.count + 1) * 2 > this.mask + 1) {
       this.grow();
       i = this.free(h);
     }
     const k = this.count++;
     this.keys.push(flatCopy(t, buf, s, e));
-    this.hashes[k] = h;
-    this.serials[k] = -1;
-    this.slots[i] = k + 1;
-    return k;
+    const r = i * stride;
+    this.rec[r] = h;
+    this.rec[r + 1] = k + 1;
+    this.rec[r + 2] = -1;
+    return r;
   }
 
   private free(h: number): number {
     let i = h & this.mask;
-    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+    while (this.rec[i * this.stride + 1] !== 0) i = (i + 1) & this.mask;
     return i;
   }
 
   private grow(): void {
-    const n = this.slots.length * 2;
-    this.slots = new Int32Array(n);
+    const old = this.rec;
+    const stride = this.stride;
+    const n = (this.mask + 1) * 2;
+    this.rec = new Int32Array(n * stride);
     this.mask = n - 1;
-    const m = n >> 1;
-    const hashes = new Int32Array(m);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const serials = new Int32Array(m);
-    serials.set(this.serials);
-    this.serials = serials;
-    const ids = new Int32Array(m * this.width);
-    ids.set(this.ids);
-    this.ids = ids;
-    for (let k = 0; k < this.count; k++) this.slots[this.free(this.hashes[k] as number)] = k + 1;
+    for (let r = 0; r < old.length; r += stride) {
+      if (old[r + 1] === 0) continue;
+      const to = this.free(old[r] as number) * stride;
+      for (let j = 0; j < 3 + this.width; j++) this.rec[to + j] = old[r + j] as number;
+    }
   }
 }
 
