@@ -5,7 +5,7 @@
  * Attacker-written text goes through `untrusted()` (capped, control
  * characters made visible, XML-escaped); alf's own text through `text()`.
  */
-import { capLength, escapeControls, escapeSvgText, escapeXml } from '../escape.ts';
+import { capLength, defang, escapeControls, escapeSvgText, escapeXml } from '../escape.ts';
 
 /** Serialised SVG markup (already escaped). */
 export interface Markup {
@@ -151,10 +151,12 @@ export function fitCodePoints(s: string, units: number): number {
 
 /**
  * Attacker-written label that must fit a column of `units` display units:
- * capped at 200 code points, control characters made visible (`\x1b`), then
- * cut to fit (wide characters count double) and XML-escaped.
+ * capped at 200 code points, control characters made visible (`\x1b`), URLs
+ * and host names defanged as in summary.md (`hxxp[://]evil[.]example`, so no
+ * PDF or image viewer turns them into links), then cut to fit (wide
+ * characters count double) and XML-escaped.
  */
 export function untrustedLabel(s: string, units: number): Markup {
-  const visible = escapeControls(capLength(s, 200));
+  const visible = defang(escapeControls(capLength(s, 200)));
   return { svg: escapeXml(capLength(visible, fitCodePoints(visible, units))) };
 }
