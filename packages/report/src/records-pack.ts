@@ -5,25 +5,23 @@
  *
  * Columns: ts (Timestamp ms UTC), ip, prefix, asn (Uint32), country, method,
  * path, query, status (Uint16), bytes (Float64), referer, user_agent, input,
- * line (Int64), byte_offset (Int64), burst_id (Int32). Low-cardinality text
- * (ip, prefix, country, method, input) is Dictionary<Utf8, Int32> with one
- * dictionary per column growing by delta messages (the IPC file format forbids
- * replacing a dictionary); free text (path, query, referer, user_agent) is
- * plain Utf8, so memory does not grow with its distinct values. Nulls: ts
- * without a usable time, unknown prefix/asn/country, absent query/referer/
+ * line (Int64), byte_offset (Int64), burst_id (Int32). Text columns are plain
+ * Utf8, not dictionaries: readers differ in what they accept of dictionaries
+ * in the IPC *file* format (which forbids replacing one and needs delta
+ * messages for growth), and memory does not grow with distinct values. Nulls:
+ * ts without a usable time, unknown prefix/asn/country, absent query/referer/
  * user agent, `-` bytes, burst_id outside every burst.
  *
  * The encoder is synchronous and returns the bytes of each batch (the caller
- * streams them with backpressure). Dictionary ids follow the order rows are
- * encoded in, so the same rows in the same order give the same bytes.
+ * streams them with backpressure); the same rows in the same order give the
+ * same bytes.
  */
 import {
-  Data, Dictionary, Field, Float64, Int32, Int64, RecordBatch as ArrowRecordBatch, RecordBatchFileWriter, Schema, Struct,
+  Data, Field, Float64, Int32, Int64, RecordBatch as ArrowRecordBatch, RecordBatchFileWriter, Schema, Struct,
   TimestampMillisecond, Uint16, Uint32, Utf8, makeData,
 } from 'apache-arrow';
 import type { DictColumn, RecordBatch } from '@alf/parser';
-import { ByteCollector, cumulativeDict, primitiveData } from './arrow-records.ts';
-import type { DictEncoder } from './arrow-records.ts';
+import { ByteCollector, primitiveData } from './arrow-records.ts';
 
 /** Pack file name. */
 export const RECORDS_ARROW_FILE = 'records.arrow';
@@ -66,24 +64,17 @@ export interface RecordsArrowEncoder {
   readonly rows: number;
 }
 
-const DICT_COLUMNS = ['ip', 'prefix', 'country', 'method', 'input'] as const;
-
 /** The Arrow schema of records.arrow. */
 export function recordsArrowSchema(metadata?: ReadonlyMap<string, string>): Schema {
-  const dict = (name: (typeof DICT_COLUMNS)[number]): Field =>
-    new Field(name, new Dictionary(new Utf8(), new Int32(), DICT_COLUMNS.indexOf(name)), name !== 'input');
+  const text = (name: string, nullable = true): Field => new Field(name, new Utf8(), nullable);
   return new Schema([
     new Field('ts', new TimestampMillisecond('UTC'), true),
-    dict('ip'), dict('prefix'),
+    text('ip'), text('prefix'),
     new Field('asn', new Uint32(), true),
-    dict('country'), dict('method'),
-    new Field('path', new Utf8(), true),
-    new Field('query', new Utf8(), true),
+    text('country'), text('method'), text('path'), text('query'),
     new Field('status', new Uint16(), false),
     new Field('bytes', new Float64(), true),
-    new Field('referer', new Utf8(), true),
-    new Field('user_agent', new Utf8(), true),
-    dict('input'),
+    text('referer'), text('user_agent'), text('input', false),
     new Field('line', new Int64(), false),
     new Field('byte_offset', new Int64(), false),
     new Field('burst_id', new Int32(), true),
@@ -103,13 +94,14 @@ function validity(length: number, isNull: (i: number) => boolean): { nullBitmap:
   return { nullBitmap, nullCount };
 }
 
-/** A plain Utf8 column from a parser dictionary column, gathered at `rows`. */
-function utf8Column(col: DictColumn, rows: Int32Array, count: number): Data<Utf8> {
+/** A plain Utf8 column from a dictionary column, gathered at `rows` (null: row j itself). */
+function utf8Column(col: DictColumn, rows: Int32Array | null, count: number): Data<Utf8> {
+  const idAt = (j: number): number => col.ids[rows ? rows[j]! : j]!;
   const offsets = new Int32Array(count + 1);
   const strings: (Buffer | null)[] = new Array<Buffer | null>(col.values.length).fill(null);
   let size = 0;
   for (let j = 0; j < count; j++) {
-    const id = col.ids[rows[j]!]!;
+    const id = idAt(j);
     if (id >= 0) {
       let b = strings[id];
       if (!b) strings[id] = b = Buffer.from(col.values[id]!, 'utf8');
@@ -119,10 +111,10 @@ function utf8Column(col: DictColumn, rows: Int32Array, count: number): Data<Utf8
   }
   const data = new Uint8Array(size);
   for (let j = 0; j < count; j++) {
-    const id = col.ids[rows[j]!]!;
+    const id = idAt(j);
     if (id >= 0) data.set(strings[id]!, offsets[j]!);
   }
-  const { nullBitmap, nullCount } = validity(count, (j) => col.ids[rows[j]!]! < 0);
+  const { nullBitmap, nullCount } = validity(count, (j) => idAt(j) < 0);
   return makeData({ type: new Utf8(), length: count, nullCount, nullBitmap, valueOffsets: offsets, data });
 }
 
@@ -163,10 +155,7 @@ function gatherFloat(values: Float64Array, rows: Int32Array, count: number): Flo
 /** An encoder for records.arrow (Arrow IPC file format). */
 export function createRecordsArrowEncoder(metadata?: ReadonlyMap<string, string>): RecordsArrowEncoder {
   const schema = recordsArrowSchema(metadata);
-  const dicts = new Map<string, DictEncoder>(DICT_COLUMNS.map((name) => [name, cumulativeDict()]));
   const field = (name: string): Field => schema.fields.find((f) => f.name === name)!;
-  const dictData = (name: (typeof DICT_COLUMNS)[number], col: DictColumn, count: number): Data =>
-    dicts.get(name)!(col, count, field(name).type as Dictionary<Utf8, Int32>);
   const sink = new ByteCollector();
   const writer = new RecordBatchFileWriter({ autoDestroy: false });
   writer.reset(sink, schema);
@@ -195,18 +184,18 @@ export function createRecordsArrowEncoder(metadata?: ReadonlyMap<string, string>
       for (let j = 0; j < count; j++) status[j] = batch.status[at[j]!]!;
       const children: Data[] = [
         primitiveData('ts', field('ts').type, ts, count),
-        dictData('ip', ips, count),
-        dictData('prefix', localDict(count, (j) => answers[j]?.prefix ?? null), count),
+        utf8Column(ips, null, count),
+        utf8Column(localDict(count, (j) => answers[j]?.prefix ?? null), null, count),
         makeData({ type: new Uint32(), length: count, ...asnValid, data: asn }),
-        dictData('country', localDict(count, (j) => answers[j]?.country ?? null), count),
-        dictData('method', gatherIds(batch.method, at, count), count),
+        utf8Column(localDict(count, (j) => answers[j]?.country ?? null), null, count),
+        utf8Column(batch.method, at, count),
         utf8Column(batch.path, at, count),
         utf8Column(batch.query, at, count),
         makeData({ type: new Uint16(), length: count, nullCount: 0, data: status }),
         primitiveData('float', field('bytes').type, bytes, count),
         utf8Column(batch.referer, at, count),
         utf8Column(batch.userAgent, at, count),
-        dictData('input', { ids: new Int32Array(count), values: [s.inputName] }, count),
+        utf8Column({ ids: new Int32Array(count), values: [s.inputName] }, null, count),
         int64Column(batch.line, at, count),
         int64Column(batch.byteOffset, at, count),
         makeData({ type: new Int32(), length: count, ...burstValid, data: burst }),
