@@ -34,8 +34,10 @@ export type { RejectsCsvSink } from './analysis-pack.ts';
 export {
   ANALYSIS_PACK_FILES, writeAnalysisPack, openRejectsCsv, analysisPackCounts, databaseManifestEntries,
 } from './analysis-pack.ts';
-export type { RecordEnrichment, RecordsSelection, RecordsArrowEncoder, PackRecordsInfo } from './records-pack.ts';
-export { RECORDS_ARROW_FILE, RECORDS_ARROW_COLUMNS, recordsArrowSchema, createRecordsArrowEncoder, recordsBullet } from './records-pack.ts';
+export type { RecordEnrichment, RecordsSelection, RecordsArrowEncoder, PackRecordsInfo, RecordsArrowContent } from './records-pack.ts';
+export {
+  RECORDS_ARROW_FILE, RECORDS_ARROW_COLUMNS, recordsArrowSchema, createRecordsArrowEncoder, recordsBullet, readRecordsArrow,
+} from './records-pack.ts';
 export type { LineCitation, EvidenceHeaderInfo } from './evidence-lines.ts';
 export { EVIDENCE_LINE_MAX_BYTES, escapeLogBytes, escapeLogText, evidenceLine, evidenceHeader } from './evidence-lines.ts';
 export type { BlocklistOptions, BlockPrefix, Blocklist } from './blocklist.ts';

@@ -18,7 +18,7 @@
  */
 import {
   Data, Field, Float64, Int32, Int64, RecordBatch as ArrowRecordBatch, RecordBatchFileWriter, Schema, Struct,
-  TimestampMillisecond, Uint16, Uint32, Utf8, makeData,
+  TimestampMillisecond, Uint16, Uint32, Utf8, makeData, tableFromIPC,
 } from 'apache-arrow';
 import type { DictColumn, RecordBatch } from '@alf/parser';
 import { ByteCollector, primitiveData } from './arrow-records.ts';
@@ -233,4 +233,23 @@ export function recordsBullet(burstId: number, info: PackRecordsInfo): string | 
   if (evidence !== undefined) parts.push(`evidence lines: \`${evidence}\``);
   if (parts.length === 0) return null;
   return `- **Records:** ${parts.join('; ')}`;
+}
+
+/** records.arrow read back as plain rows (tests, small files): Int64 and timestamps as numbers. */
+export interface RecordsArrowContent {
+  readonly columns: readonly string[];
+  readonly metadata: ReadonlyMap<string, string>;
+  readonly rows: readonly Readonly<Record<string, string | number | null>>[];
+}
+
+/** Reads a records.arrow file (all in memory). */
+export function readRecordsArrow(bytes: Uint8Array): RecordsArrowContent {
+  const table = tableFromIPC(bytes);
+  const columns = table.schema.fields.map((f) => f.name);
+  const rows = table.toArray().map((r: { toJSON(): Record<string, unknown> }) => {
+    const o: Record<string, string | number | null> = {};
+    for (const [k, v] of Object.entries(r.toJSON())) o[k] = typeof v === 'bigint' ? Number(v) : (v as string | number | null);
+    return o;
+  });
+  return { columns, metadata: new Map(table.schema.metadata), rows };
 }
