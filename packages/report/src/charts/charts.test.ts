@@ -7,7 +7,7 @@ import { asnBarChartSvg, countryBarChartSvg } from './bar-chart.ts';
 import { zoomRange } from './burst-chart.ts';
 import { analysisChartFiles } from './chart-files.ts';
 import { analysisCharts } from './pack-charts.ts';
-import { gapRuns, timelineChartSvg } from './timeline-chart.ts';
+import { gapRuns, maxPerGroup, stepPoints, timelineChartSvg } from './timeline-chart.ts';
 import { allElements, parseXmlStrict, type XmlElement } from './test-xml.ts';
 
 const PAYLOADS = loadPayloads();
@@ -128,6 +128,24 @@ describe('timeline chart', () => {
     expect(svg).toContain('no data');
     const line = /<path class="s-req" d="([^"]*)"/.exec(svg)![1]!;
     expect(line.match(/M/g)).toHaveLength(2); // the request line is lifted over the gap, not drawn across it
+  });
+
+  test('more buckets than pixels: groups keep their busiest bucket; a group is a gap only when all of it is', () => {
+    const g = maxPerGroup(Float64Array.from([1, 9, 2, NaN, 0, 0, 3]), Uint8Array.from([0, 0, 0, 0, 1, 1, 1]), 2);
+    expect([...g.values]).toEqual([9, 2, 0, 3]);
+    expect([...g.inGap]).toEqual([0, 0, 1, 1]);
+    const long = Float64Array.from({ length: 7200 }, (_, i) => (i === 4321 ? 500 : i % 3));
+    const svg = timelineChartSvg({ timeline: series([...long]), bursts: [], minGapS: 1800 });
+    checkChart('timeline', svg);
+    expect(svg).toContain('steps: busiest of 5 buckets');
+    expect(svg.length).toBeLessThan(200_000);
+    expect(svg).toContain('busiest bucket 500 requests');
+    expect(svg).toContain('>600<'); // the peak still sets the axis
+  });
+
+  test('runs of equal values are one segment; NaN lifts the pen', () => {
+    const pts = stepPoints(Float64Array.from([2, 2, 2, NaN, 1]), new Uint8Array(5), (i) => i * 10, (v) => v);
+    expect(pts).toEqual([[0, 2], [30, 2], null, [40, 1], [50, 1]]);
   });
 
   test('no timestamped records: a small chart that says so', () => {

@@ -91,7 +91,7 @@ export const LIGHT_CSS: string = [
   '.gap{fill:#9ca3af;fill-opacity:0.18;stroke:none}',
   '.v-attack{fill:#dc2626}', '.v-flash_crowd{fill:#7c3aed}', '.v-crawl{fill:#d97706}', '.v-unclear{fill:#6b7280}',
   '.shade{fill-opacity:0.16}', '.win{fill-opacity:0.08}',
-  '.bar{fill:#2563eb}', '.bar-ex{fill:#dc2626}',
+  '.bar{fill:#2563eb}', '.bar-ex{fill:#dc2626}', '.thin{stroke-width:0.8}',
 ].join('');
 
 /** Overrides for dark viewers. */

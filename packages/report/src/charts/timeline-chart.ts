@@ -48,15 +48,40 @@ export function stepPoints(
   values: Float64Array, inGap: Uint8Array, x: (i: number) => number, y: (v: number) => number,
 ): ([number, number] | null)[] {
   const pts: ([number, number] | null)[] = [];
+  let lastV = NaN;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (inGap[i] === 1 || !Number.isFinite(v)) {
-      pts.push(null);
+      if (pts.length > 0 && pts[pts.length - 1] !== null) pts.push(null);
+      lastV = NaN;
+      continue;
+    }
+    if (v === lastV) {
+      (pts[pts.length - 1] as [number, number])[0] = x(i + 1); // same value: extend the segment
       continue;
     }
     pts.push([x(i), y(v)], [x(i + 1), y(v)]);
+    lastV = v;
   }
   return pts;
+}
+
+/**
+ * Groups of `k` consecutive buckets reduced to their maximum (NaN when none
+ * is finite), and a group is in a gap only when all its buckets are: keeps
+ * peaks visible when there are more buckets than pixels.
+ */
+export function maxPerGroup(values: Float64Array, inGap: Uint8Array, k: number): { values: Float64Array; inGap: Uint8Array } {
+  const m = Math.ceil(values.length / k);
+  const out = new Float64Array(m).fill(NaN);
+  const gap = new Uint8Array(m).fill(1);
+  for (let i = 0; i < values.length; i++) {
+    const g = Math.floor(i / k);
+    if (inGap[i] !== 1) gap[g] = 0;
+    const v = values[i]!;
+    if (Number.isFinite(v) && !(out[g]! >= v)) out[g] = v;
+  }
+  return { values: out, inGap: gap };
 }
 
 /** Closes each pen-down run of a step line down to `baseY`, giving a fill path. */
@@ -130,7 +155,8 @@ export function timelineChartSvg(input: TimelineChartInput): string {
   const hasIps = t.distinctIps.some((v) => Number.isFinite(v));
   body.push(el('text', { class: 'small muted', x: LEFT, y: 40 },
     `${utcLabel(fromMs)} – ${utcLabel(toMs)} (${formatDuration((toMs - fromMs) / 1000)}); buckets of ${per}; ` +
-    `busiest bucket ${formatCount(peak)} requests (${groupedFixed(peak / t.bucketS, 2)} req/s on average)`));
+    `busiest bucket ${formatCount(peak)} requests (${groupedFixed(peak / t.bucketS, 2)} req/s on average)` +
+    (n > 2 * (W - LEFT - RIGHT) ? `; steps: busiest of ${Math.ceil(n / (2 * (W - LEFT - RIGHT)))} buckets` : '')));
 
   const labelRows = 2;
   const bandY = 52;
@@ -143,8 +169,8 @@ export function timelineChartSvg(input: TimelineChartInput): string {
   const inGap = new Uint8Array(n);
   for (const [a, b] of gaps) inGap.fill(1, a, b);
 
-  const ya = valueAxis(p1, peak, `requests per ${per}`);
-  const yb = valueAxis(p2, peakIps, `distinct IPs per ${per}`, 3);
+  const ya = valueAxis(p1, peak * 1.04, `requests per ${per}`);
+  const yb = valueAxis(p2, peakIps * 1.04, `distinct IPs per ${per}`, 3);
   body.push(ya.markup, yb.markup, timeAxis(p1, fromMs, toMs, false), timeAxis(p2, fromMs, toMs, true));
 
   // no-data stretches, then bursts, under the lines
@@ -165,11 +191,17 @@ export function timelineChartSvg(input: TimelineChartInput): string {
     body.push(el('text', { class: 'small', x: pl.lx + 11, y: ly }, pl.label));
   }
 
-  const req = stepPoints(t.requests, inGap, xi, ya.scale);
-  body.push(el('path', { class: 'a-req', d: areaPath(req, p1.y + p1.height) }), el('path', { class: 's-req', d: linePath(req) }));
+  // more buckets than two per pixel: one step per group of k buckets, at the group's busiest bucket
+  const k = Math.max(1, Math.ceil(n / (2 * p1.width)));
+  const xg = (g: number): number => xi(Math.min(n, g * k));
+  const reqG = maxPerGroup(t.requests, inGap, k);
+  const ipsG = maxPerGroup(t.distinctIps, inGap, k);
+  const thin = n > p1.width ? ' thin' : '';
+  const req = stepPoints(reqG.values, reqG.inGap, xg, ya.scale);
+  body.push(el('path', { class: 'a-req', d: areaPath(req, p1.y + p1.height) }), el('path', { class: `s-req${thin}`, d: linePath(req) }));
   if (hasIps) {
-    const ips = stepPoints(t.distinctIps, inGap, xi, yb.scale);
-    body.push(el('path', { class: 'a-ip', d: areaPath(ips, p2.y + p2.height) }), el('path', { class: 's-ip', d: linePath(ips) }));
+    const ips = stepPoints(ipsG.values, ipsG.inGap, xg, yb.scale);
+    body.push(el('path', { class: 'a-ip', d: areaPath(ips, p2.y + p2.height) }), el('path', { class: `s-ip${thin}`, d: linePath(ips) }));
   } else {
     body.push(el('text', { class: 'small muted', x: p2.x + 8, y: p2.y + 16 }, `distinct IPs are not counted for buckets under 1 min`));
   }
