@@ -9,7 +9,9 @@
  * checking that each is unchanged, streaming rejects into rejects.csv and
  * folding records into the attribution. With `--from`/`--to` relative to the
  * data (`+2h`, `-30m`) the bounds are known only after pass 1, so the timeline
- * is built by an extra pass. Every file of the pack except manifest.json is a
+ * is built by an extra pass. Once the analysis has finished, a records pass
+ * (analyze-records.ts) reads the inputs again for records.arrow (`--records`)
+ * and the evidence lines of each burst. Every file of the pack except manifest.json is a
  * function of the inputs' bytes and the options: not of paths, order or stdin.
  */
 import type { AnalysisResult, Attribution } from '@alf/core';

@@ -52,7 +52,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')
     .example('alf analyze --from=-2h --sensitivity high access.log', 'the last two hours of the data, small bursts too')
     .example('alf verify pack', 'check a pack against its manifest later')
-    .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the second); the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
+    .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the later ones), and a third for records.arrow and the evidence lines when there is a burst or --records all; the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
       + 'Exit status: 0 success; 1 completed with warnings (flagged, changed or duplicate inputs, rejected lines above --max-reject-ratio, databases more than 90 days older or newer than the logs, failed database lookups); '
       + '2 usage error; 3 input or database unreadable; 4 pack directory unwritable (or holding a pack, without --force); 130/143 interrupted (manifest marked interrupted, temporary files removed).') as unknown as Argv<AnalyzeArgs>,
   handler: async (args) => {
