@@ -347,14 +347,12 @@ export class TupleTable {
 
 /**
  * Canonical IPv4 client text (dotted quad, no leading zeros) keyed by its
- * 32-bit value: no string is touched on a hit. The text is the canonical value
- * itself, so it is copied once per distinct address.
+ * 32-bit value: no string is touched on a hit. Each slot is one record
+ * [key, state, id, -] (state 0 empty, else the batch serial of id). The text is
+ * the canonical value itself, so it is copied once per distinct address.
  */
 export class V4Table {
-  private keys: Int32Array = new Int32Array(INITIAL_SLOTS);
-  /** 0 empty, -1 present but not in a batch yet, else the batch serial of `ids`. */
-  private states: Int32Array = new Int32Array(INITIAL_SLOTS);
-  private ids: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private rec: Int32Array = new Int32Array(INITIAL_SLOTS * 4);
   private texts: (string | undefined)[] = new Array<string | undefined>(INITIAL_SLOTS).fill(undefined);
   private mask = INITIAL_SLOTS - 1;
   private count = 0;
@@ -367,62 +365,61 @@ export class V4Table {
   /** ipDict id of the address `v4` written as text[s,e), in `dict`, the dictionary of batch `serial`. */
   idOf(v4: number, t: string, buf: Buffer, s: number, e: number, dict: Dict, serial: number): number {
     const key = v4 | 0;
+    const rec = this.rec;
     let mask = this.mask;
     let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
     for (;;) {
-      const st = this.states[i] as number;
+      const r = i << 2;
+      const st = rec[r + 1] as number;
       if (st === 0) break;
-      if (this.keys[i] === key) {
-        if (st === serial) return this.ids[i] as number;
+      if (rec[r] === key) {
+        if (st === serial) return rec[r + 2] as number;
         const id = dict.intern(this.texts[i] as string);
-        this.states[i] = serial;
-        this.ids[i] = id;
+        rec[r + 1] = serial;
+        rec[r + 2] = id;
         return id;
       }
       i = (i + 1) & mask;
     }
     const full = this.count >= this.maxEntries;
-    if (full || (this.count + 1) * 2 > this.keys.length) {
-      if (full) this.reset(this.keys.length);
-      else this.rehash(this.keys.length * 2);
+    if (full || (this.count + 1) * 2 > mask + 1) {
+      this.resize(full ? mask + 1 : (mask + 1) * 2, full);
       mask = this.mask;
       i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
-      while (this.states[i] !== 0) i = (i + 1) & mask;
+      while (this.rec[(i << 2) + 1] !== 0) i = (i + 1) & mask;
     }
     const v = flatCopy(t, buf, s, e);
     const id = dict.intern(v);
-    this.keys[i] = key;
-    this.states[i] = serial;
-    this.ids[i] = id;
+    const r = i << 2;
+    this.rec[r] = key;
+    this.rec[r + 1] = serial;
+    this.rec[r + 2] = id;
     this.texts[i] = v;
     this.count++;
     return id;
   }
 
-  private reset(n: number): void {
-    this.keys = new Int32Array(n);
-    this.states = new Int32Array(n);
-    this.ids = new Int32Array(n);
+  /** n slots; keeps the entries unless `drop` (the table was full). */
+  private resize(n: number, drop: boolean): void {
+    const old = this.rec;
+    const oldTexts = this.texts;
+    this.rec = new Int32Array(n * 4);
     this.texts = new Array<string | undefined>(n).fill(undefined);
     this.mask = n - 1;
     this.count = 0;
-  }
-
-  private rehash(n: number): void {
-    const { keys, states, ids, texts } = this;
-    this.reset(n);
+    if (drop) return;
     const mask = this.mask;
-    let count = 0;
-    for (let j = 0; j < keys.length; j++) {
-      if (states[j] === 0) continue;
-      let i = (Math.imul(keys[j] as number, 0x9e3779b1) >>> 7) & mask;
-      while (this.states[i] !== 0) i = (i + 1) & mask;
-      this.keys[i] = keys[j] as number;
-      this.states[i] = states[j] as number;
-      this.ids[i] = ids[j] as number;
-      this.texts[i] = texts[j];
-      count++;
+    for (let j = 0; j < oldTexts.length; j++) {
+      const r = j << 2;
+      if (old[r + 1] === 0) continue;
+      let i = (Math.imul(old[r] as number, 0x9e3779b1) >>> 7) & mask;
+      while (this.rec[(i << 2) + 1] !== 0) i = (i + 1) & mask;
+      const to = i << 2;
+      this.rec[to] = old[r] as number;
+      this.rec[to + 1] = old[r + 1] as number;
+      this.rec[to + 2] = old[r + 2] as number;
+      this.texts[i] = oldTexts[j];
+      this.count++;
     }
-    this.count = count;
   }
 }
