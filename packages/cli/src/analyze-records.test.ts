@@ -12,8 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { AnalysisResult } from '@alf/core';
 import { readRecordsArrow } from '@alf/report';
 import type { RecordsArrowContent } from '@alf/report';
+import { validateAnalyzeOptions } from './analyze-options.ts';
+import { BurstIndex } from './analyze-records.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', join(root, 'packages/cli/src/bin-dev.ts')];
@@ -244,5 +247,42 @@ describe('evidence/burst-<id>.log', () => {
     // records.arrow keeps the parsed (decoded) user agent as data.
     const t = readRecordsArrow(await readFile(join(dir, 'hostile/records.arrow')));
     expect(String(t.rows.find((r) => r['ip'] === '203.0.113.5')!['user_agent'])).toContain('\u202E');
+  });
+});
+
+describe('which burst a record belongs to', () => {
+  // Window 0 (10:00:00–10:09:59) split into bursts 1 and 2; window 1 (12:00:00–12:00:59) is burst 3.
+  const t = (h: number, m: number, sec = 0): number => Date.UTC(2024, 0, 1, h, m, sec);
+  const result = {
+    windows: [{ startMs: t(10, 0), endMs: t(10, 9, 59) }, { startMs: t(12, 0), endMs: t(12, 0, 59) }],
+    bursts: [
+      { burstId: 1, windowIndex: 0, startMs: t(10, 0), endMs: t(10, 5) },
+      { burstId: 2, windowIndex: 0, startMs: t(10, 2), endMs: t(10, 9, 59) },
+      { burstId: 3, windowIndex: 1, startMs: t(12, 0), endMs: t(12, 0, 59) },
+    ],
+    attackers: [{ burstId: 1, ip: '192.0.2.1' }, { burstId: 2, ip: '198.51.100.2' }, { burstId: 3, ip: '203.0.113.3' }],
+  } as unknown as AnalysisResult;
+  const index = new BurstIndex(result);
+
+  test.for([
+    ['attacker of burst 2 in the split window', t(10, 1), '198.51.100.2', 2],
+    ['attacker of burst 1', t(10, 8), '192.0.2.1', 1],
+    ['a bystander in the split window: its first burst', t(10, 3), '10.0.0.9', 1],
+    ['the last second of a window is inside', t(10, 9, 59) + 999, '198.51.100.2', 2],
+    ['just after a window: outside', t(10, 10), '198.51.100.2', -1],
+    ['any IP in an unsplit window', t(12, 0, 30), '10.0.0.9', 3],
+    ['an attacker of burst 3 outside its window', t(11, 0), '203.0.113.3', -1],
+    ['a host name client', t(12, 0, 0), null, 3],
+  ] as const)('%s', ([, ts, ip, burst]) => {
+    expect(index.burstOf(ts, ip)).toBe(burst);
+  });
+});
+
+describe('--records', () => {
+  test('defaults to bursts; takes all or none; anything else is a usage error naming the choices', () => {
+    expect(validateAnalyzeOptions({}).records).toBe('bursts');
+    expect(validateAnalyzeOptions({ records: 'all' }).records).toBe('all');
+    expect(validateAnalyzeOptions({ records: 'none' }).records).toBe('none');
+    expect(() => validateAnalyzeOptions({ records: 'burst' })).toThrow(/`--records` must be one of bursts, all, none; got `burst` \(did you mean `bursts`\?\)/);
   });
 });
