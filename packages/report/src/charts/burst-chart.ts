@@ -9,13 +9,15 @@
 import type { Burst, TimelineSeries } from '@alf/core';
 import { formatCount, formatDuration } from '../summary-md.ts';
 import { timeAxis, valueAxis, type Panel } from './axes.ts';
-import { bucketName, groupedFixed, linearScale, utcLabel } from './scale.ts';
+import { bucketName, groupedFixed, linearScale, utcSecondsLabel } from './scale.ts';
 import { el, group, linePath, svgDocument, type Markup } from './svg.ts';
 import { areaPath, stepPoints, verdictWords } from './timeline-chart.ts';
 
 export interface BurstChartInput {
   readonly timeline: TimelineSeries;
   readonly burst: Burst;
+  /** The other bursts of the analysis: those inside the zoom are drawn as bands too. */
+  readonly others?: readonly Burst[] | undefined;
 }
 
 const W = 960;
@@ -39,7 +41,7 @@ export function burstChartSvg(input: BurstChartInput): string {
   const title = `Burst #${b.burstId} (${verdictWords(b.verdict)}): requests per second around the window (UTC)`;
   const body: Markup[] = [el('text', { class: 'title', x: LEFT, y: 22 }, title)];
   body.push(el('text', { class: 'small muted', x: LEFT, y: 40 },
-    `window ${utcLabel(b.startMs)} – ${utcLabel(b.endMs)} (${formatDuration(b.durationS)}); ` +
+    `window ${utcSecondsLabel(b.startMs)} – ${utcSecondsLabel(b.endMs)} (${formatDuration(b.durationS)}); ` +
     `${formatCount(b.requests)} requests, ${formatCount(b.excessRequests)} above baseline; ` +
     `baseline ${groupedFixed(b.baselineRps, 2)} req/s`));
   body.push(el('text', { class: 'small muted', x: LEFT, y: 56 },
@@ -47,6 +49,14 @@ export function burstChartSvg(input: BurstChartInput): string {
 
   const fromMs = t.startMs + from * bucketMs;
   const toMs = t.startMs + to * bucketMs;
+  const others = (input.others ?? []).filter((o) => o.burstId !== b.burstId && o.endMs + 1000 > fromMs && o.startMs < toMs);
+  const sharing = others.filter((o) => o.endMs + 1000 > b.startMs && o.startMs < b.endMs + 1000);
+  let top = 76;
+  if (sharing.length > 0) {
+    body.push(el('text', { class: 'small muted', x: LEFT, y: 72 },
+      `Overlaps burst ${sharing.map((o) => `#${o.burstId}`).join(', ')}: the timeline cannot tell them apart, so the shaded excess is all traffic above the baseline.`));
+    top += 16;
+  }
   const n = to - from;
   const rate = new Float64Array(n);
   let max = Math.max(b.peakRps, b.baselineRps);
@@ -54,13 +64,20 @@ export function burstChartSvg(input: BurstChartInput): string {
     rate[i] = t.requests[from + i]! / t.bucketS;
     max = Math.max(max, rate[i]!);
   }
-  const p: Panel = { x: LEFT, y: 76, width: W - LEFT - RIGHT, height: 260 };
+  const p: Panel = { x: LEFT, y: top, width: W - LEFT - RIGHT, height: 260 };
   const xt = linearScale(fromMs, Math.max(toMs, fromMs + 1000), p.x, p.x + p.width);
   const xi = (i: number): number => xt(fromMs + i * bucketMs);
   const ya = valueAxis(p, max * 1.08, 'requests per second');
   body.push(ya.markup, timeAxis(p, fromMs, Math.max(toMs, fromMs + 1000), true));
 
-  // window band
+  // other bursts in view, then this burst's window
+  for (const o of others) {
+    const ox0 = Math.max(p.x, xt(o.startMs));
+    const ox1 = Math.min(p.x + p.width, Math.max(ox0 + 2, xt(o.endMs + 1000)));
+    body.push(el('rect', { class: `v-${o.verdict} win`, x: ox0, y: p.y, width: ox1 - ox0, height: p.height }));
+    body.push(el('line', { class: 'grid', x1: ox0, y1: p.y, x2: ox0, y2: p.y + p.height }));
+    body.push(el('text', { class: 'small muted', x: ox0 + 4, y: p.y + 30 }, `#${o.burstId} ${verdictWords(o.verdict)}`));
+  }
   const wx0 = Math.max(p.x, xt(b.startMs));
   const wx1 = Math.min(p.x + p.width, Math.max(wx0 + 2, xt(b.endMs + 1000)));
   const cls = `v-${b.verdict}`;
@@ -108,7 +125,7 @@ export function burstChartSvg(input: BurstChartInput): string {
   body.push(group(items));
 
   const desc =
-    `Burst ${b.burstId}, verdict ${verdictWords(b.verdict)}, from ${utcLabel(b.startMs)} to ${utcLabel(b.endMs)} (last second): ` +
+    `Burst ${b.burstId}, verdict ${verdictWords(b.verdict)}, from ${utcSecondsLabel(b.startMs)} to ${utcSecondsLabel(b.endMs)} (last second): ` +
     `${formatCount(b.requests)} requests, ${formatCount(b.excessRequests)} above a baseline of ${groupedFixed(b.baselineRps, 2)} req/s; ` +
     `busiest second ${groupedFixed(b.peakRps, 2)} req/s.`;
   return svgDocument({ width: W, height: ly + 14, title, desc, body });

@@ -188,6 +188,23 @@ describe('burst chart', () => {
   });
 });
 
+describe('burst chart with a concurrent burst', () => {
+  test('draws the other burst and says the shaded excess is shared', () => {
+    const t0 = Date.UTC(2024, 0, 1, 0, 30);
+    const b7: Burst = {
+      burstId: 7, startMs: t0, endMs: t0 + 599_000, durationS: 600, requests: 6000, excessRequests: 5900, peakRps: 20,
+      baselineRps: 0.2, distinctIps: 3, attackers: 1, score: 99, scaleS: 60, verdict: 'attack', reasons: [], windowIndex: 0, attributedShare: 1,
+    };
+    const b8: Burst = { ...b7, burstId: 8, startMs: t0 + 300_000, endMs: t0 + 899_000, verdict: 'crawl' };
+    const r = { ...testAnalysisResult(HOSTILE), timeline: series(new Array<number>(120).fill(12)), bursts: [b8, b7] };
+    const svg = [...analysisCharts(r)].find((c) => c.path === 'charts/burst-7.svg')!.svg;
+    checkChart('burst-7', svg);
+    expect(svg).toContain('>Overlaps burst #8: the timeline cannot tell them apart');
+    expect(svg).toContain('>#8 crawl<');
+    expect(svg).toContain('window 2024-01-01 00:30:00Z – 2024-01-01 00:39:59Z');
+  });
+});
+
 describe('strict XML check', () => {
   test.for([
     ['<svg><text>a</svg>'], ['<svg a=1/>'], ['<svg a="1" a="2"/>'], ['<svg>&foo;</svg>'], ['<svg>a & b</svg>'], ['<svg a="<"/>'],

@@ -25,7 +25,7 @@ export function* analysisCharts(result: AnalysisResult, minGapS: number = DEFAUL
   yield { path: TIMELINE_CHART_PATH, svg: timelineChartSvg({ timeline: result.timeline, bursts, minGapS }) };
   for (const b of bursts) {
     const p = burstChartPaths(b.burstId);
-    yield { path: p.zoom, svg: burstChartSvg({ timeline: result.timeline, burst: b }) };
+    yield { path: p.zoom, svg: burstChartSvg({ timeline: result.timeline, burst: b, others: bursts }) };
     yield { path: p.asns, svg: asnBarChartSvg(b, result.asns) };
     yield { path: p.countries, svg: countryBarChartSvg(b, result.countries) };
   }

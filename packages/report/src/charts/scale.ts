@@ -90,6 +90,12 @@ export function utcLabel(ms: number): string {
   return `${s.slice(0, 10)} ${s.slice(11, 16)}${sec === '00' ? '' : ':' + sec}Z`;
 }
 
+/** `2018-12-16 08:24:12Z`: always with seconds (burst windows). */
+export function utcSecondsLabel(ms: number): string {
+  const s = iso(Math.floor(ms / 1000) * 1000);
+  return `${s.slice(0, 10)} ${s.slice(11, 19)}Z`;
+}
+
 /**
  * UTC ticks inside [fromMs, toMs]: the finest step from `TIME_STEPS_MS` that
  * gives at most `maxTicks` ticks, aligned to multiples of the step since the

@@ -8,7 +8,7 @@
 import type { Burst, TimelineSeries } from '@alf/core';
 import { formatCount, formatDuration } from '../summary-md.ts';
 import { timeAxis, valueAxis, type Panel } from './axes.ts';
-import { bucketName, groupedFixed, linearScale, utcLabel } from './scale.ts';
+import { bucketName, groupedFixed, linearScale, utcLabel, utcSecondsLabel } from './scale.ts';
 import { el, group, linePath, svgDocument, type Markup } from './svg.ts';
 
 export interface TimelineChartInput {
@@ -227,6 +227,6 @@ export function timelineChartSvg(input: TimelineChartInput): string {
 
   const desc =
     `Requests per ${per} from ${utcLabel(fromMs)} to ${utcLabel(toMs)}; ${input.bursts.length} burst(s) shaded: ` +
-    input.bursts.map((b) => `#${b.burstId} ${verdictWords(b.verdict)} ${utcLabel(b.startMs)} – ${utcLabel(b.endMs)}`).join('; ') + '.';
+    input.bursts.map((b) => `#${b.burstId} ${verdictWords(b.verdict)} ${utcSecondsLabel(b.startMs)} – ${utcSecondsLabel(b.endMs)}`).join('; ') + '.';
   return svgDocument({ width: W, height: ly + 14, title, desc, body });
 }
