@@ -47,3 +47,6 @@ export {
 } from './blocklist.ts';
 export type { AbuseRow } from './abuse-csv.ts';
 export { ABUSE_CSV_NAME, ABUSE_COLUMNS, abuseRows, abuseCsv, blocklistAndAbuseFiles } from './abuse-csv.ts';
+export type { ChartFile } from './charts/pack-charts.ts';
+export { analysisCharts } from './charts/pack-charts.ts';
+export { TIMELINE_CHART_PATH, burstChartPaths, analysisChartFiles } from './charts/chart-files.ts';
