@@ -10,3 +10,4 @@ export {
   isAssetPath, isRandomQuery, refererClass, refererHost, claimedCrawler, uaKind, crawlerAsnMatches, isHostingNetwork, CRAWLER_ASNS,
 } from './request-traits.ts';
 export { ClientSet, DEFAULT_CLIENT_SET_OPTIONS, compareIpv6Words, type ClientSetOptions, type ClientSetSnapshot } from './client-set.ts';
+export { burstSeries, type BurstSeries } from './burst-series.ts';
