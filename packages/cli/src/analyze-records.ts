@@ -178,9 +178,14 @@ export interface RecordsPassResult {
 async function write(stream: PackFileStream, bytes: Uint8Array): Promise<void> {
   if (bytes.length === 0) return;
   if (stream.errored) throw stream.errored;
-  if (!stream.write(bytes)) {
-    await Promise.race([once(stream, 'drain'), once(stream, 'close').then(() => { throw stream.errored ?? new Error(`${stream.name} was closed`); })]);
-  }
+  if (stream.write(bytes)) return;
+  const ac = new AbortController(); // removes the losing listener
+  await Promise.race([
+    once(stream, 'drain', { signal: ac.signal }),
+    once(stream, 'close', { signal: ac.signal }).then(() => {
+      throw stream.errored ?? new Error(`${stream.name} was closed`);
+    }),
+  ]).finally(() => ac.abort());
 }
 
 /** Enrichment per IP through the geo lookup, memoised (the memo is dropped when it grows past `cap`). */
