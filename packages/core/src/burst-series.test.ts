@@ -21,14 +21,14 @@ function burst(startMs: number, endMs: number): Burst {
 }
 
 describe('burstSeries', () => {
-  test('per second around a short burst, window ± 10 min, clipped to the span', () => {
+  test('per second around a short burst, window ± 5 min, clipped to the span', () => {
     const t = timeline([{ ms: T0, n: 1 }, { ms: T0 + 3600_000, n: 5 }, { ms: T0 + 3601_000, n: 7 }, { ms: T0 + 7200_000, n: 1 }]);
     const s = burstSeries(t, burst(T0 + 3600_000, T0 + 3659_000));
     expect(s.stepS).toBe(1);
-    expect(s.startMs).toBe(T0 + 3000_000);
-    expect(s.requests.length).toBe(600 + 60 + 600);
-    expect(s.requests[600]).toBe(5);
-    expect(s.requests[601]).toBe(7);
+    expect(s.startMs).toBe(T0 + 3300_000);
+    expect(s.requests.length).toBe(300 + 60 + 300);
+    expect(s.requests[300]).toBe(5);
+    expect(s.requests[301]).toBe(7);
     expect(s.requests.reduce((a, b) => a + b, 0)).toBe(12);
     const clipped = burstSeries(t, burst(T0, T0 + 59_000));
     expect(clipped.startMs).toBe(T0);

@@ -27,7 +27,7 @@ const STEPS_S: readonly number[] = [1, 10, 60];
  * or 60 s that gives at most `maxPoints` steps (60 s beyond that).
  */
 export function burstSeries(timeline: Timeline, burst: Burst, opts: { minMarginS?: number; maxPoints?: number } = {}): BurstSeries {
-  const minMarginS = opts.minMarginS ?? 600;
+  const minMarginS = opts.minMarginS ?? 300;
   const maxPoints = opts.maxPoints ?? 1800;
   const span = timeline.spanS();
   const firstS = Math.floor(burst.startMs / 1000);

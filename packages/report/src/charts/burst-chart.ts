@@ -3,10 +3,11 @@
  * margin), as requests per second averaged over each timeline bucket, with
  * the burst's baseline rate as a dashed line, the excess above it inside the
  * window shaded, and the busiest single second (bursts.csv `peak_rps`) as a
- * dotted line. The resolution is the timeline's bucket: `AnalysisResult`
- * carries per-second counts only as `peakRps`.
+ * dotted line. Drawn from core's `burstSeries` (1/10/60 s steps) when the
+ * caller has it, else from the timeline's buckets: `AnalysisResult` carries
+ * per-second counts only as `peakRps`.
  */
-import type { Burst, TimelineSeries } from '@alf/core';
+import type { Burst, BurstSeries, TimelineSeries } from '@alf/core';
 import { formatCount, formatDuration } from '../summary-md.ts';
 import { timeAxis, valueAxis, type Panel } from './axes.ts';
 import { bucketName, groupedFixed, linearScale, utcSecondsLabel } from './scale.ts';
@@ -16,6 +17,11 @@ import { areaPath, stepPoints, verdictWords } from './timeline-chart.ts';
 export interface BurstChartInput {
   readonly timeline: TimelineSeries;
   readonly burst: Burst;
+  /**
+   * Finer counts around this burst (core `burstSeries`, 1/10/60 s steps); when
+   * absent the zoom is drawn from the timeline's buckets.
+   */
+  readonly fine?: BurstSeries | undefined;
   /** The other bursts of the analysis: those inside the zoom are drawn as bands too. */
   readonly others?: readonly Burst[] | undefined;
 }
@@ -36,19 +42,23 @@ export function zoomRange(t: TimelineSeries, b: Burst): [number, number] {
 /** The zoomed burst chart as a standalone SVG document. */
 export function burstChartSvg(input: BurstChartInput): string {
   const { timeline: t, burst: b } = input;
-  const bucketMs = t.bucketS * 1000;
-  const [from, to] = zoomRange(t, b);
+  const fine = input.fine !== undefined && input.fine.burstId === b.burstId && input.fine.requests.length > 0 ? input.fine : null;
+  const stepS = fine ? fine.stepS : t.bucketS;
+  const stepMs = stepS * 1000;
+  const [from, to] = fine ? [0, fine.requests.length] : zoomRange(t, b);
+  const counts = fine ? fine.requests : t.requests;
   const title = `Burst #${b.burstId} (${verdictWords(b.verdict)}): requests per second around the window (UTC)`;
   const body: Markup[] = [el('text', { class: 'title', x: LEFT, y: 22 }, title)];
   body.push(el('text', { class: 'small muted', x: LEFT, y: 40 },
     `window ${utcSecondsLabel(b.startMs)} – ${utcSecondsLabel(b.endMs)} (${formatDuration(b.durationS)}); ` +
     `${formatCount(b.requests)} requests, ${formatCount(b.excessRequests)} above baseline; ` +
     `baseline ${groupedFixed(b.baselineRps, 2)} req/s`));
-  body.push(el('text', { class: 'small muted', x: LEFT, y: 56 },
-    `Each step is the average over one ${bucketName(t.bucketS)} timeline bucket, so single seconds peak higher (dotted line).`));
+  body.push(el('text', { class: 'small muted', x: LEFT, y: 56 }, stepS === 1
+    ? 'Each step is one second.'
+    : `Each step is the average over ${fine ? bucketName(stepS) : `one ${bucketName(stepS)} timeline bucket`}, so single seconds peak higher (dotted line).`));
 
-  const fromMs = t.startMs + from * bucketMs;
-  const toMs = t.startMs + to * bucketMs;
+  const fromMs = (fine ? fine.startMs : t.startMs) + from * stepMs;
+  const toMs = (fine ? fine.startMs : t.startMs) + to * stepMs;
   const others = (input.others ?? []).filter((o) => o.burstId !== b.burstId && o.endMs + 1000 > fromMs && o.startMs < toMs);
   const sharing = others.filter((o) => o.endMs + 1000 > b.startMs && o.startMs < b.endMs + 1000);
   let top = 76;
@@ -61,12 +71,12 @@ export function burstChartSvg(input: BurstChartInput): string {
   const rate = new Float64Array(n);
   let max = Math.max(b.peakRps, b.baselineRps);
   for (let i = 0; i < n; i++) {
-    rate[i] = t.requests[from + i]! / t.bucketS;
+    rate[i] = counts[from + i]! / stepS;
     max = Math.max(max, rate[i]!);
   }
   const p: Panel = { x: LEFT, y: top, width: W - LEFT - RIGHT, height: 260 };
   const xt = linearScale(fromMs, Math.max(toMs, fromMs + 1000), p.x, p.x + p.width);
-  const xi = (i: number): number => xt(fromMs + i * bucketMs);
+  const xi = (i: number): number => xt(fromMs + i * stepMs);
   const ya = valueAxis(p, max * 1.08, 'requests per second');
   body.push(ya.markup, timeAxis(p, fromMs, Math.max(toMs, fromMs + 1000), true));
 
@@ -117,7 +127,7 @@ export function burstChartSvg(input: BurstChartInput): string {
     items.push(el('text', { class: 'small', x: lx + 26, y: ly }, label));
     lx += 26 + label.length * 6.6 + 18;
   };
-  swatch('s-req', `requests/s (${bucketName(t.bucketS)} average)`, true);
+  swatch('s-req', stepS === 1 ? 'requests/s' : `requests/s (${bucketName(stepS)} average)`, true);
   swatch('base', 'baseline', true);
   swatch('excess', 'excess over baseline', false);
   swatch('peak', 'busiest second', true);

@@ -188,6 +188,26 @@ describe('burst chart', () => {
   });
 });
 
+describe('burst chart from a finer series', () => {
+  test('per-second steps when core gives a 1 s burstSeries', () => {
+    const t0 = Date.UTC(2024, 0, 1, 0, 30);
+    const b: Burst = {
+      burstId: 4, startMs: t0, endMs: t0 + 59_000, durationS: 60, requests: 6000, excessRequests: 5900, peakRps: 130,
+      baselineRps: 0.5, distinctIps: 3, attackers: 1, score: 99, scaleS: 10, verdict: 'attack', reasons: [], windowIndex: 0, attributedShare: 1,
+    };
+    const requests = Float64Array.from({ length: 660 }, (_, i) => (i >= 300 && i < 360 ? 100 + (i % 30) : i % 2));
+    const fine = { burstId: 4, startMs: t0 - 300_000, stepS: 1, requests };
+    const r = { ...testAnalysisResult(HOSTILE), timeline: series(new Array<number>(120).fill(30)), bursts: [b] };
+    const svg = [...analysisCharts(r, 1800, [fine])].find((c) => c.path === 'charts/burst-4.svg')!.svg;
+    checkChart('burst-4', svg);
+    expect(svg).toContain('>Each step is one second.<');
+    expect(svg).toContain('>requests/s<');
+    expect(svg).toContain('>00:26<'); // starts 5 min before the window (2 min ticks)
+    const coarse = [...analysisCharts(r)].find((c) => c.path === 'charts/burst-4.svg')!.svg;
+    expect(coarse).toContain('average over one 1 min timeline bucket');
+  });
+});
+
 describe('burst chart with a concurrent burst', () => {
   test('draws the other burst and says the shaded excess is shared', () => {
     const t0 = Date.UTC(2024, 0, 1, 0, 30);
