@@ -69,8 +69,8 @@ class BurstSample {
   readonly last = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
   readonly slots: (Pick | null)[] = new Array<Pick | null>(EVIDENCE_SAMPLE.spread).fill(null);
   readonly attackers: Map<string, Smallest>;
-  constructor(readonly burst: Burst, topAttackers: readonly string[]) {
-    this.attackers = new Map(topAttackers.map((ip) => [ip, new Smallest(EVIDENCE_SAMPLE.perAttacker, cmpPick)]));
+  constructor(readonly burst: Burst, private readonly topAttackers: readonly { readonly ip: string; readonly requests: number }[]) {
+    this.attackers = new Map(topAttackers.map((a) => [a.ip, new Smallest(EVIDENCE_SAMPLE.perAttacker, cmpPick)]));
   }
   add(p: Pick, ip: string | null): void {
     this.records++;
@@ -89,7 +89,9 @@ class BurstSample {
       { title: `the first ${s.first} lines of the burst`, picks: this.first.items },
       { title: `${s.spread} lines spread over the burst (the first line of each of ${s.spread} equal slices of its interval; empty slices skipped)`, picks: this.slots.filter((p): p is Pick => p !== null) },
       { title: `the last ${s.last} lines of the burst`, picks: [...this.last.items].reverse() },
-      ...[...this.attackers].map(([ip, picks]) => ({ title: `the first ${s.perAttacker} lines of attacker ${ip}`, picks: picks.items })),
+      ...this.topAttackers.map((a) => ({
+        title: `the first ${s.perAttacker} lines of attacker ${a.ip} (${a.requests} requests in attackers.csv)`, picks: this.attackers.get(a.ip)!.items,
+      })),
     ];
   }
 }
@@ -217,7 +219,7 @@ export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<Re
   for (const b of o.result.bursts) {
     const top = o.result.attackers.filter((a) => a.burstId === b.burstId)
       .sort((x, y) => y.requests - x.requests || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0))
-      .slice(0, EVIDENCE_SAMPLE.attackers).map((a) => a.ip);
+      .slice(0, EVIDENCE_SAMPLE.attackers);
     samples.set(b.burstId, new BurstSample(b, top));
   }
   const wantRecords = o.mode !== 'none';
