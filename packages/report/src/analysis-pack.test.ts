@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import MarkdownIt from 'markdown-it';
-import { analyze } from '@alf/core';
+import { Timeline, analyze, burstSeries } from '@alf/core';
 import type { GeoAnswer, GeoLookup } from '@alf/geo';
 import { IP_KIND_V4, type DictColumn, type RecordBatch } from '@alf/parser';
 import { verifyPack } from './verify.ts';
@@ -270,5 +270,21 @@ describe('with a real core analysis', () => {
     const attributionUrls = input.databases.flatMap((d) => [...(d.attribution ?? '').matchAll(/https?:\/\/[^\s()]+[^\s().,;]/g)].map((m) => m[0]));
     for (const m of html.matchAll(/<a\b([^>]*)>/g)) expect(attributionUrls.map((u) => ` href="${u}"`), m[0]).toContain(m[1]);
     expect(files['summary.md']).toContain('### Burst 1:');
+  });
+
+  test('with core burstSeries the burst zooms are drawn per second or per 10 s', async () => {
+    const batches = hostileTraffic();
+    const result = analyze(batches, hostileGeo);
+    const timeline = new Timeline();
+    for (const b of batches) timeline.add(b);
+    const series = result.bursts.map((b) => burstSeries(timeline, b));
+    const dir = path.join(tmpRoot, `pack-${++seq}`);
+    const input: AnalysisPackInput = { ...testPackInput(HOSTILE), result };
+    const pack = await createPack(dir, { tool: { name: 'alf', version: input.toolVersion }, argv: ['analyze', 'x'], now: FIXED_NOW });
+    await writeAnalysisPack(pack, input, { burstSeries: series });
+    await pack.finish({});
+    expect((await verifyPack(dir)).ok).toBe(true);
+    const zoom = readFileSync(path.join(dir, 'charts/burst-1.svg'), 'utf8');
+    expect(zoom).toMatch(/>Each step is (?:one second|the average over 10 s)/);
   });
 });

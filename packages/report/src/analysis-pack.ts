@@ -20,6 +20,7 @@
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import type { BurstSeries } from '@alf/core';
 import type { GeoDbInfo } from '@alf/geo';
 import { REJECT_REASONS, type Reject } from '@alf/parser';
 import type { JsonObject } from './manifest.ts';
@@ -69,8 +70,12 @@ async function writeChunks(writer: PackWriter, name: string, chunks: Iterable<st
  * rejects.csv: see `openRejectsCsv`; not the manifest: `PackWriter.finish`).
  * Resolves with the entries written, in that order. The first failed write
  * rejects (an `AlfError` from the pack writer); the caller aborts the pack.
+ * `charts.burstSeries`: core `burstSeries(timeline, burst)` per burst, for
+ * per-second zooms (without it the zoom uses the timeline's buckets).
  */
-export async function writeAnalysisPack(writer: PackWriter, input: AnalysisPackInput): Promise<PackFileEntry[]> {
+export async function writeAnalysisPack(
+  writer: PackWriter, input: AnalysisPackInput, charts: { readonly burstSeries?: readonly BurstSeries[] } = {},
+): Promise<PackFileEntry[]> {
   const r = input.result;
   const f = ANALYSIS_PACK_FILES;
   const out: PackFileEntry[] = [];
@@ -85,7 +90,7 @@ export async function writeAnalysisPack(writer: PackWriter, input: AnalysisPackI
   out.push(await writeChunks(writer, f.timeline, timelineCsvChunks(r.timeline)));
   out.push(await writer.writeFile(f.summary, renderSummaryMd(input)));
   for (const [name, content] of blocklistAndAbuseFiles(input)) out.push(await writer.writeFile(name, content));
-  for (const c of analysisCharts(r, input.options.analysis.minGapS)) out.push(await writer.writeFile(c.path, c.svg));
+  for (const c of analysisCharts(r, input.options.analysis.minGapS, charts.burstSeries)) out.push(await writer.writeFile(c.path, c.svg));
   return out;
 }
 
