@@ -16,7 +16,7 @@
  */
 import type { AnalysisResult, Attribution } from '@alf/core';
 import { createAnalysis, resolveOptions } from '@alf/core';
-import { ClientSet } from '@alf/core';
+import { ClientSet, Timeline, burstSeries } from '@alf/core';
 import { openGeo } from '@alf/geo';
 import type { Geo } from '@alf/geo';
 import { AlfError, isAlfError } from '@alf/parser';
@@ -339,7 +339,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       records: { file: records.recordsFile, rowsByBurst: records.rowsByBurst, evidenceFiles: records.evidenceFiles },
       clients: clients.snapshot(),
     };
-    await writeAnalysisPack(pack, input);
+    // Per-burst zoom charts at 1 s / 10 s resolution from the exact per-second timeline.
+    const timeline = Timeline.fromSnapshot(analysis.snapshot().timeline);
+    await writeAnalysisPack(pack, input, { burstSeries: result.bursts.map((b) => burstSeries(timeline, b)) });
     const flagged = inputs.filter((i) => i.flags.length > 0);
     const manifestNotes = [
       ...geo.notes,
