@@ -84,7 +84,18 @@ function printResult(r: Result, baseline: Result | undefined): void {
   for (const [k, v] of r.extra ?? []) line(`${key}.${k}`, v);
 }
 
+const USAGE = `pnpm bench [--quick] [--sizes 1m,5m,20m] [--distinct 10m [--distinct-lines 50m]] [--only STEP,…]
+            [--tools smallest|all|none] [--repeat N]
+Speed and memory of alf on a generated corpus (regenerated under .bench/ when missing).
+Steps: ${MEASUREMENTS.map((m) => m.name).filter((n, i, a) => a.indexOf(n) === i).join(', ')}, geo.
+See scripts/bench/README.md for what each figure means.
+`;
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -185,6 +196,11 @@ async function runGeo(corpus: string | undefined): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    if (err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`bench: ${err.message}\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
