@@ -247,7 +247,7 @@ class CombinedRowParser implements FastRowParser {
 
     // request line → method, path, query, protocol ids, once per distinct request line per batch
     const reqs = this.requests;
-    const rr = reqs.record(t, buf, rs, re, wordHash(dv, rs, re));
+    const rr = reqs.record(dv, buf, rs, re, wordHash(dv, rs, re));
     let rec = reqs.rec;
     if (rec[rr + 2] !== serial) {
       this.request(c, rs, re, rec, rr + 3, serial);
@@ -261,7 +261,7 @@ class CombinedRowParser implements FastRowParser {
     if (this.withAgent) {
       // `referer" "user-agent` → both ids, once per distinct pair per batch
       const pairs = this.pairs;
-      const pr = pairs.record(t, buf, rfs, uae, wordHash(dv, rfs, uae));
+      const pr = pairs.record(dv, buf, rfs, uae, wordHash(dv, rfs, uae));
       rec = pairs.rec;
       if (rec[pr + 2] !== serial) {
         rec[pr + 3] = rfe - rfs === 1 && t.charCodeAt(rfs) === 45 ? NO_ID

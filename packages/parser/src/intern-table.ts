@@ -263,13 +263,22 @@ export class ClientTable {
   }
 }
 
+/** bytes a[s, s+len) equal bytes b[o, o+len), compared four bytes a step (no string, no allocation). */
+export function sameBytes(a: DataView, s: number, b: DataView, o: number, len: number): boolean {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) if (a.getInt32(s + i, true) !== b.getInt32(o + i, true)) return false;
+  for (; i < len; i++) if (a.getUint8(s + i) !== b.getUint8(o + i)) return false;
+  return true;
+}
+
 /**
- * A text range → a tuple of ids per batch (a request line → method, path,
+ * A byte range → a tuple of ids per batch (a request line → method, path,
  * query and protocol ids; `referer" "user-agent` → both ids): a repeated
  * composite value costs one hash and one compare instead of one per part. Each
- * slot is one record [hash, entry + 1, serial, ids…] (one cache line read on a
- * probe); the caller fills a record's ids when its serial is not the current
- * batch's.
+ * slot is one record [hash, key length + 1, serial, ids…, key offset] (one
+ * cache line read on a probe); the key's bytes live in an arena and are
+ * compared against the line's bytes (no string is made for a key). The caller
+ * fills a record's ids when its serial is not the current batch's.
  */
 export class TupleTable {
   /** Int32s per slot record. */
@@ -278,20 +287,33 @@ export class TupleTable {
   /** Slot records; `ids` of the record at `r` are rec[r + 3 …]. */
   rec: Int32Array;
   private mask: number;
-  private keys: string[] = [];
+  /** Key bytes of every entry, at the offset its record keeps in its last Int32. */
+  private arena: Uint8Array = new Uint8Array(1 << 16);
+  private adv: DataView = new DataView(this.arena.buffer);
+  private used = 0;
   private count = 0;
   private readonly maxEntries: number;
+  /** Hashes of keys seen once and not stored (direct-mapped), or null when every key is stored at first sight. */
+  private readonly once: Int32Array | null;
 
-  constructor(width: number, maxEntries: number = 1 << 16) {
+  /** `onceSlots` > 0: a key is stored only the second time it is seen (record() returns -1 the first time). */
+  constructor(width: number, maxEntries: number = 1 << 16, onceSlots: number = 0) {
     this.width = width;
-    this.stride = width + 3 <= 4 ? 4 : 8;
+    let stride = 4;
+    while (stride < width + 4) stride *= 2;
+    this.stride = stride;
     this.maxEntries = maxEntries;
     this.rec = new Int32Array(INITIAL_SLOTS * this.stride);
     this.mask = INITIAL_SLOTS - 1;
+    this.once = onceSlots > 0 ? new Int32Array(onceSlots) : null;
   }
 
-  /** Offset in `rec` of the record of text[s,e) (hash h), added (serial -1) when new. */
-  record(t: string, buf: Buffer, s: number, e: number, h: number): number {
+  /**
+   * Offset in `rec` of the record of bytes[s,e) (hash h), added (serial -1)
+   * when new; -1 when the key is new and seen for the first time (a table with
+   * `onceSlots`): nothing is stored then.
+   */
+  record(dv: DataView, buf: Buffer, s: number, e: number, h: number): number {
     const len = e - s;
     const mask = this.mask;
     const stride = this.stride;
@@ -299,30 +321,48 @@ export class TupleTable {
     let i = h & mask;
     for (;;) {
       const r = i * stride;
-      const k = (rec[r + 1] as number) - 1;
-      if (k < 0) break;
-      if (rec[r] === h) {
-        const key = this.keys[k] as string;
-        if (key.length === len && sameText(t, s, e, key)) return r;
-      }
+      const l = (rec[r + 1] as number) - 1;
+      if (l < 0) break;
+      if (rec[r] === h && l === len && sameBytes(dv, s, this.adv, rec[r + stride - 1] as number, len)) return r;
       i = (i + 1) & mask;
+    }
+    const once = this.once;
+    if (once !== null) {
+      const j = (h ^ (h >>> 16)) & (once.length - 1);
+      if (once[j] !== h) {
+        once[j] = h;
+        return -1;
+      }
     }
     if (this.count >= this.maxEntries) {
       this.rec.fill(0);
-      this.keys = [];
       this.count = 0;
+      this.used = 0;
       i = this.free(h);
     } else if ((this.count + 1) * 2 > this.mask + 1) {
       this.grow();
       i = this.free(h);
     }
-    const k = this.count++;
-    this.keys.push(flatCopy(t, buf, s, e));
+    if (this.used + len > this.arena.length) this.growArena(len);
+    const at = this.used;
+    buf.copy(this.arena, at, s, e);
+    this.used = at + len;
+    this.count++;
     const r = i * stride;
     this.rec[r] = h;
-    this.rec[r + 1] = k + 1;
+    this.rec[r + 1] = len + 1;
     this.rec[r + 2] = -1;
+    this.rec[r + stride - 1] = at;
     return r;
+  }
+
+  private growArena(len: number): void {
+    let n = this.arena.length * 2;
+    while (n < this.used + len) n *= 2;
+    const a = new Uint8Array(n);
+    a.set(this.arena.subarray(0, this.used));
+    this.arena = a;
+    this.adv = new DataView(a.buffer);
   }
 
   private free(h: number): number {
@@ -340,7 +380,7 @@ export class TupleTable {
     for (let r = 0; r < old.length; r += stride) {
       if (old[r + 1] === 0) continue;
       const to = this.free(old[r] as number) * stride;
-      for (let j = 0; j < 3 + this.width; j++) this.rec[to + j] = old[r + j] as number;
+      for (let j = 0; j < stride; j++) this.rec[to + j] = old[r + j] as number;
     }
   }
 }
