@@ -65,3 +65,23 @@ describe('records.arrow encoder', () => {
     expect(Buffer.from(encodeAll(parts)).equals(Buffer.from(encodeAll(parts)))).toBe(true);
   });
 });
+
+describe('records.arrow in an independent reader (Polars, Rust arrow)', () => {
+  test('Polars reads the file with the same rows, types and values as apache-arrow', async () => {
+    const { default: pl } = await import('nodejs-polars');
+    const [a] = batches([line('192.0.2.1', 1, '/a?x=1'), line('10.0.0.1', 2, '/b'), line('192.0.2.1', 3, '/c', 'bot\u202Eevil')]);
+    const bytes = encodeAll([{ batch: a!, rows: [0, 1, 2], burst: [7, -1, 7], input: 'one.log (sha256:00)' }]);
+    const df = pl.readIPC(Buffer.from(bytes));
+    expect(df.columns).toEqual(RECORDS_ARROW_COLUMNS);
+    expect(df.height).toBe(3);
+    const dtypes = Object.fromEntries(df.columns.map((c, i) => [c, String(df.dtypes[i])]));
+    expect(dtypes).toMatchObject({ ts: 'DataType(Datetime(ms,UTC))', asn: 'DataType(UInt32)', status: 'DataType(UInt16)', line: 'DataType(Int64)', burst_id: 'DataType(Int32)' });
+    const rows = df.toRecords() as Record<string, unknown>[];
+    expect(rows.map((r) => [r['ip'], r['prefix'], r['path'], r['query'], r['burst_id'], r['user_agent']])).toEqual([
+      ['192.0.2.1', '192.0.2.0/24', '/a', 'x=1', 7, 'curl/8'],
+      ['10.0.0.1', null, '/b', null, null, 'curl/8'],
+      ['192.0.2.1', '192.0.2.0/24', '/c', null, 7, 'bot\u202Eevil'],
+    ]);
+    expect(new Date(rows[0]!['ts'] as Date | number).getTime()).toBe(Date.UTC(2018, 11, 15, 10, 0, 1));
+  });
+});
