@@ -56,7 +56,10 @@ class CombinedRowParser implements FastRowParser {
   private readonly query = new Finder('?');
   private readonly clients = new ClientTable();
   private readonly v4 = new V4Table();
-  private readonly requests = new TupleTable(4);
+  /** Request lines, each stored the second time it is seen. */
+  private readonly requests = new TupleTable(4, 1 << 16, 1 << 16);
+  /** Ids of a request line seen for the first time (not stored), at [3..6]. */
+  private readonly scratch = new Int32Array(8);
   private readonly pairs = new TupleTable(2);
   private readonly methods = new InternTable(1 << 12);
   private readonly paths = new InternTable();
@@ -246,10 +249,15 @@ class CombinedRowParser implements FastRowParser {
       : this.users.intern(t, buf, us, ue, wordHash(dv, us, ue), dicts[COL_USER] as Dict, serial);
 
     // request line → method, path, query, protocol ids, once per distinct request line per batch
+    // (a line seen for the first time is split without being stored: most lines seen once are never seen again)
     const reqs = this.requests;
-    const rr = reqs.record(dv, buf, rs, re, wordHash(dv, rs, re));
+    let rr = reqs.record(dv, buf, rs, re, wordHash(dv, rs, re));
     let rec = reqs.rec;
-    if (rec[rr + 2] !== serial) {
+    if (rr < 0) {
+      rec = this.scratch;
+      this.request(c, rs, re, rec, 3, serial);
+      rr = 0;
+    } else if (rec[rr + 2] !== serial) {
       this.request(c, rs, re, rec, rr + 3, serial);
       rec[rr + 2] = serial;
     }
