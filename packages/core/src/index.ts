@@ -11,3 +11,7 @@ export {
 } from './request-traits.ts';
 export { ClientSet, DEFAULT_CLIENT_SET_OPTIONS, compareIpv6Words, type ClientSetOptions, type ClientSetSnapshot } from './client-set.ts';
 export { burstSeries, type BurstSeries } from './burst-series.ts';
+export {
+  trustedProxies, resolveClients, walkForwardedFor, forwardedEntry, type ProxyMatcher, type ResolvedClients,
+} from './client-address.ts';
+export { vhostFilter, filterByVhost, vhostHost, selectRows, type VhostMatcher, type VhostFiltered } from './vhost-filter.ts';
