@@ -4,10 +4,11 @@
  * mapped onto core's `AnalysisOptions`.
  */
 import { z } from 'zod';
-import type { AnalysisOptions } from '@alf/core';
+import type { AnalysisOptions, ProxyMatcher, VhostMatcher } from '@alf/core';
 import { resolveTimeZone } from '@alf/parser';
 import { formatProblem } from './parse-input.ts';
 import { byteSizeOption, formatOption, oneOf, ratioOption, tzOption, validateOptions } from './options.ts';
+import { trustedProxyOption, vhostOption } from './record-scope.ts';
 
 export const SENSITIVITIES = ['low', 'normal', 'high'] as const;
 
@@ -103,6 +104,8 @@ function analyzeOptionsSchema() {
     'max-reject-ratio': ratioOption('--max-reject-ratio').default(0.01),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
     records: oneOf('--records', RECORDS_MODES).default('bursts'),
+    'trusted-proxy': trustedProxyOption.optional(),
+    vhost: vhostOption.optional(),
   }).transform((o, ctx) => {
     const bound = (flag: string, v: string | undefined): TimeBound | undefined => {
       if (v === undefined) return undefined;
@@ -144,6 +147,10 @@ export interface AnalyzeOptions {
   readonly quiet: boolean;
   /** records.arrow: the records of the burst windows (default), every record, or no file. */
   readonly records: RecordsMode;
+  /** `--trusted-proxy`: take the client from X-Forwarded-For behind these networks. */
+  readonly 'trusted-proxy'?: ProxyMatcher | undefined;
+  /** `--vhost`: only records of these virtual hosts. */
+  readonly vhost?: VhostMatcher | undefined;
   readonly fromBound: TimeBound | undefined;
   readonly toBound: TimeBound | undefined;
   /** Core options from --sensitivity and --min-requests (only what differs from core's defaults). */

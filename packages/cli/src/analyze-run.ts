@@ -33,6 +33,7 @@ import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
+import { createRecordScope, emptyScopeCounts, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
 import type { CommandContext } from './context.ts';
@@ -91,6 +92,8 @@ function manifestOptions(opts: AnalyzeOptions): JsonObject {
     maxLineBytes: opts['max-line-bytes'],
     maxRejectRatio: opts['max-reject-ratio'],
     records: opts.records,
+    trustedProxy: opts['trusted-proxy']?.cidrs ?? null,
+    vhost: opts.vhost?.patterns ?? null,
     analysis: { ...resolved, scalesS: [...resolved.scalesS] },
   };
 }
@@ -164,6 +167,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   if (files.filter(isStdin).length > 1) throw new AlfError('ALF_USAGE', '`-` (standard input) can be given only once');
   if (files.length > MAX_INPUTS) throw new AlfError('ALF_USAGE', `at most ${MAX_INPUTS} inputs per run; got ${files.length}. Concatenate them (e.g. \`cat … | alf analyze -\`)`);
   await checkInputs(files);
+  // --vhost and --trusted-proxy: applied to every batch of every pass, before --from/--to; counted in the last pass.
+  const scope = createRecordScope(opts['trusted-proxy'], opts.vhost);
+  const scoped = emptyScopeCounts();
 
   // Databases first: a bad --asn-db/--geo-db stops the run before any reading (exit 3).
   const config = ctx.config?.values ?? {};
@@ -209,7 +215,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         onChunk: (chunk) => {
           span.addBatch(chunk.records);
           if (!local) return;
-          const f = filterByTime(chunk.records, fromMs, toMs);
+          const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
           localOutside += f.skipped;
           localSpan.addBatch(f.batch);
           local.add(f.batch);
@@ -253,7 +259,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const again = await readInput(i.source, {
           parse: parseOptions(k), ctx, progress, label: label(i.name, 2),
           onChunk: (chunk) => {
-            const f = filterByTime(chunk.records, fromMs, toMs);
+            const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
             outside += f.skipped;
             analysed.addBatch(f.batch);
             analysis.add(f.batch);
@@ -283,8 +289,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
             if (rejectSample.length >= REJECT_SAMPLE) break;
             rejectSample.push(r);
           }
-          attribution.add(filterByTime(chunk.records, fromMs, toMs).batch);
-          clients.add(chunk.records);
+          const records = scope.apply(chunk.records, scoped);
+          attribution.add(filterByTime(records, fromMs, toMs).batch);
+          clients.add(records);
           await rejects.add(chunk.rejects);
         },
       });
@@ -301,7 +308,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       read: async (k, onChunk) => {
         const i = inputs[k]!;
         const what = `${isStdin(i.name) ? '(standard input)' : i.name} [records and evidence lines]`;
-        checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k), ctx, progress, label: what, onChunk }), 'the records pass');
+        const inScope = scope.active ? (chunk: ParsedChunk) => onChunk({ ...chunk, records: scope.apply(chunk.records) }) : onChunk;
+        checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k), ctx, progress, label: what, onChunk: inScope }), 'the records pass');
       },
       openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
     });
@@ -338,6 +346,12 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       notes: packNotes,
       records: { file: records.recordsFile, rowsByBurst: records.rowsByBurst, evidenceFiles: records.evidenceFiles },
       clients: clients.snapshot(),
+      clientAddress: {
+        trustedProxies: opts['trusted-proxy']?.cidrs ?? [],
+        fromForwardedFor: scoped.fromForwardedFor,
+        proxyKept: scoped.proxyKept,
+      },
+      ...(opts.vhost ? { vhostFilter: { patterns: opts.vhost.patterns, otherVhost: scoped.otherVhost, withoutVhost: scoped.withoutVhost } } : {}),
     };
     // Per-burst zoom charts at 1 s / 10 s resolution from the exact per-second timeline.
     const timeline = Timeline.fromSnapshot(analysis.snapshot().timeline);
@@ -353,7 +367,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     await pack.finish({
       inputs: inputs.map(manifestInput),
       databases: databaseManifestEntries(geo.databases),
-      counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside, duplicateInputs: duplicates.length, recordsArrowRows: records.recordsFile === null ? null : records.recordsRows },
+      counts: { ...analysisPackCounts(input, rejects.rows), recordsOutsideTimeRange: outside,
+        ...(opts['trusted-proxy'] ? { recordsClientFromForwardedFor: scoped.fromForwardedFor, recordsClientTrustedProxyKept: scoped.proxyKept } : {}),
+        ...(opts.vhost ? { recordsOtherVhost: scoped.otherVhost, recordsWithoutVhost: scoped.withoutVhost } : {}),
+        duplicateInputs: duplicates.length, recordsArrowRows: records.recordsFile === null ? null : records.recordsRows },
       notes: manifestNotes,
       ...(flagged.some((i) => i.flags.some((f) => CUT_SHORT.includes(f)))
         ? { status: 'partial' as const, statusReason: `an input was cut short or changed while it was analysed (${flagged.map((i) => `${packInputName(i.read.sha256, i.name)}: ${i.flags.join(', ')}`).join('; ')})` }
@@ -373,6 +390,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const painted = (line: string): string => (line.startsWith('warning:') ? style.warning(line) : line);
     const trailer = [
       ...(fromMs !== null || toMs !== null ? [`time range ${fromMs === null ? 'start' : isoSeconds(fromMs)} – ${toMs === null ? 'end' : isoSeconds(toMs)}: ${n(outside)} records outside left out`] : []),
+      ...scopeLines(scope, scoped),
       ...burstLines(result),
       `pack: ${terminalSafe(pack.dir, 400)}`,
       ...notes,

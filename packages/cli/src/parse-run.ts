@@ -21,6 +21,7 @@ import type { RecordOutput } from './record-outputs.ts';
 import { STDOUT_NAME, writeOutput } from './output.ts';
 import { formatProblem, parseInput } from './parse-input.ts';
 import { createProgress } from './progress.ts';
+import { createRecordScope, emptyScopeCounts, scopeLines, trustedProxyOption, vhostOption } from './record-scope.ts';
 import { RecordTable, TABLE_ROWS } from './record-table.ts';
 import { formatSummary } from './summary.ts';
 import { styleFor } from './style.ts';
@@ -42,6 +43,8 @@ function parseOptionsSchema() {
     'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
     'max-reject-ratio': ratioOption('--max-reject-ratio').default(0.01),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
+    'trusted-proxy': trustedProxyOption.optional(),
+    vhost: vhostOption.optional(),
   });
 }
 
@@ -113,6 +116,9 @@ export async function runParse(args: ParseArgs): Promise<number> {
   const table = kind === 'table' ? new RecordTable(TABLE_ROWS) : undefined;
   const encoder = kind === 'table' ? undefined : encoderFor(kind, files, ctx.version);
   const progress = createProgress(ctx.stderr, !opts.quiet);
+  // --vhost and --trusted-proxy: records are written after the filter and client resolution.
+  const scope = createRecordScope(opts['trusted-proxy'], opts.vhost);
+  const scoped = emptyScopeCounts();
 
   async function* records(): AsyncGenerator<RecordBatch, void, undefined> {
     for (const [index, name] of files.entries()) {
@@ -129,7 +135,8 @@ export async function runParse(args: ParseArgs): Promise<number> {
             if (rejectSample.length >= REJECT_SAMPLE) break;
             rejectSample.push(reject);
           }
-          if (chunk.records.length > 0) yield chunk.records;
+          const batch = scope.apply(chunk.records, scoped);
+          if (batch.length > 0) yield batch;
         }
         complete = true;
       } finally {
@@ -171,7 +178,7 @@ export async function runParse(args: ParseArgs): Promise<number> {
   if (ratio > opts['max-reject-ratio']) {
     warnings.push(`warning: ${(ratio * 100).toFixed(2)}% of lines rejected, above --max-reject-ratio ${opts['max-reject-ratio']}: exit status 1`);
   }
-  const trailer = [...warnings];
+  const trailer = [...scopeLines(scope, scoped), ...warnings];
   if (table) trailer.push(`(standard output is a terminal: showed the first ${TABLE_ROWS} records as a table; use --to arrow|ndjson|csv, -o FILE or a pipe for all records)`);
   else if (!toStdout) trailer.push(`records written to ${terminalSafe(output, 300)} (${kind})`);
   const style = styleFor(ctx.stderr);

@@ -18,7 +18,7 @@ export type {
 export { createPack, validatePackPath, PackFileStream } from './pack-writer.ts';
 export type { VerifyOptions, VerifyChangedFile, VerifyInputResult, VerifyResult } from './verify.ts';
 export { verifyPack } from './verify.ts';
-export type { AnalysisPackInput, PackInputSummary, PackRunOptions } from './types.ts';
+export type { AnalysisPackInput, PackClientAddress, PackInputSummary, PackRunOptions, PackVhostFilter } from './types.ts';
 export type { RejectsCsvEncoder, RejectsCsvOptions } from './pack-tables.ts';
 export {
   FORMAT, CSV_TEXT_MAX_CHARS, REJECT_EXCERPT_MAX_CHARS, BURSTS_COLUMNS, ATTACKERS_COLUMNS, ASNS_COLUMNS, COUNTRIES_COLUMNS,

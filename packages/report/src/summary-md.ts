@@ -201,6 +201,7 @@ function accountingSection(input: AnalysisPackInput): string[] {
       'lr',
     ),
   );
+  lines.push(...scopeLines(input));
   const reasons = REJECT_REASONS.filter((r) => (a.byReason[r] ?? 0) > 0);
   if (reasons.length > 0) {
     lines.push('Rejected lines by reason (each one is in `rejects.csv` with input, line and byte offset):', '');
@@ -219,6 +220,26 @@ function accountingSection(input: AnalysisPackInput): string[] {
     lines.push('');
   } else {
     lines.push('No input was flagged (truncated, corrupt, changed while read or cut at a size limit).', '');
+  }
+  return lines;
+}
+
+/**
+ * Which field identified clients (`--trusted-proxy`) and the `--vhost` filter, as paragraphs. CIDRs are
+ * alf's canonical text and vhost patterns were validated (letters, digits, `.-_*`): safe in code spans.
+ */
+function scopeLines(input: AnalysisPackInput): string[] {
+  const lines: string[] = [];
+  const c = input.clientAddress;
+  if (c === undefined || c.trustedProxies.length === 0) lines.push('Clients identified by: the logged remote address.', '');
+  else {
+    lines.push(`Clients identified by: X-Forwarded-For behind trusted proxies ${c.trustedProxies.map((x) => `\`${x}\``).join(', ')} ` +
+      `(${plural(c.fromForwardedFor, 'record', 'records')} resolved; ${formatCount(c.proxyKept)} from a trusted proxy without a usable X-Forwarded-For kept as the proxy address).`, '');
+  }
+  const v = input.vhostFilter;
+  if (v) {
+    lines.push(`Virtual hosts: only ${v.patterns.map((x) => `\`${x}\``).join(', ')} ` +
+      `(${plural(v.otherVhost, 'parsed record', 'parsed records')} of other virtual hosts and ${formatCount(v.withoutVhost)} without a virtual host left out).`, '');
   }
   return lines;
 }

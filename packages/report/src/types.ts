@@ -67,4 +67,28 @@ export interface AnalysisPackInput {
   readonly blocklist?: BlocklistOptions | undefined;
   /** records.arrow and evidence lines written by the records pass (summary.md names them per burst). */
   readonly records?: PackRecordsInfo | undefined;
+  /** Which field identified clients (`--trusted-proxy`); omitted: the logged remote address. */
+  readonly clientAddress?: PackClientAddress | undefined;
+  /** `--vhost`: the records kept, when the filter was set. */
+  readonly vhostFilter?: PackVhostFilter | null | undefined;
+}
+
+/** How client addresses were identified. */
+export interface PackClientAddress {
+  /** `--trusted-proxy` networks (canonical CIDR text); empty: the logged remote address. */
+  readonly trustedProxies: readonly string[];
+  /** Records whose client was taken from X-Forwarded-For. */
+  readonly fromForwardedFor: number;
+  /** Records from a trusted proxy without a usable X-Forwarded-For: the client is a proxy address. */
+  readonly proxyKept: number;
+}
+
+/** `--vhost`: patterns and what was left out. */
+export interface PackVhostFilter {
+  /** Lowercased patterns (`www.example.com`, `*.example.com`). */
+  readonly patterns: readonly string[];
+  /** Records left out: another vhost. */
+  readonly otherVhost: number;
+  /** Records left out: no vhost. */
+  readonly withoutVhost: number;
 }

@@ -1,7 +1,7 @@
 /**
  * `alf analyze [--format F] [--tz Z] [--asn-db X] [--geo-db Y] [--from T] [--to T] [--out DIR] [--force]
  *   [--sensitivity low|normal|high] [--min-requests N] [--max-line-bytes N] [--max-reject-ratio R] [--records all|bursts|none]
- *   [--quiet] FILE...|-`
+ *   [--trusted-proxy CIDR]... [--vhost NAME]... [--quiet] FILE...|-`
  *
  * The command's definition (options, help, examples); the work is in
  * ../analyze-run.ts, imported when the command runs.
@@ -26,6 +26,8 @@ export interface AnalyzeArgs {
   readonly 'max-reject-ratio'?: unknown;
   readonly quiet?: unknown;
   readonly records?: unknown;
+  readonly 'trusted-proxy'?: unknown;
+  readonly vhost?: unknown;
   readonly alf: CommandContext;
 }
 
@@ -47,10 +49,13 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .option('max-line-bytes', { type: 'string', describe: 'longest line kept, e.g. 1MiB; longer lines are rejected as line_too_long (default 1MiB)' })
     .option('max-reject-ratio', { type: 'string', describe: 'exit with status 1 when more than this share of lines is rejected (default 0.01)' })
     .option('records', { type: 'string', describe: 'records.arrow in the pack (Arrow IPC file, enriched with prefix, ASN, country, burst_id): bursts (records of the burst windows, default), all (every record), none (no file)' })
+    .option('trusted-proxy', { type: 'string', describe: 'your own proxies/load balancers (CIDR or address; repeat or separate with commas): for requests they logged, the client is the right-most X-Forwarded-For entry that is not one of them (never read from other peers). Default: the logged remote address' })
+    .option('vhost', { type: 'string', describe: 'only records of these virtual hosts (repeat or separate with commas; case-insensitive; *.example.com for subdomains; a :port in the log is ignored); records without a vhost are left out' })
     .example('alf analyze access.log.2018-12-15.gz', 'a pack in ./alf-access.log.2018-12-15-<first>-<last>/')
     .example('zcat access.log.*.gz | alf analyze - --out incident-42', 'standard input (read once, kept in a temporary file for the second pass)')
     .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')
     .example('alf analyze --from=-2h --sensitivity high access.log', 'the last two hours of the data, small bursts too')
+    .example('alf analyze --trusted-proxy 10.0.0.0/8 --trusted-proxy 2001:db8::/32 --vhost shop.example.com,*.shop.example.com lb.log', 'clients from X-Forwarded-For behind your load balancers; one site only')
     .example('alf verify pack', 'check a pack against its manifest later')
     .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the later ones), and a third for records.arrow and the evidence lines when there is a burst or --records all; the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
       + 'Exit status: 0 success; 1 completed with warnings (flagged, changed or duplicate inputs, rejected lines above --max-reject-ratio, databases more than 90 days older or newer than the logs, failed database lookups); '
