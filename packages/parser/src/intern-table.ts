@@ -10,6 +10,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { canonicalIp } from './ip-address.ts';
+import { newDictOwner } from './value-cache.ts';
 import type { Dict } from './value-cache.ts';
 
 /** text[s,e) equals k (same length checked by the caller). */
@@ -83,6 +84,12 @@ export class InternTable {
   private ids: Int32Array = new Int32Array(INITIAL_SLOTS >> 1);
   private count = 0;
   private readonly maxEntries: number;
+  /**
+   * Dict.add token: the values this table added to a batch dictionary under it are exactly its entries
+   * whose serial is that batch's (renewed when entries are dropped, or when an older batch comes back).
+   */
+  private owner = newDictOwner();
+  private lastSerial = -1;
 
   constructor(maxEntries: number = 1 << 18) {
     this.maxEntries = maxEntries;
@@ -100,7 +107,8 @@ export class InternTable {
         const key = this.keys[k] as string;
         if (key.length === len && sameText(t, s, e, key)) {
           if (this.serials[k] === serial) return this.ids[k] as number;
-          const id = dict.intern(key);
+          if (serial !== this.lastSerial) this.nextBatch(serial);
+          const id = dict.add(key, this.owner);
           this.serials[k] = serial;
           this.ids[k] = id;
           return id;
@@ -109,9 +117,16 @@ export class InternTable {
       i = (i + 1) & mask;
     }
     const v = flatCopy(t, buf, s, e);
-    const id = dict.intern(v);
+    if (serial !== this.lastSerial) this.nextBatch(serial);
+    const id = dict.add(v, this.owner);
     this.add(i, v, h, serial, id);
     return id;
+  }
+
+  /** A batch other than the last one: an older one (interleaved parses sharing this table) renews the token. */
+  private nextBatch(serial: number): void {
+    if (serial < this.lastSerial) this.owner = newDictOwner();
+    this.lastSerial = serial;
   }
 
   private add(slot: number, v: string, h: number, serial: number, id: number): void {
@@ -140,6 +155,8 @@ export class InternTable {
     this.slots.fill(0);
     this.keys = [];
     this.count = 0;
+    // dropped values may be in the batch dictionary already: what is added from now on is looked up there
+    this.owner = newDictOwner();
   }
 
   private grow(): void {
@@ -397,6 +414,9 @@ export class V4Table {
   private mask = INITIAL_SLOTS - 1;
   private count = 0;
   private readonly maxEntries: number;
+  /** Dict.add token, as in InternTable. */
+  private owner = newDictOwner();
+  private lastSerial = -1;
 
   constructor(maxEntries: number = 1 << 18) {
     this.maxEntries = maxEntries;
@@ -414,7 +434,8 @@ export class V4Table {
       if (st === 0) break;
       if (rec[r] === key) {
         if (st === serial) return rec[r + 2] as number;
-        const id = dict.intern(this.texts[i] as string);
+        if (serial !== this.lastSerial) this.nextBatch(serial);
+        const id = dict.add(this.texts[i] as string, this.owner);
         rec[r + 1] = serial;
         rec[r + 2] = id;
         return id;
@@ -429,7 +450,8 @@ export class V4Table {
       while (this.rec[(i << 2) + 1] !== 0) i = (i + 1) & mask;
     }
     const v = flatCopy(t, buf, s, e);
-    const id = dict.intern(v);
+    if (serial !== this.lastSerial) this.nextBatch(serial);
+    const id = dict.add(v, this.owner);
     const r = i << 2;
     this.rec[r] = key;
     this.rec[r + 1] = serial;
@@ -437,6 +459,12 @@ export class V4Table {
     this.texts[i] = v;
     this.count++;
     return id;
+  }
+
+  /** A batch other than the last one: an older one (interleaved parses sharing this table) renews the token. */
+  private nextBatch(serial: number): void {
+    if (serial < this.lastSerial) this.owner = newDictOwner();
+    this.lastSerial = serial;
   }
 
   /** n slots; keeps the entries unless `drop` (the table was full). */
@@ -447,7 +475,11 @@ export class V4Table {
     this.texts = new Array<string | undefined>(n).fill(undefined);
     this.mask = n - 1;
     this.count = 0;
-    if (drop) return;
+    if (drop) {
+      // dropped values may be in the batch dictionary already: what is added from now on is looked up there
+      this.owner = newDictOwner();
+      return;
+    }
     const mask = this.mask;
     for (let j = 0; j < oldTexts.length; j++) {
       const r = j << 2;

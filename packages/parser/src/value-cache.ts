@@ -54,18 +54,49 @@ function valueHash(v: string): number {
   return h ^ (h >>> 15);
 }
 
+/** Dict.owner: no writer yet, or more than one (every value is then looked up before it is added). */
+const NO_OWNER = 0;
+const SHARED = -1;
+let nextOwner = 1;
+
+/** A fresh writer token for Dict.add (a table takes a new one whenever it forgets what it added). */
+export function newDictOwner(): number {
+  return nextOwner++;
+}
+
 /**
  * Per-batch dictionary: values in id order and an open-addressing index to find
  * them (a Map measured several times slower to fill: one insert per distinct
- * value per batch, tens of thousands per batch).
+ * value per batch, tens of thousands per batch). While a single writer (an
+ * owner token, see `add`) has filled it, values are appended without a lookup
+ * and indexed only when another writer looks one up.
  */
 export class Dict {
   readonly values: string[] = [];
   private slots: Int32Array = new Int32Array(64);
   private hashes: Int32Array = new Int32Array(32);
+  /** values[0, indexed) are in the index. */
+  private indexed = 0;
+  private owner = NO_OWNER;
+
+  /**
+   * Id of v for a writer that knows v is not among the values it added to this
+   * dictionary under `owner`: appended without a lookup while `owner` is the
+   * only writer so far, else interned.
+   */
+  add(v: string, owner: number): number {
+    const values = this.values;
+    if (this.owner !== owner) {
+      if (this.owner !== NO_OWNER || values.length !== 0) return this.intern(v);
+      this.owner = owner;
+    }
+    values.push(v);
+    return values.length - 1;
+  }
 
   /** Id of v, or -1 when absent. */
   find(v: string): number {
+    if (this.indexed !== this.values.length) this.index();
     const h = valueHash(v);
     const mask = this.slots.length - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -75,6 +106,8 @@ export class Dict {
   }
 
   intern(v: string): number {
+    this.owner = SHARED;
+    if (this.indexed !== this.values.length) this.index();
     const h = valueHash(v);
     const values = this.values;
     const slots = this.slots;
@@ -88,21 +121,38 @@ export class Dict {
     }
     const id = values.length;
     values.push(v);
-    if (id === this.hashes.length) {
-      const hashes = new Int32Array(id * 2);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
+    if (id >= this.hashes.length) this.growHashes(id + 1);
     this.hashes[id] = h;
+    this.indexed = id + 1;
     if ((id + 1) * 2 > slots.length) this.rehash(slots.length * 2);
     else slots[i] = id + 1;
     return id;
   }
 
+  /** Indexes the values appended by `add` since the last lookup. */
+  private index(): void {
+    const values = this.values;
+    const n = values.length;
+    if (n > this.hashes.length) this.growHashes(n);
+    for (let k = this.indexed; k < n; k++) this.hashes[k] = valueHash(values[k] as string);
+    this.indexed = n;
+    let size = this.slots.length;
+    while (n * 2 > size) size *= 2;
+    this.rehash(size);
+  }
+
+  private growHashes(n: number): void {
+    let m = this.hashes.length * 2;
+    while (m < n) m *= 2;
+    const hashes = new Int32Array(m);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+  }
+
   private rehash(n: number): void {
     const slots = new Int32Array(n);
     const mask = n - 1;
-    const count = this.values.length;
+    const count = this.indexed;
     for (let k = 0; k < count; k++) {
       let i = (this.hashes[k] as number) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
