@@ -4,7 +4,10 @@
  * spelt like the long options, e.g.
  *
  *   { "parse": { "format": "nginx_main", "tz": "Europe/Berlin" },
- *     "lookup": { "asn-db": "/srv/geo/GeoLite2-ASN.mmdb" } }
+ *     "lookup": { "asn-db": "/srv/geo/GeoLite2-ASN.mmdb" },
+ *     "analyze": { "trusted-proxy": ["10.0.0.0/8", "2001:db8::/32"], "vhost": "www.example.com" } }
+ *
+ * (`trustedProxy` works too: yargs reads camelCase keys as the long option.)
  *
  * The command line wins over the file. Values go through the same zod checks
  * as the command line (options.ts), and a problem names the file and the key.
