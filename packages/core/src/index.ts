@@ -14,4 +14,5 @@ export { burstSeries, type BurstSeries } from './burst-series.ts';
 export {
   trustedProxies, resolveClients, walkForwardedFor, forwardedEntry, type ProxyMatcher, type ResolvedClients,
 } from './client-address.ts';
-export { vhostFilter, filterByVhost, vhostHost, selectRows, type VhostMatcher, type VhostFiltered } from './vhost-filter.ts';
+export { vhostFilter, filterByVhost, vhostHost, type VhostMatcher, type VhostFiltered } from './vhost-filter.ts';
+export { selectRows } from './select-rows.ts';
