@@ -260,7 +260,10 @@ describe('over-long lines', () => {
       { line: 2, offset: 7, tooLong: { length: 128 * (1 << 20), head: 'g'.repeat(200) } },
       { line: 3, offset: 7 + 128 * (1 << 20) + 1, text: 'after\n' },
     ]);
-    expect(peak).toBeLessThan(48 * (1 << 20)); // buffering the line would take 128 MiB
+    // Buffering the line would take 128 MiB on top of everything else. RSS growth also holds
+    // decoded 1 MiB chunks waiting for GC, which newer V8s (Node 24) collect later: 63 MiB seen
+    // there, ~30 MiB on Node 20. The bound tells the two cases apart on both.
+    expect(peak).toBeLessThan(96 * (1 << 20));
   });
 });
 
