@@ -3,27 +3,21 @@
  * 198.72.227.213 (alone, or in a prefix no other client of the log falls in)
  * and an abuse.csv row for its network.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ROOT as root, spawnAlf } from './test-cli.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const devEntry = join(root, 'packages/cli/src/bin-dev.ts');
 const burstLog = join(root, 'testdata/real/secrepo/access.log.2018-12-15.gz');
 
 let dir: string;
 let code: number | null;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alf-blocklist-test-'));
-  code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=alf-source', '--import', 'tsx', devEntry, 'analyze', burstLog, '--out', join(dir, 'pack'), '--quiet'], {
-      cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
+  const run = await spawnAlf(['analyze', burstLog, '--out', join(dir, 'pack'), '--quiet']);
+  code = run.code;
+  if (code !== 0) process.stderr.write(run.stderr);
 }, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,6 @@
  * all|none`, standard input = file. DuckDB is tried when installed with its
  * Arrow extension (skipped otherwise: the extension is downloaded at run time).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,24 +16,10 @@ import { readRecordsArrow } from '@alf/report';
 import type { RecordsArrowContent } from '@alf/report';
 import { validateAnalyzeOptions } from './analyze-options.ts';
 import { BurstIndex } from './analyze-records.ts';
+import { ROOT, spawnAlf as alf, type SpawnResult as Run } from './test-cli.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', join(root, 'packages/cli/src/bin-dev.ts')];
+const root = ROOT;
 const burstLog = join(root, 'testdata/real/secrepo/access.log.2018-12-15.gz');
-
-interface Run { code: number | null; stderr: string }
-
-function alf(args: string[], input?: Buffer): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'ignore', 'pipe'] });
-    const err: Buffer[] = [];
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
 
 const HOSTILE = Buffer.concat([
   Buffer.from('evil'), Buffer.from([0x1b]), Buffer.from(']0;pwned'), Buffer.from([0x07]), Buffer.from('\u202Egnp.exe'),

@@ -5,21 +5,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { main } from './main.ts';
+import { runAlf as run } from './test-cli.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const burstLog = join(root, 'testdata/real/secrepo/access.log.2018-12-15.gz');
 
-async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const err: Buffer[] = [];
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(argv, { stdin: Readable.from([]), stdout, stderr });
-  return { code, stderr: Buffer.concat(err).toString() };
-}
 
 let dir: string;
 beforeAll(async () => {

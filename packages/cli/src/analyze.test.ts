@@ -10,29 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { NODE_ARGS, ROOT, spawnAlf as alf, type SpawnResult as Run } from './test-cli.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const devEntry = join(root, 'packages/cli/src/bin-dev.ts');
-const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', devEntry];
+const root = ROOT;
 // 4,961 lines; 198.72.227.213 sends ~4,150 requests 00:24–00:43 (-0800) on 16 Dec 2018.
 const burstLog = join(root, 'testdata/real/secrepo/access.log.2018-12-15.gz');
 const quietLog = join(root, 'testdata/real/secrepo/access.log.2022-12-22.gz');
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function alf(args: string[], input?: Buffer, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
 
 /** Files of a pack, sub-folders included (`evidence/burst-1.log`), as sorted relative paths. */
 async function packFiles(pack: string): Promise<string[]> {
@@ -66,7 +49,7 @@ describe('alf analyze', () => {
     // The embedded databases are years newer than the 2018 log: said, but not a failure of the run.
     expect(fromFile.code).toBe(0);
     expect(fromFile.stderr).toMatch(/note: .*days after the last log entry/);
-    expect(fromFile.stdout).toBe('');
+    expect(fromFile.stdout.length).toBe(0);
     const bursts = csvRows(await readFile(join(dir, 'file/bursts.csv'), 'utf8'));
     expect(bursts[0]!.slice(0, 3)).toEqual(['burst_id', 'start', 'end']);
     const burst = bursts.find((r) => r[1]!.startsWith('2018-12-16T08:2'));
@@ -163,13 +146,13 @@ describe('alf verify', () => {
       alf(['verify', deleted]),
     ]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^input ok: .*access\.log\.2018-12-15\.gz/m);
+    expect(ok.stdout.toString()).toMatch(/^input ok: .*access\.log\.2018-12-15\.gz/m);
     const listed = (JSON.parse(await readFile(join(dir, 'file/manifest.json'), 'utf8')) as { files: unknown[] }).files.length;
-    expect(ok.stdout).toMatch(new RegExp(`^OK: .*${listed} files and 1 input`, 'm'));
+    expect(ok.stdout.toString()).toMatch(new RegExp(`^OK: .*${listed} files and 1 input`, 'm'));
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/^changed: bursts\.csv \(sha256 /m);
-    expect(bad.stdout).toMatch(/^FAILED: /m);
+    expect(bad.stdout.toString()).toMatch(/^changed: bursts\.csv \(sha256 /m);
+    expect(bad.stdout.toString()).toMatch(/^FAILED: /m);
     expect(gone.code).toBe(1);
-    expect(gone.stdout).toMatch(/^missing: attackers\.csv$/m);
+    expect(gone.stdout.toString()).toMatch(/^missing: attackers\.csv$/m);
   });
 });

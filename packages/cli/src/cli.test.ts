@@ -10,29 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { NODE_ARGS, spawnAlf as alf, type SpawnResult } from './test-cli.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const devEntry = join(root, 'packages/cli/src/bin-dev.ts');
-const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', devEntry];
 const secrepo = join(root, 'testdata/real/secrepo/access.log.2022-12-22.gz'); // 1,262 lines, Apache combined
 const elastic = join(root, 'testdata/real/elastic-examples/apache_logs.gz'); // 10,000 lines, Apache combined
-
-interface Run { code: number | null; stdout: Buffer; stderr: string }
-
-/** Runs `alf …` with stdin from `input` (bytes) or an empty pipe. */
-function alf(args: string[], input?: Buffer | string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -118,7 +100,7 @@ describe('alf parse', () => {
       alf(['parse', '--to', 'ndjson', plain]),
       alf(['parse', '--to', 'ndjson', '-'], await readFile(secrepo)),
     ]);
-    const strip = (r: Run): unknown[] => ndjsonRecords(r.stdout).map(({ input: _input, ...rest }) => rest);
+    const strip = (r: SpawnResult): unknown[] => ndjsonRecords(r.stdout).map(({ input: _input, ...rest }) => rest);
     expect(fromPlain.code).toBe(0);
     expect(fromStdin.code).toBe(0);
     expect(strip(fromPlain)).toEqual(strip(fromGzip));

@@ -7,23 +7,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { main } from './main.ts';
+import { runAlf as run } from './test-cli.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const secrepo = join(root, 'testdata/real/secrepo/access.log.2022-12-22.gz');
 
-async function run(argv: string[], stderrIsTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: stderrIsTTY });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(argv, { stdin: Readable.from([]), stdout, stderr });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
 
 describe('main', () => {
   test('--version prints the package version on stdout', async () => {

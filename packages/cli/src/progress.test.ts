@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { progressLine } from './progress.ts';
+import { NODE_ARGS } from './test-cli.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -28,7 +29,7 @@ describe.skipIf(!hasTools)('progress under a pseudo-terminal', () => {
     const dir = await mkdtemp(join(tmpdir(), 'alf-progress-'));
     const fifo = join(dir, 'in.fifo');
     spawnSync('mkfifo', [fifo]);
-    const alf = [process.execPath, '--conditions=alf-source', '--import', 'tsx', join(root, 'packages/cli/src/bin-dev.ts'), 'parse', '--to', 'ndjson', '-']
+    const alf = [process.execPath, ...NODE_ARGS, 'parse', '--to', 'ndjson', '-']
       .map((s) => `'${s}'`).join(' ');
     const child = spawn('script', ['-qec', `${alf} < '${fifo}' > /dev/null`, '/dev/null'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';

@@ -3,40 +3,15 @@
  * pipe on a real log with X-Forwarded-For lists and vhosts; `alf analyze`
  * in-process on a small log written here, with options from a config file.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { main } from './main.ts';
+import { runAlf as run, spawnAlf } from './test-cli.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const NODE_ARGS = ['--conditions=alf-source', '--import', 'tsx', join(root, 'packages/cli/src/bin-dev.ts')];
 // Filebeat's nginx test log: vhost prefixes, XFF lists before the client, a quoted XFF.
 const withHost = join(root, 'testdata/real/elastic-beats/nginx-access-test-with-host.log');
-
-function spawnAlf(args: string[], input: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end(input);
-  });
-}
-
-async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const err: Buffer[] = [];
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(argv, { stdin: Readable.from([]), stdout, stderr });
-  return { code, stderr: Buffer.concat(err).toString() };
-}
 
 let dir: string;
 beforeAll(async () => {
@@ -47,7 +22,7 @@ afterAll(async () => {
 });
 
 interface Row { line: number; ip: string; ipKind: number; vhost: string | null }
-const rows = (ndjson: string): Row[] => ndjson.trim().split('\n').map((l) => JSON.parse(l) as Row);
+const rows = (ndjson: Buffer): Row[] => ndjson.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
 
 describe('alf parse --trusted-proxy --vhost (real pipe, real log)', () => {
   test('clients from X-Forwarded-For only behind trusted proxies; other vhosts and rows without one left out', async () => {

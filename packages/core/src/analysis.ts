@@ -8,20 +8,14 @@
  */
 import type { RecordBatch } from '@alf/parser';
 import type { GeoLookup } from '@alf/geo';
-import { detectBursts } from './detect-bursts.ts';
+import { detectBursts, type DetectOptions } from './detect-bursts.ts';
 import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
 import { WindowCounts, type WindowCountsSnapshot } from './window-counts.ts';
 
-export interface ResolvedOptions {
-  readonly scalesS: readonly number[];
-  readonly minExcessRequests: number;
-  readonly minExcessRps: number;
-  readonly minRatio: number;
-  readonly minZ: number;
-  readonly mergeGapS: number;
-  readonly minGapS: number;
+/** Every analysis option resolved: the detection thresholds plus attribution caps. */
+export interface ResolvedOptions extends DetectOptions {
   readonly minAttackerRequests: number;
   readonly maxIpsPerWindow: number;
   readonly maxTrackedIps: number;
