@@ -54,6 +54,19 @@ const ALF_CODE_SPANS = new Set([
   'prefixes.csv', 'paths.csv', 'user_agents.csv', '(many paths)',
 ]);
 
+/** Every HTML tag is one alf writes: table/list/text tags, alf's chart images, the attribution links. */
+function expectOnlyAlfTags(html: string): void {
+  for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
+    const tag = m[1]!.toLowerCase();
+    if (tag === 'a') expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
+    else if (tag === 'img') expect(isAlfChartTag(m[2]!), m[0]).toBe(true);
+    else {
+      expect(ALLOWED_TAGS.has(tag), m[0]).toBe(true);
+      expect(m[2]).toMatch(/^(?: style="text-align:(?:right|left)")?$/);
+    }
+  }
+}
+
 describe('number and time formatting', () => {
   test.for([
     [0, '0'], [999, '999'], [1000, '1,000'], [279_600.4, '279,600'], [-1234, '-1,234'], [1e15, '1,000,000,000,000,000'],
@@ -109,19 +122,7 @@ describe('summary.md', () => {
     for (const m of imgs) expect(isAlfChartTag(m[1]!), m[0]).toBe(true);
     for (const m of html.matchAll(/<a\s[^>]*href="([^"]*)"/g)) expect(ATTRIBUTION_URLS.has(m[1]!), m[0]).toBe(true);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;'); // shown as text
-    for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
-      if (m[1]!.toLowerCase() === 'a') {
-        // only alf's attribution links, nothing else in the tag
-        expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
-        continue;
-      }
-      if (m[1]!.toLowerCase() === 'img') {
-        expect(isAlfChartTag(m[2]!), m[0]).toBe(true); // only alf's own charts
-        continue;
-      }
-      expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
-      expect(m[2]).toMatch(/^(?: style="text-align:(?:right|left)")?$/);
-    }
+    expectOnlyAlfTags(html);
   });
 
   test.for(loadPayloads())('payload line $line in every attacker-written field renders as text only', (p) => {
@@ -136,19 +137,7 @@ describe('summary.md', () => {
     expect(headings.filter((h) => h === 'h1')).toHaveLength(1);
     expect(headings).toHaveLength(1 + 5 + 2 * 6);
     const html = mdit.render(src);
-    for (const m of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
-      if (m[1]!.toLowerCase() === 'a') {
-        // only alf's attribution links, nothing else in the tag
-        expect(m[2] === '' || ATTRIBUTION_URLS.has(/^ href="([^"]*)"$/.exec(m[2]!)?.[1] ?? ''), m[0]).toBe(true);
-        continue;
-      }
-      if (m[1]!.toLowerCase() === 'img') {
-        expect(isAlfChartTag(m[2]!), m[0]).toBe(true); // only alf's own charts
-        continue;
-      }
-      expect(ALLOWED_TAGS.has(m[1]!.toLowerCase()), m[0]).toBe(true);
-      expect(m[2]).toMatch(/^(?: style="text-align:(?:right|left)")?$/);
-    }
+    expectOnlyAlfTags(html);
     for (const t of [...html.matchAll(/<table>([\s\S]*?)<\/table>/g)].map((m) => m[1]!)) {
       const rows = [...t.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!);
       const width = [...rows[0]!.matchAll(/<th[ >]/g)].length;
