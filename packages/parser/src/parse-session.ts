@@ -9,7 +9,7 @@ import { ValueCaches } from './value-cache.ts';
 import { compileFormat, detectionCandidates } from './compile-format.ts';
 import type { CompiledFormat } from './compile-format.ts';
 import { AlfError } from './errors.ts';
-import type { LineCtx, LineParser } from './line-parser.ts';
+import type { FastRowParser, LineCtx, LineParser } from './line-parser.ts';
 import { resolveTimeZone } from './time-zone.ts';
 import type { Accounting, FramedChunk, LineBlock, ParsedChunk, ParseOptions, RejectReason, SkippedLine } from './types.ts';
 import { REJECT_REASONS } from './types.ts';
@@ -158,6 +158,12 @@ function explain(text: string, pos: number, detail: string): string {
   return detail;
 }
 
+/** Internal switches of a session (tests compare the fast row parsers against the generic one). */
+export interface SessionTuning {
+  /** false: every line goes through the generic parser (default true: a format's fast row parser when it has one). */
+  readonly fastPath?: boolean | undefined;
+}
+
 export class ParseSession {
   readonly accounting: Accounting = emptyAccounting();
   format: DetectedFormat | null = null;
@@ -167,6 +173,8 @@ export class ParseSession {
   private readonly maxLine: number;
   private readonly inputIndex: number;
   private parser: LineParser | null = null;
+  private fast: FastRowParser | undefined = undefined;
+  private readonly fastPath: boolean;
   private b: BatchBuilder | null = null;
   private ctx: LineCtx | null = null;
   private held: FramedChunk[] = [];
@@ -177,8 +185,9 @@ export class ParseSession {
   /** Lines wrapped in a Kubernetes CRI prefix: -1 not known yet, 0 no, 1 yes (decided on the first line). */
   private cri = -1;
 
-  constructor(opts: ParseOptions) {
+  constructor(opts: ParseOptions, tuning: SessionTuning = {}) {
     this.opts = opts;
+    this.fastPath = tuning.fastPath !== false;
     this.batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     this.inputIndex = opts.inputIndex ?? 0;
@@ -189,6 +198,7 @@ export class ParseSession {
   private use(f: CompiledFormat, detected: DetectedFormat | null): void {
     this.compiled = f;
     this.parser = f.parser;
+    this.fast = this.fastPath ? f.parser.fast : undefined;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
     this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches);
     this.ctx = newCtx(this.b);
@@ -317,7 +327,7 @@ export class ParseSession {
     const acc = this.accounting;
     const parser = this.parser as LineParser;
     const used = parser.used;
-    const fast = parser.fast;
+    const fast = this.fast;
     const c = this.ctx as LineCtx;
     const text = blk.text;
     const bytes = blk.bytes;

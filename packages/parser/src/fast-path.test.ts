@@ -1,0 +1,169 @@
+/**
+ * The fast row parsers must be invisible: every input gives the same rows,
+ * rejects (reason, detail, line, offset, excerpt), accounting and format with
+ * the fast path on as with every line sent through the generic parser.
+ * Checked on every real log and on real lines mutated by fast-check (quotes,
+ * backslashes, brackets, digits, high bytes inserted, deleted or replaced).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { LineFramer } from './frame-lines.ts';
+import { ParseSession } from './parse-session.ts';
+import { recordRows } from './record-rows.ts';
+import type { RecordRow } from './record-rows.ts';
+import type { Accounting, FramedChunk, ParsedChunk, ParseOptions, Reject } from './types.ts';
+import { PRESETS } from './presets.ts';
+
+const REAL = join(import.meta.dirname, '../../../testdata/real');
+
+interface Outcome {
+  rows: RecordRow[];
+  rejects: Reject[];
+  accounting: Accounting;
+  format: string;
+  error: string | null;
+}
+
+/** Parse bytes cut into blocks of about `blockBytes` (several blocks: per-block scanner state is exercised). */
+function parse(bytes: Uint8Array, opts: ParseOptions, fastPath: boolean, blockBytes: number): Outcome {
+  const framer = new LineFramer({ targetBlockBytes: blockBytes });
+  const framed: FramedChunk[] = [];
+  framer.push(bytes, framed);
+  framer.end(framed);
+  const session = new ParseSession(opts, { fastPath });
+  const chunks: ParsedChunk[] = [];
+  let error: string | null = null;
+  try {
+    for (const f of framed) chunks.push(...session.push(f));
+    chunks.push(...session.end());
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  return {
+    rows: recordRows(chunks.map((c) => c.records)),
+    rejects: chunks.flatMap((c) => [...c.rejects]),
+    accounting: session.accounting,
+    format: session.format?.id ?? 'none',
+    error,
+  };
+}
+
+function expectSame(bytes: Uint8Array, opts: ParseOptions, blockBytes = 4096): Outcome {
+  const fast = parse(bytes, opts, true, blockBytes);
+  const generic = parse(bytes, opts, false, blockBytes);
+  expect(fast.error).toBe(generic.error);
+  expect(fast.format).toBe(generic.format);
+  expect(fast.accounting).toEqual(generic.accounting);
+  expect(fast.rejects).toEqual(generic.rejects);
+  expect(fast.rows).toEqual(generic.rows);
+  return fast;
+}
+
+function realFiles(): { rel: string; path: string }[] {
+  const out: { rel: string; path: string }[] = [];
+  for (const dir of readdirSync(REAL)) {
+    if (dir === 'maxmind-db' || !statSync(join(REAL, dir)).isDirectory()) continue;
+    for (const f of readdirSync(join(REAL, dir))) if (f !== 'SOURCES.md') out.push({ rel: `${dir}/${f}`, path: join(REAL, dir, f) });
+  }
+  return out.sort((a, b) => a.rel.localeCompare(b.rel));
+}
+
+const LINE_FORMATS = PRESETS.filter((p) => p.flavor !== 'json').map((p) => p.id);
+
+describe('fast path = generic path', () => {
+  test.for(realFiles().map((f) => [f.rel, f.path] as const))('%s: same batches and rejects, detected and under each preset', ([, path]) => {
+    let bytes: Uint8Array = readFileSync(path);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) return; // gzip members are covered by the stream tests
+    bytes = bytes.subarray(0, 256 * 1024);
+    const detected = expectSame(bytes, {}, 16 * 1024);
+    if (detected.error === null) expect(detected.accounting.linesRead).toBe(detected.accounting.parsed + detected.accounting.rejected);
+    for (const format of LINE_FORMATS) expectSame(bytes.subarray(0, 32 * 1024), { format, batchRows: 97 }, 2048);
+  });
+
+  // CLF-like real lines, the pool mutations start from
+  const pool: string[] = [];
+  for (const f of realFiles()) {
+    const text = readFileSync(f.path, 'latin1');
+    for (const line of text.split('\n').slice(0, 200)) {
+      if (line.length < 2000 && /^\S.* \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/.test(line)) pool.push(line);
+    }
+  }
+
+  test('the pool of real lines is not empty', () => {
+    expect(pool.length).toBeGreaterThan(500);
+  });
+
+  const INTERESTING = [0x22, 0x5c, 0x20, 0x5b, 0x5d, 0x2d, 0x3f, 0x2f, 0x3a, 0x2e, 0x2c, 0x30, 0x31, 0x35, 0x39, 0x0d, 0x09, 0x00, 0x78, 0x41, 0x80, 0xc3, 0xa9, 0xff];
+  /** Bytes that delimit fields: most edits land on or next to one of them. */
+  const STRUCTURE = new Set([0x22, 0x20, 0x5b, 0x5d, 0x2d, 0x3f, 0x2e, 0x3a, 0x2f]);
+  const edit = fc.record({
+    at: fc.nat(),
+    nearStructure: fc.boolean(),
+    shift: fc.integer({ min: -1, max: 1 }),
+    op: fc.constantFrom('insert', 'delete', 'replace'),
+    byte: fc.constantFrom(...INTERESTING),
+  });
+  const mutated = fc.record({ base: fc.nat(), edits: fc.array(edit, { maxLength: 3 }) }).map(({ base, edits }) => {
+    const bytes = [...Buffer.from(pool[base % pool.length] as string, 'latin1')];
+    for (const e of edits) {
+      let at = bytes.length === 0 ? 0 : e.at % (bytes.length + (e.op === 'insert' ? 1 : 0));
+      if (e.nearStructure) {
+        const marks = bytes.flatMap((b, i) => (STRUCTURE.has(b) ? [i] : []));
+        if (marks.length > 0) at = Math.max(0, Math.min(bytes.length - 1, (marks[e.at % marks.length] as number) + e.shift));
+      }
+      if (e.op === 'insert') bytes.splice(at, 0, e.byte);
+      else if (e.op === 'delete') bytes.splice(at, 1);
+      else bytes[at] = e.byte;
+    }
+    return bytes.filter((b) => b !== 0x0a);
+  });
+  // a few lines, repeated in any order: repeated values hit the fast path's tables, also across batches
+  const input = fc.record({
+    lines: fc.array(mutated, { minLength: 1, maxLength: 6 }),
+    order: fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+    batchRows: fc.integer({ min: 1, max: 16 }),
+    crlf: fc.boolean(),
+  });
+
+  /** Compare large outcomes row by row as JSON (a deep equal over 100k objects is slow); the first difference is shown. */
+  function expectSameLarge(bytes: Uint8Array, opts: ParseOptions): void {
+    const fast = parse(bytes, opts, true, 64 * 1024);
+    const generic = parse(bytes, opts, false, 64 * 1024);
+    expect(fast.error).toBe(generic.error);
+    expect(fast.accounting).toEqual(generic.accounting);
+    const a = [...fast.rows.map((r) => JSON.stringify(r)), ...fast.rejects.map((r) => JSON.stringify(r))];
+    const b = [...generic.rows.map((r) => JSON.stringify(r)), ...generic.rejects.map((r) => JSON.stringify(r))];
+    const i = a.findIndex((x, k) => x !== b[k]);
+    expect(i < 0 ? null : a[i]).toBe(i < 0 ? null : b[i]);
+    expect(a.length).toBe(b.length);
+  }
+
+  // every single-byte edit (insert, replace, delete) at every position of some real lines
+  const SINGLE = [0x22, 0x5c, 0x20, 0x5b, 0x5d, 0x2d, 0x3f, 0x2e, 0x30, 0x09, 0xc3];
+  test.for(['combined', 'common', 'nginx_combined', 'vhost_combined', 'nginx_main'])('%s: every single-byte edit of real lines', (format) => {
+    const step = Math.max(1, Math.floor(pool.length / 20));
+    const out: number[] = [];
+    for (let k = 0; k < pool.length; k += step) {
+      const line = [...Buffer.from(pool[k] as string, 'latin1')].slice(0, 400);
+      for (let at = 0; at <= line.length; at++) {
+        for (const byte of SINGLE) {
+          out.push(...line.slice(0, at), byte, ...line.slice(at), 0x0a);
+          if (at < line.length) out.push(...line.slice(0, at), byte, ...line.slice(at + 1), 0x0a);
+        }
+        if (at < line.length) out.push(...line.slice(0, at), ...line.slice(at + 1), 0x0a);
+      }
+    }
+    expectSameLarge(Uint8Array.from(out), { format, batchRows: 4093 });
+  });
+
+  test.for(LINE_FORMATS)('%s: mutated real lines give the same rows and rejects', (format) => {
+    fc.assert(fc.property(input, ({ lines, order, batchRows, crlf }) => {
+      const out: number[] = [];
+      for (const i of order) out.push(...(lines[i % lines.length] as number[]), ...(crlf ? [0x0d, 0x0a] : [0x0a]));
+      const got = expectSame(Uint8Array.from(out), { format, batchRows }, 512);
+      expect(got.accounting.linesRead).toBe(order.length);
+    }), { numRuns: 150 });
+  });
+});
