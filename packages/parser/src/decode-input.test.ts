@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { decodeInput, encodingRefusedLines, newDecodeReport } from './decode-input.ts';
+import { inflateThreadRunning } from './gzip-thread.ts';
 import type { DecodeReport } from './types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alf-decode-'));
@@ -41,7 +42,7 @@ function chunkList(bytes: Buffer, size: number): Buffer[] {
 async function decode(
   bytes: Uint8Array | AsyncIterable<Uint8Array>,
   chunk: number | number[] = 64 * 1024,
-  opts: { maxDecompressedBytes?: number } = {},
+  opts: { maxDecompressedBytes?: number; inflateThread?: boolean } = {},
 ): Promise<{ out: Buffer; report: DecodeReport; chunks: Uint8Array[] }> {
   const report = newDecodeReport();
   const chunks: Uint8Array[] = [];
@@ -347,6 +348,73 @@ describe('gzip', () => {
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.slice(0, -1).every((c) => c.length === 1 << 20)).toBe(true);
     chunks.forEach((c, i) => expect(Buffer.from(c).equals(copies[i]!)).toBe(true));
+  });
+});
+
+describe('inflate thread = inline decoder', () => {
+  /** Decodes on the inflate thread and inline; the bytes, their cut into pieces and the report must be the same. */
+  async function expectSame(bytes: Uint8Array, chunk: number | number[], limit?: number): Promise<void> {
+    const opts = limit === undefined ? {} : { maxDecompressedBytes: limit };
+    const threaded = await decode(bytes, chunk, { ...opts, inflateThread: true });
+    const inline = await decode(bytes, chunk, { ...opts, inflateThread: false });
+    if (limit === undefined) expect(threaded.report).toEqual(inline.report);
+    else {
+      // stopped early: the thread may have read up to two chunks more of the source ahead
+      expect({ ...threaded.report, bytesIn: 0 }).toEqual({ ...inline.report, bytesIn: 0 });
+      expect(threaded.report.bytesIn).toBeGreaterThanOrEqual(inline.report.bytesIn);
+    }
+    expect(threaded.chunks.map((c) => c.length)).toEqual(inline.chunks.map((c) => c.length));
+    expect(threaded.out.equals(inline.out)).toBe(true);
+  }
+
+  const bad = Buffer.from(gz);
+  bad[bad.length - 7]! ^= 0x10;
+  const corrupt = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+    zlib.deflateRawSync(logText(20_000), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), Buffer.from([0x07, 1, 2, 3]), Buffer.alloc(8), gz]);
+  const badMember = member(Buffer.from('x\n'));
+  badMember[badMember.length - 8]! ^= 1;
+  test.for([
+    ['one member', gz],
+    ['multi-member with trailing garbage', Buffer.concat([gz, gz, Buffer.from('junk\n')])],
+    ['bad CRC then a good member', Buffer.concat([bad, gz])],
+    ['corrupt deflate data', corrupt],
+    ['truncated in the body', gz.subarray(0, gz.length >> 1)],
+    ['truncated in the trailer', gz.subarray(0, gz.length - 3)],
+    ['25 bad members (capped notes)', Buffer.concat(Array.from({ length: 25 }, () => badMember))],
+    ['UTF-16 inside gzip', zlib.gzipSync(Buffer.from('\ufeffa b c\nd e f\n', 'utf16le'))],
+  ] as const)('%s: same bytes, pieces, flags and notes', async ([, bytes]) => {
+    for (const size of [1, 333, 64 * 1024, 1 << 20]) await expectSame(bytes, size);
+    expect(inflateThreadRunning()).toBe(true);
+  });
+
+  test('a decompressed byte limit stops both at the same byte', async () => {
+    const big = zlib.gzipSync(logText(40_000, 5));
+    for (const limit of [1, 1000, 1 << 20, 3 << 20]) await expectSame(big, 64 * 1024, limit);
+  });
+
+  test('property: any damage and chunking of multi-member gzip decodes the same on the thread', async () => {
+    const members = [zlib.gzipSync(logText(300, 1)), systemGzip(logText(2000, 2)), member(logText(50, 3), { name: 'x', hcrc: true })];
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.nat({ max: 2 }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 2 }),
+      fc.option(fc.nat(), { nil: undefined }),
+      fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 }),
+      async (order, flips, cut, sizes) => {
+        const bytes = Buffer.concat(order.map((i) => members[i]!));
+        for (const f of flips) bytes[f.at % bytes.length]! ^= f.xor;
+        await expectSame(cut === undefined ? bytes : bytes.subarray(0, cut % (bytes.length + 1)), sizes);
+      },
+    ), { numRuns: 60 });
+  });
+
+  test('an early stop by the reader (break) closes the stream; the next input still decodes', async () => {
+    const big = zlib.gzipSync(logText(40_000, 7));
+    const report = newDecodeReport();
+    for await (const c of decodeInput(chunked(big, 4096), report, { inflateThread: true })) {
+      expect(c.length).toBeGreaterThan(0);
+      break;
+    }
+    await expectSame(big, 4096);
   });
 });
 

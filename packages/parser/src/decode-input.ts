@@ -12,10 +12,14 @@
  */
 import type { DecodeReport, InputFlag } from './types.ts';
 import { GzipDecoder } from './gzip-decoder.ts';
+import { openGzipThread } from './gzip-thread.ts';
+import type { GzipThreadStream } from './gzip-thread.ts';
 
 export interface DecodeOptions {
   /** Stop after this many decompressed bytes (flag `decompressed_limit`). Default: no limit. */
   maxDecompressedBytes?: number;
+  /** Inflate gzip on a second thread while the caller parses (default true; falls back to inline when no worker starts). */
+  inflateThread?: boolean;
 }
 
 export function newDecodeReport(): DecodeReport {
@@ -44,11 +48,20 @@ export async function* decodeInput(
   opts: DecodeOptions = {},
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const stage = new OutputStage(report, opts.maxDecompressedBytes ?? Number.POSITIVE_INFINITY);
+  const it = src[Symbol.asyncIterator]();
+  let exhausted = false;
   let decoder: GzipDecoder | null = null;
+  let thread: GzipThreadStream | null = null;
   let head: Buffer | null = null; // first bytes, until there are 3 to sniff
   let sniffed = false;
   try {
-    for await (const raw of src) {
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) {
+        exhausted = true;
+        break;
+      }
+      const raw = r.value;
       if (raw.length === 0) continue;
       report.bytesIn += raw.length;
       let chunk = asBuffer(raw);
@@ -60,8 +73,37 @@ export async function* decodeInput(
         sniffed = true;
         if (chunk[0] === 0x1f && chunk[1] === 0x8b && chunk[2] === 0x08) {
           report.compression = 'gzip';
-          decoder = new GzipDecoder(report);
+          if (opts.inflateThread !== false) thread = await openGzipThread(report);
+          if (thread === null) decoder = new GzipDecoder(report);
         }
+      }
+      if (thread !== null) {
+        // the rest of the input goes through the inflate thread
+        thread.write(chunk);
+        const t = thread;
+        const feed = async (): Promise<boolean> => {
+          if (exhausted) return false;
+          for (;;) {
+            const n = await it.next();
+            if (n.done === true) {
+              exhausted = true;
+              t.end();
+              return true;
+            }
+            if (n.value.length === 0) continue;
+            report.bytesIn += n.value.length;
+            t.write(n.value);
+            return true;
+          }
+        };
+        for (;;) {
+          const piece = await t.next(feed);
+          if (piece === null) break;
+          const out = stage.push(asBuffer(piece));
+          if (out !== null) yield out;
+          if (stage.stopped) break;
+        }
+        break;
       }
       if (decoder === null) {
         const out = stage.push(chunk);
@@ -90,6 +132,8 @@ export async function* decodeInput(
     if (out !== null) yield out;
   } finally {
     decoder?.close();
+    thread?.close();
+    if (!exhausted) await it.return?.();
   }
 }
 

@@ -14,6 +14,8 @@ import type { Accounting, DecodeReport, ParsedChunk, ParseOptions } from './type
 export interface ParseStreamOptions extends ParseOptions {
   /** Stop after this many decompressed bytes (input flagged `decompressed_limit`). */
   readonly maxDecompressedBytes?: number | undefined;
+  /** Inflate gzip on a second thread while parsing (default true; inline when no worker can be started). */
+  readonly inflateThread?: boolean | undefined;
 }
 
 export interface ParseStreamResult {
@@ -39,6 +41,7 @@ export function parseStream(src: AsyncIterable<Uint8Array>, opts: ParseStreamOpt
   let done = false;
   const decodeOpts: DecodeOptions = {};
   if (opts.maxDecompressedBytes !== undefined) decodeOpts.maxDecompressedBytes = opts.maxDecompressedBytes;
+  if (opts.inflateThread !== undefined) decodeOpts.inflateThread = opts.inflateThread;
   async function* run(): AsyncGenerator<ParsedChunk, void, undefined> {
     const framed = frameLines(decodeInput(src, decode, decodeOpts), { maxLineBytes: opts.maxLineBytes ?? 1 << 20 });
     for await (const chunk of framed) {
