@@ -13,7 +13,7 @@ import { LineFramer } from './frame-lines.ts';
 import { ParseSession } from './parse-session.ts';
 import { recordRows } from './record-rows.ts';
 import type { RecordRow } from './record-rows.ts';
-import type { Accounting, FramedChunk, ParsedChunk, ParseOptions, Reject } from './types.ts';
+import type { Accounting, DictColumn, FramedChunk, ParsedChunk, ParseOptions, RecordBatch, Reject } from './types.ts';
 import { PRESETS } from './presets.ts';
 
 const REAL = join(import.meta.dirname, '../../../testdata/real');
@@ -41,6 +41,7 @@ function parse(bytes: Uint8Array, opts: ParseOptions, fastPath: boolean, blockBy
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
+  for (const c of chunks) expectUniqueDicts(c.records);
   return {
     rows: recordRows(chunks.map((c) => c.records)),
     rejects: chunks.flatMap((c) => [...c.rejects]),
@@ -48,6 +49,16 @@ function parse(bytes: Uint8Array, opts: ParseOptions, fastPath: boolean, blockBy
     format: session.format?.id ?? 'none',
     error,
   };
+}
+
+/** Every dictionary of a batch holds each value once (consumers group by id). */
+function expectUniqueDicts(b: RecordBatch): void {
+  const cols: [string, DictColumn][] = [['ip', b.ip], ['method', b.method], ['path', b.path], ['query', b.query], ['protocol', b.protocol],
+    ['referer', b.referer], ['userAgent', b.userAgent], ['vhost', b.vhost], ['user', b.user], ['forwardedFor', b.forwardedFor], ...b.extra];
+  for (const [name, col] of cols) {
+    const seen = new Set(col.values);
+    if (seen.size !== col.values.length) expect.fail(`${name} dictionary repeats a value: ${col.values.filter((v, i) => col.values.indexOf(v) !== i)[0]}`);
+  }
 }
 
 function expectSame(bytes: Uint8Array, opts: ParseOptions, blockBytes = 4096): Outcome {

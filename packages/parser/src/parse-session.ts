@@ -297,7 +297,9 @@ export class ParseSession {
     const b = this.b as BatchBuilder;
     if (b.pending === 0) return;
     this.out.push(b.finish());
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), (this.parser as LineParser).extraNames, this.inputIndex, this.caches);
+    // the next batch starts as large as this one was (no growth copies on a big input), small inputs stay small
+    const rows = Math.min(this.batchRows, Math.max(4096, b.length));
+    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches);
     (this.ctx as LineCtx).b = this.b;
   }
 

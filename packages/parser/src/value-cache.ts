@@ -54,9 +54,8 @@ function valueHash(v: string): number {
   return h ^ (h >>> 15);
 }
 
-/** Dict.owner: no writer yet, or more than one (every value is then looked up before it is added). */
+/** Dict.owner before a writer has appended with `add`. */
 const NO_OWNER = 0;
-const SHARED = -1;
 let nextOwner = 1;
 
 /** A fresh writer token for Dict.add (a table takes a new one whenever it forgets what it added). */
@@ -67,9 +66,12 @@ export function newDictOwner(): number {
 /**
  * Per-batch dictionary: values in id order and an open-addressing index to find
  * them (a Map measured several times slower to fill: one insert per distinct
- * value per batch, tens of thousands per batch). While a single writer (an
- * owner token, see `add`) has filled it, values are appended without a lookup
- * and indexed only when another writer looks one up.
+ * value per batch, tens of thousands per batch). The first writer to `add`
+ * (an owner token) appends without a lookup; values that reach the dictionary
+ * any other way (`intern`: the generic parser, a second table) are looked up
+ * among all values and, while an owner appends, also kept in a small `foreign`
+ * map the owner checks before appending. So a few generic-path lines in a
+ * batch no longer turn every later append into a full lookup.
  */
 export class Dict {
   readonly values: string[] = [];
@@ -78,17 +80,29 @@ export class Dict {
   /** values[0, indexed) are in the index. */
   private indexed = 0;
   private owner = NO_OWNER;
+  /** Values not added by the owner, while there is one: value → id. */
+  private foreign: Map<string, number> | null = null;
 
   /**
    * Id of v for a writer that knows v is not among the values it added to this
    * dictionary under `owner`: appended without a lookup while `owner` is the
-   * only writer so far, else interned.
+   * first writer (unless another path added v), else interned.
    */
   add(v: string, owner: number): number {
     const values = this.values;
     if (this.owner !== owner) {
-      if (this.owner !== NO_OWNER || values.length !== 0) return this.intern(v);
+      if (this.owner !== NO_OWNER) return this.intern(v);
       this.owner = owner;
+      if (values.length > 0) {
+        const f = new Map<string, number>();
+        for (let i = 0; i < values.length; i++) f.set(values[i] as string, i);
+        this.foreign = f;
+      }
+    }
+    const foreign = this.foreign;
+    if (foreign !== null) {
+      const id = foreign.get(v);
+      if (id !== undefined) return id;
     }
     values.push(v);
     return values.length - 1;
@@ -106,7 +120,6 @@ export class Dict {
   }
 
   intern(v: string): number {
-    this.owner = SHARED;
     if (this.indexed !== this.values.length) this.index();
     const h = valueHash(v);
     const values = this.values;
@@ -121,6 +134,7 @@ export class Dict {
     }
     const id = values.length;
     values.push(v);
+    if (this.owner !== NO_OWNER) (this.foreign ??= new Map()).set(v, id);
     if (id >= this.hashes.length) this.growHashes(id + 1);
     this.hashes[id] = h;
     this.indexed = id + 1;
@@ -129,16 +143,27 @@ export class Dict {
     return id;
   }
 
-  /** Indexes the values appended by `add` since the last lookup. */
+  /** Indexes the values appended by `add` since the last lookup (only those: appends and lookups may alternate). */
   private index(): void {
     const values = this.values;
     const n = values.length;
+    const from = this.indexed;
     if (n > this.hashes.length) this.growHashes(n);
-    for (let k = this.indexed; k < n; k++) this.hashes[k] = valueHash(values[k] as string);
+    for (let k = from; k < n; k++) this.hashes[k] = valueHash(values[k] as string);
     this.indexed = n;
     let size = this.slots.length;
     while (n * 2 > size) size *= 2;
-    this.rehash(size);
+    if (size !== this.slots.length) {
+      this.rehash(size);
+      return;
+    }
+    const slots = this.slots;
+    const mask = size - 1;
+    for (let k = from; k < n; k++) {
+      let i = (this.hashes[k] as number) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = k + 1;
+    }
   }
 
   private growHashes(n: number): void {
