@@ -7,14 +7,14 @@
  * the two in the same process, so both see the same machine load. The best
  * CPU time per line is printed (steadier than wall time on a shared machine).
  *
- *   node --conditions=alf-source --import tsx scripts/bench/parser-micro.ts FILE [--mb 64] [--repeat 5] [--format combined] [--compare DIR]
+ *   node --conditions=alf-source --import tsx scripts/bench/parser-micro.ts FILE [--mb 64] [--repeat 5] [--format combined] [--compare DIR] [--columns none|a,b]
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LineFramer, ParseSession } from '@alf/parser';
-import type { FramedChunk, ParsedChunk, ParseOptions } from '@alf/parser';
+import type { FramedChunk, ParsedChunk, ParseOptions, StringColumn } from '@alf/parser';
 
 interface Session {
   push(c: FramedChunk): ParsedChunk[];
@@ -31,6 +31,7 @@ const { values, positionals } = parseArgs({
     repeat: { type: 'string', default: '5' },
     format: { type: 'string', default: 'combined' },
     compare: { type: 'string' },
+    columns: { type: 'string' },
   },
 });
 const file = positionals[0];
@@ -42,6 +43,8 @@ const blocks: FramedChunk[] = [];
 for (let p = 0; p < bytes.length; p += 1 << 20) framer.push(bytes.subarray(p, Math.min(bytes.length, p + (1 << 20))), blocks);
 framer.end(blocks);
 
+// --columns none | a,b,c (ParseOptions.columns); absent: every column
+const columns = values.columns === undefined ? undefined : values.columns === 'none' ? [] : values.columns.split(',') as StringColumn[];
 const variants: [string, SessionCtor][] = [['current', ParseSession as unknown as SessionCtor]];
 if (values.compare !== undefined) {
   const mod = (await import(pathToFileURL(resolve(values.compare, 'parse-session.ts')).href)) as { ParseSession: SessionCtor };
@@ -53,7 +56,7 @@ for (let r = 0; r < Number(values.repeat); r++) {
   for (const [name, Ctor] of variants) {
     const t0 = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
-    const session = new Ctor({ format: values.format });
+    const session = new Ctor({ format: values.format, ...(columns === undefined ? {} : { columns }) });
     let rows = 0;
     for (const b of blocks) for (const c of session.push(b)) rows += c.records.length;
     for (const c of session.end()) rows += c.records.length;

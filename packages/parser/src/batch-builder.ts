@@ -5,7 +5,7 @@
  * line's text) and calls `commit()`; a rejected line leaves no trace in the
  * dictionaries.
  */
-import type { DictColumn, RecordBatch, Reject, RejectReason } from './types.ts';
+import type { DictColumn, RecordBatch, Reject, RejectReason, StringColumn } from './types.ts';
 import { decodeUtf8Lenient } from './utf8-text.ts';
 import { Dict, ValueCaches } from './value-cache.ts';
 import type { RangeCache } from './value-cache.ts';
@@ -37,6 +37,23 @@ export interface LineSource {
 }
 
 let batchSerial = 0;
+
+const COLUMN_INDEX: Readonly<Record<Exclude<StringColumn, 'extra'>, number>> = {
+  method: COL_METHOD, path: COL_PATH, query: COL_QUERY, protocol: COL_PROTOCOL, referer: COL_REFERER,
+  userAgent: COL_USER_AGENT, vhost: COL_VHOST, user: COL_USER, forwardedFor: COL_FORWARDED_FOR,
+};
+
+/** 1 per string column left out of `columns` (undefined: none left out). */
+export function skipMask(columns: readonly StringColumn[] | undefined, ncols: number): Uint8Array {
+  const skip = new Uint8Array(ncols);
+  if (columns === undefined) return skip;
+  skip.fill(1);
+  for (const name of columns) {
+    if (name === 'extra') skip.fill(0, COL_EXTRA);
+    else skip[COLUMN_INDEX[name]] = 0;
+  }
+  return skip;
+}
 
 function grow<T extends Float64Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
@@ -74,8 +91,20 @@ export class BatchBuilder {
   readonly serial: number;
   private readonly rangeCaches: (RangeCache | undefined)[];
 
-  constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches()) {
+  /** Per string column: 1 when the caller did not ask for it (ParseOptions.columns); all null in the batch. */
+  readonly skip: Uint8Array;
+  /** Method, path, query and protocol are all skipped (a row parser need not split the request). */
+  readonly skipRequest: boolean;
+  /** Referer and user agent are both skipped. */
+  readonly skipAgentPair: boolean;
+
+  constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches(),
+    columns?: readonly StringColumn[]) {
     this.caches = caches;
+    this.skip = skipMask(columns, COL_EXTRA + extraNames.length);
+    const sk = this.skip;
+    this.skipRequest = sk[COL_METHOD] === 1 && sk[COL_PATH] === 1 && sk[COL_QUERY] === 1 && sk[COL_PROTOCOL] === 1;
+    this.skipAgentPair = sk[COL_REFERER] === 1 && sk[COL_USER_AGENT] === 1;
     this.serial = ++batchSerial;
     this.capacity = capacity;
     this.extraNames = extraNames;
@@ -168,7 +197,10 @@ export class BatchBuilder {
       const c = used[k] as number;
       const v = this.slotValue[c];
       let id: number;
-      if (v !== undefined) {
+      if (this.skip[c] === 1) {
+        id = -1;
+        this.slotValue[c] = undefined;
+      } else if (v !== undefined) {
         id = v === null ? -1 : (this.dicts[c] as Dict).intern(v);
         this.slotValue[c] = undefined;
       } else {
@@ -196,6 +228,10 @@ export class BatchBuilder {
   finish(): { records: RecordBatch; rejects: Reject[] } {
     const col = (i: number): DictColumn => {
       const ids = this.strIds[i] as Int32Array;
+      if (this.skip[i] === 1) {
+        ids.fill(-1, 0, this.length); // a column the caller did not ask for (a fast row parser may have filled it)
+        return { ids, values: [] };
+      }
       const values = (this.dicts[i] as Dict).values;
       if (values.length === 0) ids.fill(-1, 0, this.length); // a column the format never fills
       return { ids, values };

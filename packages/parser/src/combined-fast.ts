@@ -245,32 +245,35 @@ class CombinedRowParser implements FastRowParser {
     b.bytesSent[r] = bytes;
     b.durationMs[r] = NaN;
     b.upstreamMs[r] = NaN;
-    (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
-      : this.users.intern(t, buf, us, ue, wordHash(dv, us, ue), dicts[COL_USER] as Dict, serial);
-
-    // request line → method, path, query, protocol ids, once per distinct request line per batch
-    // (a line seen for the first time is split without being stored: most lines seen once are never seen again)
-    const reqs = this.requests;
-    let rr = reqs.record(dv, buf, rs, re, wordHash(dv, rs, re));
-    let rec = reqs.rec;
-    if (rr < 0) {
-      rec = this.scratch;
-      this.request(c, rs, re, rec, 3, serial);
-      rr = 0;
-    } else if (rec[rr + 2] !== serial) {
-      this.request(c, rs, re, rec, rr + 3, serial);
-      rec[rr + 2] = serial;
+    if (b.skip[COL_USER] === 0) {
+      (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
+        : this.users.intern(t, buf, us, ue, wordHash(dv, us, ue), dicts[COL_USER] as Dict, serial);
     }
-    (strIds[COL_METHOD] as Int32Array)[r] = rec[rr + 3] as number;
-    (strIds[COL_PATH] as Int32Array)[r] = rec[rr + 4] as number;
-    (strIds[COL_QUERY] as Int32Array)[r] = rec[rr + 5] as number;
-    (strIds[COL_PROTOCOL] as Int32Array)[r] = rec[rr + 6] as number;
 
-    if (this.withAgent) {
+    if (!b.skipRequest) {
+      // request line → method, path, query, protocol ids, once per distinct request line per batch
+      // (a line seen for the first time is split without being stored: most lines seen once are never seen again)
+      const reqs = this.requests;
+      let rr = reqs.record(dv, buf, rs, re, wordHash(dv, rs, re));
+      let rec = reqs.rec;
+      if (rr < 0) {
+        rec = this.scratch;
+        this.request(c, rs, re, rec, 3, serial);
+        rr = 0;
+      } else if (rec[rr + 2] !== serial) {
+        this.request(c, rs, re, rec, rr + 3, serial);
+        rec[rr + 2] = serial;
+      }
+      (strIds[COL_METHOD] as Int32Array)[r] = rec[rr + 3] as number;
+      (strIds[COL_PATH] as Int32Array)[r] = rec[rr + 4] as number;
+      (strIds[COL_QUERY] as Int32Array)[r] = rec[rr + 5] as number;
+      (strIds[COL_PROTOCOL] as Int32Array)[r] = rec[rr + 6] as number;
+    }
+    if (this.withAgent && !b.skipAgentPair) {
       // `referer" "user-agent` → both ids, once per distinct pair per batch
       const pairs = this.pairs;
       const pr = pairs.record(dv, buf, rfs, uae, wordHash(dv, rfs, uae));
-      rec = pairs.rec;
+      const rec = pairs.rec;
       if (rec[pr + 2] !== serial) {
         rec[pr + 3] = rfe - rfs === 1 && t.charCodeAt(rfs) === 45 ? NO_ID
           : this.referers.intern(t, buf, rfs, rfe, wordHash(dv, rfs, rfe), dicts[COL_REFERER] as Dict, serial);

@@ -200,7 +200,7 @@ export class ParseSession {
     this.parser = f.parser;
     this.fast = this.fastPath ? f.parser.fast : undefined;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches);
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns);
     this.ctx = newCtx(this.b);
   }
 
@@ -224,7 +224,7 @@ export class ParseSession {
   refuse(lines: number, detail: string): void {
     if (lines <= 0) return;
     if (this.parser === null && this.held.length === 0) this.format = { id: 'none', matched: 0, sampled: 0 };
-    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches);
+    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns);
     const acc = this.accounting;
     acc.linesRead += lines;
     acc.rejected += lines;
@@ -299,7 +299,7 @@ export class ParseSession {
     this.out.push(b.finish());
     // the next batch starts as large as this one was (no growth copies on a big input), small inputs stay small
     const rows = Math.min(this.batchRows, Math.max(4096, b.length));
-    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches);
+    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns);
     (this.ctx as LineCtx).b = this.b;
   }
 

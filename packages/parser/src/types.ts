@@ -127,6 +127,18 @@ export interface FormatSpec {
   readonly needsTz: boolean;
 }
 
+/**
+ * String columns a caller may leave unfilled (`ParseOptions.columns`); `extra`
+ * stands for every format-specific extra column. `ip` is always filled (the
+ * client is validated anyway), and so are the numeric columns.
+ */
+export type StringColumn =
+  | 'method' | 'path' | 'query' | 'protocol' | 'referer' | 'userAgent' | 'vhost' | 'user' | 'forwardedFor' | 'extra';
+
+export const STRING_COLUMNS: readonly StringColumn[] = [
+  'method', 'path', 'query', 'protocol', 'referer', 'userAgent', 'vhost', 'user', 'forwardedFor', 'extra',
+];
+
 export interface ParseOptions {
   /** Preset name, nginx log_format or Apache LogFormat string; undefined = auto-detect. */
   readonly format?: string | undefined;
@@ -138,6 +150,13 @@ export interface ParseOptions {
   readonly batchRows?: number | undefined;
   /** Index of this input, copied into every row's `input` column. */
   readonly inputIndex?: number | undefined;
+  /**
+   * String columns to fill (default: all). The others come out null on every
+   * row (ids -1, no dictionary values), and the parser skips their interning:
+   * a pass that needs only time, client, status and bytes passes `[]`. Lines
+   * are parsed, rejected and counted exactly as with every column.
+   */
+  readonly columns?: readonly StringColumn[] | undefined;
 }
 
 /**
