@@ -1,6 +1,7 @@
 /**
  * A specialised row parser for the combined family (`combined`,
- * `nginx_combined`, `common`), chosen once at compile time. It scans a
+ * `nginx_combined`, `common`, and combined + a quoted X-Forwarded-For:
+ * `nginx_main`), chosen once at compile time. It scans a
  * well-formed line in one function with charCodeAt/indexOf, hashes fields while
  * scanning, interns through hash tables (no substring per field) and writes the
  * row straight into the batch. On any surprise it returns false before touching
@@ -10,7 +11,7 @@
  * stands for).
  */
 import {
-  COL_METHOD, COL_PATH, COL_PROTOCOL, COL_QUERY, COL_REFERER, COL_USER, COL_USER_AGENT,
+  COL_FORWARDED_FOR, COL_METHOD, COL_PATH, COL_PROTOCOL, COL_QUERY, COL_REFERER, COL_USER, COL_USER_AGENT,
 } from './batch-builder.ts';
 import type { FormatItem } from './format-fields.ts';
 import { IP_KIND_V4 } from './types.ts';
@@ -25,6 +26,8 @@ import type { TimeZone } from './time-zone.ts';
 const HEAD_APACHE = ['<client>', ' ', '<skip>', ' ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
 const HEAD_NGINX = ['<client>', ' - ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
 const TAIL_COMBINED = [' "', '<string4>', '" "', '<string5>', '"'];
+/** combined + `"$http_x_forwarded_for"` (nginx `main`, or `"%{X-Forwarded-For}i"` in an Apache LogFormat). */
+const TAIL_MAIN = [' "', '<string4>', '" "', '<string5>', '" "', '<string8>', '"'];
 
 function shape(items: readonly FormatItem[]): string[] {
   return items.map((it) => ('lit' in it ? it.lit : `<${it.field.kind}${it.field.column ?? ''}>`));
@@ -38,8 +41,9 @@ function same(a: readonly string[], b: readonly string[]): boolean {
 export function compileCombinedFast(items: readonly FormatItem[], tz: TimeZone, used: readonly number[]): FastRowParser | null {
   const s = shape(items);
   for (const head of [HEAD_APACHE, HEAD_NGINX]) {
-    if (same(s, [...head, ...TAIL_COMBINED])) return new CombinedRowParser(tz, used, true);
-    if (same(s, head)) return new CombinedRowParser(tz, used, false);
+    if (same(s, [...head, ...TAIL_COMBINED])) return new CombinedRowParser(tz, used, true, false);
+    if (same(s, [...head, ...TAIL_MAIN])) return new CombinedRowParser(tz, used, true, true);
+    if (same(s, head)) return new CombinedRowParser(tz, used, false, false);
   }
   return null;
 }
@@ -68,9 +72,12 @@ class CombinedRowParser implements FastRowParser {
   private readonly referers = new InternTable();
   private readonly agents = new InternTable();
   private readonly users = new InternTable();
+  private readonly forwarded = new InternTable();
   /** Used string columns the fast path never fills (vhost, X-Forwarded-For): -1 on every fast row. */
   private readonly unfilled: Int32Array;
   private readonly withAgent: boolean;
+  /** A quoted X-Forwarded-For after the user agent, ending the line. */
+  private readonly withXff: boolean;
   /** Bytes of the last `dd/Mon/yyyy:HH` (4+4+4+2) and ` ±hhmm` (4+2) with a ±hhmm zone, and that hour's UTC ms. */
   private hour0 = 0;
   private hour1 = 0;
@@ -87,10 +94,12 @@ class CombinedRowParser implements FastRowParser {
   private lastProtoId = -1;
   private lastProtoSerial = -1;
 
-  constructor(tz: TimeZone, used: readonly number[], withAgent: boolean) {
+  constructor(tz: TimeZone, used: readonly number[], withAgent: boolean, withXff: boolean) {
     this.clf = new ClfTimeParser(tz);
     this.withAgent = withAgent;
-    const filled = new Set([COL_METHOD, COL_PATH, COL_QUERY, COL_PROTOCOL, COL_USER, ...(withAgent ? [COL_REFERER, COL_USER_AGENT] : [])]);
+    this.withXff = withXff;
+    const filled = new Set([COL_METHOD, COL_PATH, COL_QUERY, COL_PROTOCOL, COL_USER, ...(withAgent ? [COL_REFERER, COL_USER_AGENT] : []),
+      ...(withXff ? [COL_FORWARDED_FOR] : [])]);
     this.unfilled = Int32Array.from(used.filter((col) => !filled.has(col)));
   }
 
@@ -207,6 +216,8 @@ class CombinedRowParser implements FastRowParser {
     let rfe = 0;
     let uas = 0;
     let uae = 0;
+    let xs = 0;
+    let xe = 0;
     if (this.withAgent) {
       // referer: the first quote, unescaped, followed by ` "`; user agent: the first quote, unescaped, at the line end
       if (t.charCodeAt(be) !== 32 || t.charCodeAt(be + 1) !== 34) return false;
@@ -215,7 +226,13 @@ class CombinedRowParser implements FastRowParser {
       if (rfe >= end || t.charCodeAt(rfe - 1) === 92 || t.charCodeAt(rfe + 1) !== 32 || t.charCodeAt(rfe + 2) !== 34) return false;
       uas = rfe + 3;
       uae = this.quote.find(c, uas);
-      if (uae !== end - 1 || t.charCodeAt(uae - 1) === 92) return false;
+      if (this.withXff) {
+        // user agent: the first quote, unescaped, followed by ` "`; X-Forwarded-For: the first quote, unescaped, at the line end
+        if (uae >= end || t.charCodeAt(uae - 1) === 92 || t.charCodeAt(uae + 1) !== 32 || t.charCodeAt(uae + 2) !== 34) return false;
+        xs = uae + 3;
+        xe = this.quote.find(c, xs);
+        if (xe !== end - 1 || t.charCodeAt(xe - 1) === 92) return false;
+      } else if (uae !== end - 1 || t.charCodeAt(uae - 1) === 92) return false;
     } else if (be !== end) return false;
 
     // the client must be an IP or a host name (found before anything is interned: a rejected line leaves no trace)
@@ -283,6 +300,10 @@ class CombinedRowParser implements FastRowParser {
       }
       (strIds[COL_REFERER] as Int32Array)[r] = rec[pr + 3] as number;
       (strIds[COL_USER_AGENT] as Int32Array)[r] = rec[pr + 4] as number;
+    }
+    if (this.withXff && b.skip[COL_FORWARDED_FOR] === 0) {
+      (strIds[COL_FORWARDED_FOR] as Int32Array)[r] = xe - xs === 1 && t.charCodeAt(xs) === 45 ? NO_ID
+        : this.forwarded.intern(t, buf, xs, xe, wordHash(dv, xs, xe), dicts[COL_FORWARDED_FOR] as Dict, serial);
     }
     const unfilled = this.unfilled;
     for (let k = 0; k < unfilled.length; k++) (strIds[unfilled[k] as number] as Int32Array)[r] = NO_ID;

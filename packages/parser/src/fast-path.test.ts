@@ -100,7 +100,11 @@ describe('fast path = generic path', () => {
   for (const f of realFiles()) {
     const text = readFileSync(f.path, 'latin1');
     for (const line of text.split('\n').slice(0, 200)) {
-      if (line.length < 2000 && /^\S.* \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/.test(line)) pool.push(line);
+      if (line.length < 2000 && /^\S.* \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/.test(line)) {
+        pool.push(line);
+        // the same line with a quoted X-Forwarded-For after it (nginx `main`)
+        if (pool.length % 3 === 0) pool.push(`${line.trimEnd()} "${['-', '', '203.0.113.7, 10.0.0.1', '2001:db8::1'][pool.length % 4]}"`);
+      }
     }
   }
 
