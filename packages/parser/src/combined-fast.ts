@@ -17,7 +17,7 @@ import type { FormatItem } from './format-fields.ts';
 import { IP_KIND_V4 } from './types.ts';
 import type { Dict } from './value-cache.ts';
 import { ClientTable, InternTable, TupleTable, V4Table, wordHash } from './intern-table.ts';
-import { Finder } from './line-scan.ts';
+import { decimal, Finder, upstreamSum } from './line-scan.ts';
 import type { FastRowParser, LineCtx } from './line-scan.ts';
 import { ClfTimeParser } from './timestamp.ts';
 import type { TimeZone } from './time-zone.ts';
@@ -26,6 +26,9 @@ import type { TimeZone } from './time-zone.ts';
 const HEAD_APACHE = ['<client>', ' ', '<skip>', ' ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
 const HEAD_NGINX = ['<client>', ' - ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
 const TAIL_COMBINED = [' "', '<string4>', '" "', '<string5>', '"'];
+/** combined + a duration (Apache `%D`/`%T`), or a duration and upstream times (nginx `$request_time $upstream_response_time`). */
+const TAIL_DURATION = [' "', '<string4>', '" "', '<string5>', '" ', '<duration>'];
+const TAIL_TIMING = [...TAIL_DURATION, ' ', '<upstream_time>'];
 /** combined + `"$http_x_forwarded_for"` (nginx `main`, or `"%{X-Forwarded-For}i"` in an Apache LogFormat). */
 const TAIL_MAIN = [' "', '<string4>', '" "', '<string5>', '" "', '<string8>', '"'];
 
@@ -40,15 +43,24 @@ function same(a: readonly string[], b: readonly string[]): boolean {
 /** The fast row parser for a combined/common format, or null for any other format. */
 export function compileCombinedFast(items: readonly FormatItem[], tz: TimeZone, used: readonly number[]): FastRowParser | null {
   const s = shape(items);
+  const scale = items.find((it) => 'field' in it && it.field.kind === 'duration');
+  const durationScale = scale !== undefined && 'field' in scale ? (scale.field.scale as number) : 0;
   for (const head of [HEAD_APACHE, HEAD_NGINX]) {
-    if (same(s, [...head, ...TAIL_COMBINED])) return new CombinedRowParser(tz, used, true, false);
-    if (same(s, [...head, ...TAIL_MAIN])) return new CombinedRowParser(tz, used, true, true);
-    if (same(s, head)) return new CombinedRowParser(tz, used, false, false);
+    if (same(s, [...head, ...TAIL_COMBINED])) return new CombinedRowParser(tz, used, true, TAIL_NONE, 0);
+    if (same(s, [...head, ...TAIL_MAIN])) return new CombinedRowParser(tz, used, true, TAIL_XFF, 0);
+    if (same(s, [...head, ...TAIL_DURATION])) return new CombinedRowParser(tz, used, true, TAIL_DURATION_ONLY, durationScale);
+    if (same(s, [...head, ...TAIL_TIMING])) return new CombinedRowParser(tz, used, true, TAIL_DURATION_UPSTREAM, durationScale);
+    if (same(s, head)) return new CombinedRowParser(tz, used, false, TAIL_NONE, 0);
   }
   return null;
 }
 
 const NO_ID = -1;
+/** What follows the user agent's closing quote. */
+const TAIL_NONE = 0;
+const TAIL_XFF = 1;
+const TAIL_DURATION_ONLY = 2;
+const TAIL_DURATION_UPSTREAM = 3;
 
 function isDigit(ch: number): boolean {
   return ch >= 48 && ch <= 57;
@@ -78,6 +90,10 @@ class CombinedRowParser implements FastRowParser {
   private readonly withAgent: boolean;
   /** A quoted X-Forwarded-For after the user agent, ending the line. */
   private readonly withXff: boolean;
+  /** TAIL_* */
+  private readonly tail: number;
+  /** ms per unit of the duration field (TAIL_DURATION_*). */
+  private readonly durationScale: number;
   /** Bytes of the last `dd/Mon/yyyy:HH` (4+4+4+2) and ` ±hhmm` (4+2) with a ±hhmm zone, and that hour's UTC ms. */
   private hour0 = 0;
   private hour1 = 0;
@@ -94,10 +110,13 @@ class CombinedRowParser implements FastRowParser {
   private lastProtoId = -1;
   private lastProtoSerial = -1;
 
-  constructor(tz: TimeZone, used: readonly number[], withAgent: boolean, withXff: boolean) {
+  constructor(tz: TimeZone, used: readonly number[], withAgent: boolean, tail: number, durationScale: number) {
     this.clf = new ClfTimeParser(tz);
     this.withAgent = withAgent;
+    const withXff = tail === TAIL_XFF;
     this.withXff = withXff;
+    this.tail = tail;
+    this.durationScale = durationScale;
     const filled = new Set([COL_METHOD, COL_PATH, COL_QUERY, COL_PROTOCOL, COL_USER, ...(withAgent ? [COL_REFERER, COL_USER_AGENT] : []),
       ...(withXff ? [COL_FORWARDED_FOR] : [])]);
     this.unfilled = Int32Array.from(used.filter((col) => !filled.has(col)));
@@ -218,6 +237,8 @@ class CombinedRowParser implements FastRowParser {
     let uae = 0;
     let xs = 0;
     let xe = 0;
+    let duration = NaN;
+    let upstream = NaN;
     if (this.withAgent) {
       // referer: the first quote, unescaped, followed by ` "`; user agent: the first quote, unescaped, at the line end
       if (t.charCodeAt(be) !== 32 || t.charCodeAt(be + 1) !== 34) return false;
@@ -226,13 +247,42 @@ class CombinedRowParser implements FastRowParser {
       if (rfe >= end || t.charCodeAt(rfe - 1) === 92 || t.charCodeAt(rfe + 1) !== 32 || t.charCodeAt(rfe + 2) !== 34) return false;
       uas = rfe + 3;
       uae = this.quote.find(c, uas);
-      if (this.withXff) {
+      const tail = this.tail;
+      if (tail === TAIL_NONE) {
+        if (uae !== end - 1 || t.charCodeAt(uae - 1) === 92) return false;
+      } else if (tail === TAIL_XFF) {
         // user agent: the first quote, unescaped, followed by ` "`; X-Forwarded-For: the first quote, unescaped, at the line end
         if (uae >= end || t.charCodeAt(uae - 1) === 92 || t.charCodeAt(uae + 1) !== 32 || t.charCodeAt(uae + 2) !== 34) return false;
         xs = uae + 3;
         xe = this.quote.find(c, xs);
         if (xe !== end - 1 || t.charCodeAt(xe - 1) === 92) return false;
-      } else if (uae !== end - 1 || t.charCodeAt(uae - 1) === 92) return false;
+      } else {
+        // user agent: the first quote, unescaped, followed by one space and a digit or '-' (the duration);
+        // the duration runs to the next space (upstream times: one token to the line end) or to the line end
+        if (uae >= end || t.charCodeAt(uae - 1) === 92 || t.charCodeAt(uae + 1) !== 32) return false;
+        const ds = uae + 2;
+        const d0 = t.charCodeAt(ds);
+        if (!(isDigit(d0) || d0 === 45)) return false;
+        let de = ds;
+        while (de < end && t.charCodeAt(de) !== 32) de++;
+        if (de - ds === 1 && d0 === 45) duration = NaN;
+        else {
+          duration = decimal(t, ds, de);
+          if (Number.isNaN(duration)) return false;
+          duration = Math.round(duration * this.durationScale * 1000) / 1000;
+        }
+        if (tail === TAIL_DURATION_ONLY) {
+          if (de !== end) return false;
+        } else {
+          const us2 = de + 1;
+          if (de >= end || t.charCodeAt(us2) === 32) return false;
+          let ue2 = us2;
+          while (ue2 < end && t.charCodeAt(ue2) !== 32) ue2++;
+          if (ue2 !== end) return false;
+          upstream = upstreamSum(t, us2, end);
+          if (upstream === -1) return false;
+        }
+      }
     } else if (be !== end) return false;
 
     // the client must be an IP or a host name (found before anything is interned: a rejected line leaves no trace)
@@ -260,8 +310,8 @@ class CombinedRowParser implements FastRowParser {
     b.ts[r] = ms;
     b.status[r] = status;
     b.bytesSent[r] = bytes;
-    b.durationMs[r] = NaN;
-    b.upstreamMs[r] = NaN;
+    b.durationMs[r] = duration;
+    b.upstreamMs[r] = upstream;
     if (b.skip[COL_USER] === 0) {
       (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
         : this.users.intern(t, buf, us, ue, wordHash(dv, us, ue), dicts[COL_USER] as Dict, serial);

@@ -104,6 +104,11 @@ describe('fast path = generic path', () => {
         pool.push(line);
         // the same line with a quoted X-Forwarded-For after it (nginx `main`)
         if (pool.length % 3 === 0) pool.push(`${line.trimEnd()} "${['-', '', '203.0.113.7, 10.0.0.1', '2001:db8::1'][pool.length % 4]}"`);
+        // … and with timing fields after it (nginx $request_time $upstream_response_time, Apache %D / %T)
+        if (pool.length % 3 === 1) {
+          const timing = ['0.005 0.004', '1234', '- -', '0.010 0.003, 0.002', '0.2 0.1 : 0.05', '3', '0.000 -', '12.5'][pool.length % 8];
+          pool.push(`${line.trimEnd()} ${timing}`);
+        }
       }
     }
   }
@@ -159,11 +164,17 @@ describe('fast path = generic path', () => {
 
   // every single-byte edit (insert, replace, delete) at every position of some real lines
   const SINGLE = [0x22, 0x5c, 0x20, 0x5b, 0x5d, 0x2d, 0x3f, 0x2e, 0x30, 0x09, 0xc3];
-  test.for(['combined', 'common', 'nginx_combined', 'vhost_combined', 'nginx_main'])('%s: every single-byte edit of real lines', (format) => {
-    const step = Math.max(1, Math.floor(pool.length / 20));
-    const out: number[] = [];
+  test.for(['combined', 'common', 'nginx_combined', 'vhost_combined', 'nginx_main', 'nginx_timing', 'apache_combined_us'])('%s: every single-byte edit of real lines', (format) => {
+    const step = Math.max(1, Math.floor(pool.length / 12));
+    const lines: string[] = [];
     for (let k = 0; k < pool.length; k += step) {
-      const line = [...Buffer.from(pool[k] as string, 'latin1')].slice(0, 400);
+      // each base line also with the tails the fast path knows: an X-Forwarded-For, timing fields
+      const base = (pool[k] as string).trimEnd();
+      lines.push(base, `${base} "203.0.113.7, 10.0.0.1"`, `${base} 0.005 0.004`, `${base} 1234`);
+    }
+    const out: number[] = [];
+    for (const text of lines) {
+      const line = [...Buffer.from(text, 'latin1')].slice(0, 400);
       for (let at = 0; at <= line.length; at++) {
         for (const byte of SINGLE) {
           out.push(...line.slice(0, at), byte, ...line.slice(at), 0x0a);
