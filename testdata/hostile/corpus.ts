@@ -283,3 +283,21 @@ export function payloadBurstLog(payloads: readonly string[], t0 = Date.UTC(2024,
   rows.sort((a, b) => a[0] - b[0]);
   return Buffer.from(rows.map(([, l]) => `${l}\n`).join(''), 'utf8');
 }
+
+/**
+ * A clean log of `n` lines over six hours with a flood in the middle (for
+ * process tests that need a run long enough to interrupt, and a pack with
+ * every kind of file). Deterministic.
+ */
+export function cleanLog(n: number, t0 = Date.UTC(2024, 4, 1)): Buffer {
+  const parts: string[] = [];
+  const span = 6 * 3600_000;
+  const floodFrom = t0 + span / 2;
+  for (let i = 0; i < n; i++) {
+    const flood = i % 3 === 0;
+    const ms = flood ? floodFrom + Math.floor((i / n) * 600_000) : t0 + Math.floor((i / n) * span);
+    const ip = flood ? `203.0.113.${(i % 97) + 1}` : `198.51.${(i >> 8) % 200}.${(i % 250) + 1}`;
+    parts.push(`${combinedLine({ ip, time: clfTime(ms), request: `GET /${flood ? 'login' : 'page'}/${i % 113} HTTP/1.1`, status: flood ? '401' : '200', ua: flood ? 'python-requests/2.31' : 'Mozilla/5.0' })}\n`);
+  }
+  return Buffer.from(parts.join(''), 'latin1');
+}
