@@ -273,3 +273,26 @@ describe('hostile payloads in every field of a burst', () => {
     expect(rows).toHaveLength(360 + 4000);
   });
 });
+
+describe('gzip bomb', () => {
+  test('--max-decompressed-bytes stops it with a partial-result flag (exit 1); without it the bomb streams to its end', async () => {
+    const { gzipWithLongLine, combinedLine } = await import('../../../testdata/hostile/corpus.ts');
+    const bomb = join(dir, 'bomb.log.gz');
+    // 64 MiB of NUL between two good lines, ~64 KB compressed (1000:1; the script runs 10 GB)
+    await writeFile(bomb, gzipWithLongLine(`${combinedLine({ ip: '192.0.2.1' })}\n`, 64 * 1024 * 1024, `\n${combinedLine({ ip: '192.0.2.2' })}\n`, 0));
+    const work = await mkdtemp(join(dir, 'bomb-cwd-'));
+    const [limited, full] = await Promise.all([
+      alfIn(work, work, ['parse', '-f', 'combined', '--to', 'ndjson', '--max-decompressed-bytes', '16MiB', bomb]),
+      alfIn(work, work, ['parse', '-f', 'combined', '--to', 'ndjson', bomb]),
+    ]);
+    expect(limited.code, limited.stderr).toBe(1);
+    const l = summaryCounts(limited.stderr, bomb);
+    expect(l.flags).toEqual(['decompressed_limit']);
+    expect(limited.stderr).toMatch(/stopped after 16777216 decompressed bytes .*results are partial/);
+    expect(l.parsed + l.rejected).toBe(l.lines);
+    expect(ndjson(limited.stdout).map((r) => r['ip'])).toEqual(['192.0.2.1']);
+    const f = summaryCounts(full.stderr, bomb);
+    expect(f).toMatchObject({ lines: 3, parsed: 2, rejected: 1, reasons: { line_too_long: 1 }, flags: [] });
+    expect(ndjson(full.stdout).map((r) => r['ip'])).toEqual(['192.0.2.1', '192.0.2.2']);
+  });
+});
