@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cleanLog } from '../../../testdata/hostile/corpus.ts';
-import { ALF_NODE_ARGS, checkPack, killCampaign, runAlf } from '../../../scripts/hostile/kill-runs.ts';
+import { ALF_NODE_ARGS, ROOT as ROOT_DIR, checkPack, killCampaign, runAlf } from '../../../scripts/hostile/kill-runs.ts';
 
 let dir: string;
 /** 200k lines, ~20 MB: a run of a few seconds, long enough to interrupt. */
@@ -199,5 +199,31 @@ describe('inputs that change while they are read', () => {
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { status: string; inputs: { decode?: { flags: string[] } }[] };
     expect(end.stderr).toMatch(/changed/);
     expect(manifest.status).toBe('partial');
+  });
+});
+
+describe('databases', () => {
+  test('a database replaced and then emptied during the run: the run uses what it opened, and the manifest names that file by its SHA-256', async () => {
+    const { copyFile } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const original = join(ROOT_DIR, 'testdata/real/maxmind-db/test-data/GeoLite2-ASN-Test.mmdb');
+    const db = join(dir, 'asn.mmdb');
+    await copyFile(original, db);
+    const sha = createHash('sha256').update(await readFile(original)).digest('hex');
+    const out = join(dir, 'db-replaced');
+    const { closed } = start(['analyze', '-q', '--asn-db', db, '--out', out, big]);
+    await waitFor(join(out, 'manifest.json')); // databases are opened before the pack is created
+    await writeFile(db, 'not a database any more\n');
+    await truncate(db, 0);
+    const end = await closed;
+    expect(end.stderr).not.toMatch(/internal error/);
+    expect(end.code, end.stderr).toBe(0);
+    const manifest = await readFile(join(out, 'manifest.json'), 'utf8');
+    expect(manifest).toContain(sha);
+    // The next run opens the zero-byte file and refuses it, naming it (exit 3), before writing anything.
+    const again = await runAlf(['analyze', '-q', '--asn-db', db, '--out', join(dir, 'db-empty'), small]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/asn\.mmdb.*empty \(0 bytes\)/);
+    expect(existsSync(join(dir, 'db-empty'))).toBe(false);
   });
 });
