@@ -4,6 +4,8 @@
  * the text `\xNN` so no evidence is lost and nothing vanishes.
  */
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Replaces invalid bytes with U+FFFD instead of throwing. */
+const replacing = new TextDecoder('utf-8', { ignoreBOM: true });
 
 const HEX_DIGITS = new TextEncoder().encode('0123456789ABCDEF');
 
@@ -30,18 +32,24 @@ function seqLen(b: Uint8Array, i: number, end: number): number {
 
 /** Decode bytes[start,end) as UTF-8; invalid bytes are rendered `\xNN`. */
 export function decodeUtf8Lenient(bytes: Uint8Array, start: number, end: number): string {
+  // A replacing decode without U+FFFD was valid UTF-8 (cheaper than catching a
+  // fatal decoder's TypeError, which cost ~10 µs per field with an invalid byte).
   const sub = bytes.subarray(start, end);
-  try {
-    return strict.decode(sub);
-  } catch {
-    // fall through to the lenient path
+  const quick = replacing.decode(sub);
+  if (quick.indexOf('\uFFFD') === -1) return quick;
+  let i = start;
+  while (i < end) {
+    const n = seqLen(bytes, i, end);
+    if (n === 0) break;
+    i += n;
   }
+  if (i === end) return quick; // U+FFFD itself was in the field
   // Valid sequences are copied and each invalid byte written as the four ASCII
   // bytes `\xNN` into one buffer, decoded once: linear in the field length
   // (string `+=` per invalid byte reached 320 ns/byte on a 1 MB field).
-  const out = new Uint8Array((end - start) * 4);
-  let o = 0;
-  let i = start;
+  const out = new Uint8Array((i - start) + (end - i) * 4);
+  out.set(bytes.subarray(start, i));
+  let o = i - start;
   while (i < end) {
     const n = seqLen(bytes, i, end);
     if (n > 0) {
