@@ -37,7 +37,7 @@ const COMMANDS: readonly CommandModule<object, never>[] = [
 /** Flags of every command, for "did you mean" on unknown ones. */
 // Keep in step with the command modules' options.
 const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'config', 'help', 'version', 'csv', 'asn-db', 'geo-db',
-  'from', 'out', 'force', 'sensitivity', 'min-requests', 'trusted-proxy', 'vhost'];
+  'from', 'out', 'force', 'sensitivity', 'min-requests', 'trusted-proxy', 'vhost', 'max-decompressed-bytes'];
 
 /**
  * `--from -30m` / `--to -2h` (relative to the end of the data) as `--from=-30m`: yargs would

@@ -4,7 +4,7 @@
  * then what the parser learnt (accounting, decoding, format chosen).
  */
 import { compileFormat, emptyAccounting, isAlfError, listFormats, parseStream } from '@alf/parser';
-import type { Accounting, DecodeReport, ParsedChunk, ParseOptions } from '@alf/parser';
+import type { Accounting, DecodeReport, ParsedChunk, ParseStreamOptions } from '@alf/parser';
 import type { FormatChoice } from './summary.ts';
 
 export interface InputResultParts {
@@ -30,7 +30,7 @@ function formatNeedsTz(id: string, given: string | undefined): boolean {
 }
 
 /** Parses one input's bytes. Throws at once on a bad `--format`/`--tz`; other errors come while iterating. */
-export function parseInput(bytes: AsyncIterable<Uint8Array>, options: ParseOptions): InputParse {
+export function parseInput(bytes: AsyncIterable<Uint8Array>, options: ParseStreamOptions): InputParse {
   const handle = parseStream(bytes, options);
   return {
     chunks: handle.chunks,

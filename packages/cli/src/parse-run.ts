@@ -42,6 +42,7 @@ function parseOptionsSchema() {
     output: z.string({ error: '`--output` needs one file name (or `-` for standard output)' }).optional(),
     'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
     'max-reject-ratio': ratioOption('--max-reject-ratio').default(0.01),
+    'max-decompressed-bytes': byteSizeOption('--max-decompressed-bytes', 1, 2 ** 50).optional(),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
     'trusted-proxy': trustedProxyOption.optional(),
     vhost: vhostOption.optional(),
@@ -124,7 +125,7 @@ export async function runParse(args: ParseArgs): Promise<number> {
     for (const [index, name] of files.entries()) {
       const input = await openInput(name, ctx.stdin, ctx.signal);
       progress.startInput(name, input.sizeBytes, input.bytesRead);
-      const parse = parseInput(input.bytes, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex: index });
+      const parse = parseInput(input.bytes, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex: index, maxDecompressedBytes: opts['max-decompressed-bytes'] });
       let complete = false;
       try {
         for await (const chunk of parse.chunks) {

@@ -4,10 +4,10 @@
  * the text `\xNN` so no evidence is lost and nothing vanishes.
  */
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Replaces invalid bytes with U+FFFD instead of throwing. */
+const replacing = new TextDecoder('utf-8', { ignoreBOM: true });
 
-function hex2(b: number): string {
-  return (b < 16 ? '\\x0' : '\\x') + b.toString(16).toUpperCase();
-}
+const HEX_DIGITS = new TextEncoder().encode('0123456789ABCDEF');
 
 /** Length of a valid UTF-8 sequence starting at i (within end), or 0. */
 function seqLen(b: Uint8Array, i: number, end: number): number {
@@ -32,28 +32,39 @@ function seqLen(b: Uint8Array, i: number, end: number): number {
 
 /** Decode bytes[start,end) as UTF-8; invalid bytes are rendered `\xNN`. */
 export function decodeUtf8Lenient(bytes: Uint8Array, start: number, end: number): string {
+  // A replacing decode without U+FFFD was valid UTF-8 (cheaper than catching a
+  // fatal decoder's TypeError, which cost ~10 µs per field with an invalid byte).
   const sub = bytes.subarray(start, end);
-  try {
-    return strict.decode(sub);
-  } catch {
-    // fall through to the lenient path
-  }
-  let out = '';
-  let runStart = start;
+  const quick = replacing.decode(sub);
+  if (quick.indexOf('\uFFFD') === -1) return quick;
   let i = start;
   while (i < end) {
     const n = seqLen(bytes, i, end);
+    if (n === 0) break;
+    i += n;
+  }
+  if (i === end) return quick; // U+FFFD itself was in the field
+  // Valid sequences are copied and each invalid byte written as the four ASCII
+  // bytes `\xNN` into one buffer, decoded once: linear in the field length
+  // (string `+=` per invalid byte reached 320 ns/byte on a 1 MB field).
+  const out = new Uint8Array((i - start) + (end - i) * 4);
+  out.set(bytes.subarray(start, i));
+  let o = i - start;
+  while (i < end) {
+    const n = seqLen(bytes, i, end);
     if (n > 0) {
+      for (let k = 0; k < n; k++) out[o++] = bytes[i + k] as number;
       i += n;
       continue;
     }
-    if (i > runStart) out += strict.decode(bytes.subarray(runStart, i));
-    out += hex2(bytes[i] as number);
+    const b = bytes[i] as number;
+    out[o++] = 0x5c; // backslash
+    out[o++] = 0x78; // x
+    out[o++] = HEX_DIGITS[b >> 4] as number;
+    out[o++] = HEX_DIGITS[b & 15] as number;
     i++;
-    runStart = i;
   }
-  if (i > runStart) out += strict.decode(bytes.subarray(runStart, i));
-  return out;
+  return strict.decode(out.subarray(0, o));
 }
 
 const encoder = new TextEncoder();

@@ -17,6 +17,7 @@ export interface ParseArgs {
   readonly output?: unknown;
   readonly 'max-line-bytes'?: unknown;
   readonly 'max-reject-ratio'?: unknown;
+  readonly 'max-decompressed-bytes'?: unknown;
   readonly quiet?: unknown;
   readonly 'trusted-proxy'?: unknown;
   readonly vhost?: unknown;
@@ -33,6 +34,7 @@ export const parseCommand: CommandModule<object, ParseArgs> = {
     .option('to', { alias: 't', type: 'string', describe: `record output: ${RECORD_OUTPUT_NAMES.join(', ')} (default arrow; a table when stdout is a terminal)` })
     .option('output', { alias: 'o', type: 'string', describe: 'write records to FILE instead of stdout (format from --to or the extension .arrow .arrows .ndjson .csv)' })
     .option('max-line-bytes', { type: 'string', describe: 'longest line kept, e.g. 1MiB; longer lines are rejected as line_too_long (default 1MiB)' })
+    .option('max-decompressed-bytes', { type: 'string', describe: 'stop reading an input after this many decompressed bytes (e.g. 10GiB), flagged decompressed_limit: a guard against gzip bombs; default: no limit' })
     .option('max-reject-ratio', { type: 'string', describe: 'exit with status 1 when more than this share of lines is rejected (default 0.01)' })
     .option('trusted-proxy', { type: 'string', describe: 'your own proxies/load balancers (CIDR or address; repeat or separate with commas): for requests they logged, `ip` is the right-most X-Forwarded-For entry that is not one of them (never read from other peers)' })
     .option('vhost', { type: 'string', describe: 'only records of these virtual hosts (repeat or separate with commas; case-insensitive; *.example.com for subdomains; a :port in the log is ignored); records without a vhost are left out' })
