@@ -3,12 +3,16 @@
  *   pass 1 `add(batch)` folds the per-second timeline; `windows()` finds burst windows;
  *   pass 2 `attribution()` returns an accumulator that counts per window and per IP
  *   inside the window and in its reference periods;
- *   `finish(geo, attribution)` attributes, splits concurrent attacks, clusters and
+ *   optional pass 3 `detailPass(attribution)` returns an accumulator that collects the
+ *   per-IP detail (paths, agents, first/last seen) of attackers that pass 2's detail
+ *   sample missed (only needed past `maxIpsPerWindow` IPs in a window; null otherwise);
+ *   `finish(geo, attribution, detail)` attributes, splits concurrent attacks, clusters and
  *   gives verdicts. No clock, no I/O; results depend only on the multiset of records.
  */
 import type { RecordBatch } from '@alf/parser';
 import type { GeoLookup } from '@alf/geo';
 import { detectBursts, type DetectOptions } from './detect-bursts.ts';
+import { attributeWindow } from './attribute.ts';
 import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
@@ -71,8 +75,16 @@ export interface Analysis {
   windows(): readonly BurstWindow[];
   /** Start of pass 2: an empty accumulator for this analysis' windows (one per worker; merge them). */
   attribution(): Attribution;
+  /**
+   * Optional pass 3, after pass 2 is complete (all workers merged): an empty accumulator that
+   * collects the detail of the attackers outside pass 2's per-IP detail sample, or null when
+   * there are none (the usual case: every window under `maxIpsPerWindow` IPs). Fold every batch
+   * into it (any order, merge like pass 2) and give it to `finish`. Without it such attackers
+   * keep exact requests and excess but no top path / agent, and the result says so.
+   */
+  detailPass(attribution: Attribution): Attribution | null;
   /** Attribute, split, cluster and judge. Without `attribution`, bursts carry no attackers or clusters. */
-  finish(geo: GeoLookup, attribution?: Attribution): AnalysisResult;
+  finish(geo: GeoLookup, attribution?: Attribution, detail?: Attribution | null): AnalysisResult;
 }
 
 class AttributionImpl implements Attribution {
@@ -158,8 +170,22 @@ class AnalysisImpl implements Analysis {
     }));
   }
 
-  finish(geo: GeoLookup, attribution?: Attribution): AnalysisResult {
-    return finishAnalysis(this.timeline, this.opts, this.windows(), (attribution as AttributionImpl | undefined)?.counts, geo);
+  detailPass(attribution: Attribution): Attribution | null {
+    const counts = (attribution as AttributionImpl).counts;
+    const ws = this.windows();
+    const wanted = counts.windows.map((state, wi) => {
+      if (state.limit >= 2 ** 32) return new Set<string>();
+      const att = attributeWindow(state, this.opts.minAttackerRequests, ws[wi]!.excessRequests);
+      return new Set(att.attackers.filter((p) => p.detail === 'none').slice(0, counts.maxHeavyIps).map((p) => p.stats.ip));
+    });
+    if (wanted.every((x) => x.size === 0)) return null;
+    return new AttributionImpl(counts.detailFor(wanted));
+  }
+
+  finish(geo: GeoLookup, attribution?: Attribution, detail?: Attribution | null): AnalysisResult {
+    return finishAnalysis(
+      this.timeline, this.opts, this.windows(), (attribution as AttributionImpl | undefined)?.counts, geo, (detail as AttributionImpl | null | undefined)?.counts,
+    );
   }
 }
 
@@ -174,5 +200,7 @@ export function analyze(batches: Iterable<RecordBatch> | (() => Iterable<RecordB
   for (const b of read()) a.add(b);
   const attr = a.attribution();
   for (const b of read()) attr.add(b);
-  return a.finish(geo, attr);
+  const detail = a.detailPass(attr);
+  if (detail !== null) for (const b of read()) detail.add(b);
+  return a.finish(geo, attr, detail);
 }
