@@ -144,6 +144,15 @@ class WordTable {
     return c === SAT ? (role === ROLE_INSIDE ? this.bigInside : this.bigRef).get(this.bigKey(s))! : c;
   }
 
+  /**
+   * Grows the table until `n` keys fit under the load limit. Merging calls it first: keys
+   * taken in another table's slot order arrive sorted by hash, and linear probing would
+   * pile them into one stretch of a table that is about to grow.
+   */
+  reserve(n: number): void {
+    while (n >= this.mask * MAX_LOAD) this.grow();
+  }
+
   private grow(): void {
     const oldKeys = this.keys;
     const oldIn = this.inside;
@@ -263,6 +272,7 @@ export class IpCounts {
   merge(o: IpCounts): void {
     for (const [mine, theirs] of [[this.v4, o.v4], [this.v6, o.v6]] as const) {
       const w = theirs.w;
+      mine.reserve(mine.size + theirs.size);
       for (let s = 0; s <= theirs.mask; s++) {
         if (theirs.inside[s] === 0 && theirs.ref[s] === 0) continue;
         const at = s * w;
@@ -312,6 +322,8 @@ export class IpCounts {
 
   static fromSnapshot(s: IpCountsSnapshot, maxOtherKeys?: number): IpCounts {
     const c = new IpCounts(maxOtherKeys);
+    c.v4.reserve(s.ipv4Inside.length);
+    c.v6.reserve(s.ipv6Inside.length);
     const key: ClientKey = { kind: 4, w0: 0, w1: 0, w2: 0, w3: 0, text: '' };
     for (let i = 0; i < s.ipv4Inside.length; i++) {
       key.w0 = s.ipv4[i]!;
@@ -373,7 +385,7 @@ export function clientKey(text: string, into?: ClientKey): ClientKey {
 }
 
 /** Canonical dotted quad → u32, else -1 (no leading zeros, so the text is the key's only spelling). */
-function parseIpv4(text: string): number {
+export function parseIpv4(text: string): number {
   let value = 0;
   let octet = 0;
   let digits = 0;

@@ -14,7 +14,7 @@
  */
 import type { RecordBatch } from '@alf/parser';
 import { hashString } from './hash.ts';
-import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
+import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
 import {
   addAggregate, emptyAggregate, ipToAggregate, mergeIpStats, newIpStats, type IpWindowStats, type WindowAggregate,
@@ -168,7 +168,9 @@ export class WindowCounts {
     if (nW === 0) return;
     const cap = this.opts.maxIpsPerWindow;
     const ipHash = new Float64Array(ip.values.length).fill(-1);
-    const keys: (ClientKey | undefined)[] = new Array(ip.values.length);
+    /** Per dictionary id: the IPv4 key (≥ 0), -1 for other clients (their key in `keys`), -2 not yet parsed. */
+    const v4 = new Float64Array(ip.values.length).fill(-2);
+    const keys: (ClientKey | undefined)[] = [];
     const pathAsset = new Int8Array(path.values.length).fill(-1);
     const queryRandom = new Int8Array(query.values.length).fill(-1);
     const refClass = new Int8Array(referer.values.length).fill(-1);
@@ -207,8 +209,12 @@ export class WindowCounts {
         }
         continue;
       }
-      let key = keys[ipId];
-      if (key === undefined) key = keys[ipId] = clientKey(ipStr);
+      let v4Key = v4[ipId]!;
+      if (v4Key === -2) {
+        v4Key = v4[ipId] = ipStr.length <= 15 ? parseIpv4(ipStr) : -1;
+        if (v4Key < 0) keys[ipId] = clientKey(ipStr);
+      }
+      const key = v4Key >= 0 ? null : keys[ipId]!;
       const st = status[i]!;
       for (let r = 0; r < roles.length; r += 2) {
         const wi = roles[r]!;
@@ -224,11 +230,13 @@ export class WindowCounts {
             if (rqRef < 0) rqRef = queryRandom[qRef] = isRandomQuery(query.values[qRef]!) ? 1 : 0;
             w.reference.randomQuery += rqRef;
           }
-          w.counts.add(key, COUNT_REF);
+          if (key === null) w.counts.addV4(v4Key, COUNT_REF);
+          else w.counts.add(key, COUNT_REF);
           continue;
         }
         // inside
-        w.counts.add(key, COUNT_INSIDE);
+        if (key === null) w.counts.addV4(v4Key, COUNT_INSIDE);
+        else w.counts.add(key, COUNT_INSIDE);
         const pId = path.ids[i]!;
         let asset = pId >= 0 ? pathAsset[pId]! : 0;
         if (asset < 0) asset = pathAsset[pId] = isAssetPath(capKey(path.values[pId]!)) ? 1 : 0;
