@@ -5,8 +5,8 @@
  *
  * Keys are the client text exactly as logged (two spellings of one address are
  * two clients, as everywhere in core):
- * - canonical dotted IPv4 (`parseIpv4Number` accepts no other spelling) as one
- *   u32 word: 8 bytes per slot (key + two u16 counts);
+ * - canonical dotted IPv4 (no other spelling is accepted) as one u32 word:
+ *   8 bytes per slot (key + two u16 counts, interleaved);
  * - IPv6 whose text is its RFC 5952 form, as four u32 words: 20 bytes per slot;
  * - anything else (host names, other spellings) in a Map keyed by the text, up
  *   to `maxOtherKeys`; past it such clients are counted only in totals and the
@@ -48,12 +48,16 @@ export interface IpCountsSnapshot {
   readonly otherDroppedRef: number;
 }
 
-/** Open-addressing table with `w`-word u32 keys and two saturating u16 counts. */
+/**
+ * Open-addressing table (linear probing) with `w`-word u32 keys and two saturating
+ * u16 counts, interleaved in one Uint32Array so that a probe touches one cache line:
+ * slot s is words [s·(w+1), s·(w+1)+w) of key and one word of counts (inside in the
+ * low half, reference in the high half). A slot is empty while its counts word is 0.
+ */
 class WordTable {
   readonly w: number;
-  keys: Uint32Array;
-  inside: Uint16Array;
-  ref: Uint16Array;
+  readonly stride: number;
+  data: Uint32Array;
   size = 0;
   mask: number;
   /** Full counts of keys whose slot count saturated (key text → count). */
@@ -62,14 +66,13 @@ class WordTable {
 
   constructor(w: number, slots: number = INITIAL_SLOTS) {
     this.w = w;
-    this.keys = new Uint32Array(slots * w);
-    this.inside = new Uint16Array(slots);
-    this.ref = new Uint16Array(slots);
+    this.stride = w + 1;
+    this.data = new Uint32Array(slots * this.stride);
     this.mask = slots - 1;
   }
 
   get bytes(): number {
-    return this.keys.byteLength + this.inside.byteLength + this.ref.byteLength;
+    return this.data.byteLength;
   }
 
   private static hash(k0: number, k1: number, k2: number, k3: number): number {
@@ -80,27 +83,34 @@ class WordTable {
     return (h ^ (h >>> 15)) >>> 0;
   }
 
-  /** Slot of the key, inserting it (with zero counts) when absent. */
+  used(s: number): boolean {
+    return this.data[s * this.stride + this.w] !== 0;
+  }
+
+  key(s: number, k: number): number {
+    return this.data[s * this.stride + k]!;
+  }
+
+  /** Slot of the key, claiming an empty one when absent (the caller adds a count right away). */
   slot(k0: number, k1: number, k2: number, k3: number): number {
     if (this.size >= this.mask * MAX_LOAD) this.grow();
     const w = this.w;
-    const keys = this.keys;
+    const st = this.stride;
+    const d = this.data;
     let s = WordTable.hash(k0, k1, k2, k3) & this.mask;
     for (;;) {
-      if (this.inside[s] === 0 && this.ref[s] === 0) {
-        // Empty slot: claim it (the caller increments one count right away).
-        const at = s * w;
-        keys[at] = k0;
+      const at = s * st;
+      if (d[at + w] === 0) {
+        d[at] = k0;
         if (w === 4) {
-          keys[at + 1] = k1;
-          keys[at + 2] = k2;
-          keys[at + 3] = k3;
+          d[at + 1] = k1;
+          d[at + 2] = k2;
+          d[at + 3] = k3;
         }
         this.size++;
         return s;
       }
-      const at = s * w;
-      if (keys[at] === k0 && (w === 1 || (keys[at + 1] === k1 && keys[at + 2] === k2 && keys[at + 3] === k3))) return s;
+      if (d[at] === k0 && (w === 1 || (d[at + 1] === k1 && d[at + 2] === k2 && d[at + 3] === k3))) return s;
       s = (s + 1) & this.mask;
     }
   }
@@ -108,39 +118,68 @@ class WordTable {
   /** Slot of the key or -1. */
   find(k0: number, k1: number, k2: number, k3: number): number {
     const w = this.w;
-    const keys = this.keys;
+    const st = this.stride;
+    const d = this.data;
     let s = WordTable.hash(k0, k1, k2, k3) & this.mask;
     for (;;) {
-      if (this.inside[s] === 0 && this.ref[s] === 0) return -1;
-      const at = s * w;
-      if (keys[at] === k0 && (w === 1 || (keys[at + 1] === k1 && keys[at + 2] === k2 && keys[at + 3] === k3))) return s;
+      const at = s * st;
+      if (d[at + w] === 0) return -1;
+      if (d[at] === k0 && (w === 1 || (d[at + 1] === k1 && d[at + 2] === k2 && d[at + 3] === k3))) return s;
       s = (s + 1) & this.mask;
     }
   }
 
-  bigKey(s: number): string {
-    const at = s * this.w;
-    return this.w === 1 ? String(this.keys[at]) : `${this.keys[at]}:${this.keys[at + 1]}:${this.keys[at + 2]}:${this.keys[at + 3]}`;
+  private bigKey(s: number): string {
+    const at = s * this.stride;
+    const d = this.data;
+    return this.w === 1 ? String(d[at]) : `${d[at]}:${d[at + 1]}:${d[at + 2]}:${d[at + 3]}`;
   }
 
   /** Adds `n` to a count of slot `s`; returns the new count. */
   addAt(s: number, role: number, n: number): number {
-    const col = role === ROLE_INSIDE ? this.inside : this.ref;
-    const c = col[s]!;
+    const at = s * this.stride + this.w;
+    const word = this.data[at]!;
+    const shift = role === ROLE_INSIDE ? 0 : 16;
+    const c = (word >>> shift) & SAT;
     if (c + n < SAT) {
-      col[s] = c + n;
+      this.data[at] = (word + (n << shift)) >>> 0;
       return c + n;
     }
     const big = role === ROLE_INSIDE ? this.bigInside : this.bigRef;
     const k = this.bigKey(s);
     const v = (c === SAT ? big.get(k)! : c) + n;
-    col[s] = SAT;
+    this.data[at] = (word | (SAT << shift)) >>> 0;
     big.set(k, v);
     return v;
   }
 
+  /** One inside or reference request of an IPv4 key (the hot path). */
+  add1(k0: number, role: number): number {
+    if (this.size >= this.mask * MAX_LOAD) this.grow();
+    const d = this.data;
+    let s = WordTable.hash(k0, 0, 0, 0) & this.mask;
+    for (;;) {
+      const at = s * 2;
+      const word = d[at + 1]!;
+      if (word === 0 || d[at] === k0) {
+        if (word === 0) {
+          d[at] = k0;
+          this.size++;
+        }
+        const shift = role === ROLE_INSIDE ? 0 : 16;
+        const c = (word >>> shift) & SAT;
+        if (c + 1 < SAT) {
+          d[at + 1] = (word + (1 << shift)) >>> 0;
+          return c + 1;
+        }
+        return this.addAt(s, role, 1);
+      }
+      s = (s + 1) & this.mask;
+    }
+  }
+
   countAt(s: number, role: number): number {
-    const c = (role === ROLE_INSIDE ? this.inside : this.ref)[s]!;
+    const c = (this.data[s * this.stride + this.w]! >>> (role === ROLE_INSIDE ? 0 : 16)) & SAT;
     return c === SAT ? (role === ROLE_INSIDE ? this.bigInside : this.bigRef).get(this.bigKey(s))! : c;
   }
 
@@ -154,24 +193,18 @@ class WordTable {
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldIn = this.inside;
-    const oldRef = this.ref;
-    const slots = (this.mask + 1) * 2;
+    const old = this.data;
+    const st = this.stride;
     const w = this.w;
-    this.keys = new Uint32Array(slots * w);
-    this.inside = new Uint16Array(slots);
-    this.ref = new Uint16Array(slots);
+    const slots = (this.mask + 1) * 2;
+    this.data = new Uint32Array(slots * st);
     this.mask = slots - 1;
     this.size = 0;
-    for (let s = 0; s < oldIn.length; s++) {
-      const a = oldIn[s]!;
-      const b = oldRef[s]!;
-      if (a === 0 && b === 0) continue;
-      const at = s * w;
-      const t = w === 1 ? this.slot(oldKeys[at]!, 0, 0, 0) : this.slot(oldKeys[at]!, oldKeys[at + 1]!, oldKeys[at + 2]!, oldKeys[at + 3]!);
-      this.inside[t] = a;
-      this.ref[t] = b;
+    for (let at = 0; at < old.length; at += st) {
+      const counts = old[at + w]!;
+      if (counts === 0) continue;
+      const t = w === 1 ? this.slot(old[at]!, 0, 0, 0) : this.slot(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!);
+      this.data[t * st + w] = counts;
     }
   }
 }
@@ -217,8 +250,9 @@ export class IpCounts {
     return e[role]!;
   }
 
+  /** One request of an IPv4 client (its u32 value); returns its new count in that role. */
   addV4(value: number, role: number): number {
-    return this.v4.addAt(this.v4.slot(value, 0, 0, 0), role, 1);
+    return this.v4.add1(value, role);
   }
 
   /** Count of a client in a role (0 when unseen). */
@@ -244,21 +278,24 @@ export class IpCounts {
     let at = 0;
     let text = '';
     const textOf = (): string => {
-      if (t.w === 1) return formatIpv4(t.keys[at]!);
+      if (t.w === 1) return formatIpv4(t.key(at, 0));
       for (let k = 0; k < 4; k++) {
-        hex[2 * k] = t.keys[at + k]! >>> 16;
-        hex[2 * k + 1] = t.keys[at + k]! & 0xffff;
+        hex[2 * k] = t.key(at, k) >>> 16;
+        hex[2 * k + 1] = t.key(at, k) & 0xffff;
       }
       return formatIpv6(hex);
     };
     for (const table of [this.v4, this.v6]) {
       t = table;
       const kind = table.w === 1 ? 4 : 6;
+      const d = table.data;
+      const st = table.stride;
       for (let s = 0; s <= table.mask; s++) {
-        const a = table.inside[s]!;
-        const b = table.ref[s]!;
-        if (a === 0 && b === 0) continue;
-        at = s * table.w;
+        const word = d[s * st + table.w]!;
+        if (word === 0) continue;
+        at = s;
+        const a = word & SAT;
+        const b = word >>> 16;
         fn(a === SAT ? table.countAt(s, ROLE_INSIDE) : a, b === SAT ? table.countAt(s, ROLE_REF) : b, kind, textOf);
       }
     }
@@ -274,10 +311,8 @@ export class IpCounts {
       const w = theirs.w;
       mine.reserve(mine.size + theirs.size);
       for (let s = 0; s <= theirs.mask; s++) {
-        if (theirs.inside[s] === 0 && theirs.ref[s] === 0) continue;
-        const at = s * w;
-        const k = theirs.keys;
-        const t = w === 1 ? mine.slot(k[at]!, 0, 0, 0) : mine.slot(k[at]!, k[at + 1]!, k[at + 2]!, k[at + 3]!);
+        if (!theirs.used(s)) continue;
+        const t = w === 1 ? mine.slot(theirs.key(s, 0), 0, 0, 0) : mine.slot(theirs.key(s, 0), theirs.key(s, 1), theirs.key(s, 2), theirs.key(s, 3));
         const a = theirs.countAt(s, ROLE_INSIDE);
         const b = theirs.countAt(s, ROLE_REF);
         // Claim the slot first with a non-zero count so it stays occupied.
@@ -301,8 +336,8 @@ export class IpCounts {
       const b = new Uint32Array(t.size);
       let n = 0;
       for (let s = 0; s <= t.mask; s++) {
-        if (t.inside[s] === 0 && t.ref[s] === 0) continue;
-        keys.set(t.keys.subarray(s * t.w, (s + 1) * t.w), n * t.w);
+        if (!t.used(s)) continue;
+        for (let k = 0; k < t.w; k++) keys[n * t.w + k] = t.key(s, k);
         a[n] = t.countAt(s, ROLE_INSIDE);
         b[n] = t.countAt(s, ROLE_REF);
         n++;
