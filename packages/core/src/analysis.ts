@@ -42,12 +42,43 @@ export const DEFAULT_ANALYSIS_OPTIONS: ResolvedOptions = {
   timelineBucketS: 0,
 };
 
-/** Pass-1 state as plain data, to send from a worker thread (structured clone). */
+/**
+ * Pass-1 state as plain data, to send from a worker thread (structured clone), or to build
+ * from SQL aggregates and fold in with `mergeSnapshot`. `timeline`:
+ * - `pages`: `[page, counts, bytes]` with page = floor(epoch s / 4096); `counts` holds 5
+ *   interleaved u32 per second of the page (requests, 2xx, 3xx, 4xx, 5xx), `bytes` one f64 per
+ *   second (sum of bytes sent > 0): `GROUP BY toUnixTimestamp(ts)` with count() / countIf / sum;
+ * - `ipSketch`: `[minute, registers]`, a 128-register HyperLogLog of the client texts per
+ *   minute: register `h >>> 25` holds max(clz32((h << 7) | 64) + 1) over the minute's requests,
+ *   h = `hashString(ip)` (FNV-1a 32 then murmur3 fmix32): `GROUP BY minute, h >>> 25` with max();
+ * - `minMs` / `maxMs`: min / max ts; `records`: count of rows with a finite ts;
+ *   `recordsWithoutTime`: the others.
+ */
 export interface AnalysisSnapshot {
   readonly timeline: TimelineSnapshot;
 }
 
-/** Pass-2 state as plain data, to send from a worker thread (structured clone). */
+/**
+ * Pass-2 state as plain data (structured clone), for the windows of `windows()` in order.
+ * Per window (`counts.windows[k]`, see `WindowCountsSnapshot`):
+ * - `counts` (`IpCountsSnapshot`): exact requests per client inside the window and in its
+ *   reference periods, `GROUP BY ip` with countIf(inside), countIf(reference), as parallel
+ *   arrays: `ipv4` (u32 of a canonical dotted quad) / `ipv4Inside` / `ipv4Ref`; `ipv6` (4
+ *   big-endian u32 words of an address written in RFC 5952 form) / `ipv6Inside` / `ipv6Ref`;
+ *   `other` (any other client text) / `otherInside` / `otherRef`; rows in any order, each
+ *   client once, a client with both counts 0 absent;
+ * - `insideFromMs`, `insideToMs`, `refBefore`, `refAfter`, `refDurationMs`: the ranges (copy them
+ *   from `attribution().snapshot()` of an empty accumulator);
+ * - `inside` / `reference` (`WindowAggregate`): countIf sums over the window's / reference
+ *   rows (requests, assets, random queries, 4xx, 5xx, 429/499/503, referer classes);
+ * - `limit` and `ips`: per-IP detail (`IpWindowStats`: requests, min/max ts, sums, and
+ *   `GROUP BY ip, path` / `ip, user agent` / `ip, status` counts, null past 16 paths / 4
+ *   agents) of the inside IPs with `hashString(ip) < limit`; limit 2^32 (all IPs) while at most
+ *   `maxIpsPerWindow` IPs; `sampledOut`: the inside sums of the IPs left out;
+ * - `heavy`: detail filled only by a detail pass (empty in pass 2);
+ * - `refererHosts`: `GROUP BY referer host` counts of inside page requests (first 10,000 hosts;
+ *   `refererHostsDropped` counts the rest).
+ */
 export interface AttributionSnapshot {
   readonly counts: WindowCountsSnapshot;
 }
