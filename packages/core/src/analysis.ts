@@ -12,7 +12,7 @@
 import type { RecordBatch } from '@alf/parser';
 import type { GeoLookup } from '@alf/geo';
 import { detectBursts, type DetectOptions } from './detect-bursts.ts';
-import { attributeWindow } from './attribute.ts';
+import { attributeWindow, signatureCandidates } from './attribute.ts';
 import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
@@ -108,7 +108,8 @@ export interface Analysis {
   attribution(): Attribution;
   /**
    * Optional pass 3, after pass 2 is complete (all workers merged): an empty accumulator that
-   * collects the detail of the attackers outside pass 2's per-IP detail sample, or null when
+   * collects the detail of the attackers outside pass 2's per-IP detail sample (and of the light
+   * new IPs that signature attribution looks at, up to 20,000 per window), or null when
    * there are none (the usual case: every window under `maxIpsPerWindow` IPs). Fold every batch
    * into it (any order, merge like pass 2) and give it to `finish`. Without it such attackers
    * keep exact requests and excess but no top path / agent, and the result says so.
@@ -207,7 +208,8 @@ class AnalysisImpl implements Analysis {
     const wanted = counts.windows.map((state, wi) => {
       if (state.limit >= 2 ** 32) return new Set<string>();
       const att = attributeWindow(state, this.opts.minAttackerRequests, ws[wi]!.excessRequests);
-      return new Set(att.attackers.filter((p) => p.detail === 'none').slice(0, counts.maxHeavyIps).map((p) => p.stats.ip));
+      const missing = att.attackers.filter((p) => p.detail === 'none').slice(0, counts.maxHeavyIps).map((p) => p.stats.ip);
+      return new Set([...missing, ...signatureCandidates(state, att.threshold, counts.maxHeavyIps - missing.length)]);
     });
     if (wanted.every((x) => x.size === 0)) return null;
     return new AttributionImpl(counts.detailFor(wanted));

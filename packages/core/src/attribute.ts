@@ -114,8 +114,21 @@ export function attributeWindow(w: WindowState, minAttackerRequests: number, win
       attackers.push({ stats: s, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'none' });
     });
   }
-  const extra = bySignature(attackers, others);
-  if (extra.length === 0) extra.push(...byRandomQueries(others, w, durationS, refDurationS, windowExcess));
+  // Light new IPs outside the sample whose detail the detail pass collected: candidates for
+  // signature attribution only (the cluster tables keep the uniform sample).
+  const candidates: Participant[] = [];
+  if (detail !== undefined) {
+    const attackerIps = new Set(attackers.map((p) => p.stats.ip));
+    for (const s of detail.heavy.values()) {
+      if (seen.has(s.ip) || attackerIps.has(s.ip)) continue;
+      const refRequests = w.counts.get(clientKey(s.ip, key), ROLE_REF);
+      const expected = expectedOf(refRequests);
+      candidates.push({ stats: s, by: 'rate', refRequests, expected, excess: s.requests - expected, detail: 'full' });
+    }
+  }
+  const pool = candidates.length > 0 ? [...others, ...candidates] : others;
+  const extra = bySignature(attackers, pool);
+  if (extra.length === 0) extra.push(...byRandomQueries(pool, w, durationS, refDurationS, windowExcess));
   const byExcess = (a: Participant, b: Participant): number => b.excess - a.excess || (a.stats.ip < b.stats.ip ? -1 : 1);
   const all = [...attackers, ...extra].sort(byExcess);
   const taken = new Set(extra.map((p) => p.stats));
@@ -140,6 +153,31 @@ function byRandomQueries(others: readonly Participant[], w: WindowState, duratio
   const expectedRandom = refDurationS > 0 ? (w.reference.randomQuery * durationS) / refDurationS : 0;
   if (volume < 0.5 * windowExcess || expectedRandom > 0.1 * volume) return [];
   return cands.map((o) => ({ ...o, by: 'signature' as const }));
+}
+
+/**
+ * Detail pass: the light new IPs (no reference request, 2 or more inside, under the attacker
+ * bar) that signature attribution would look at, the heaviest first, at most `room` of them
+ * (a count cut, so the choice does not depend on order: ties at the cut are all left out).
+ * IPs in the detail sample are skipped (they have detail already).
+ */
+export function signatureCandidates(w: WindowState, threshold: number, room: number): string[] {
+  if (room <= 0) return [];
+  const hist = new Float64Array(Math.max(3, threshold + 1));
+  w.counts.forEach((inside, ref) => {
+    if (ref === 0 && inside >= 2 && inside < threshold) hist[inside] = hist[inside]! + 1;
+  });
+  let cut = threshold;
+  let taken = 0;
+  while (cut > 2 && taken + hist[cut - 1]! <= room) taken += hist[--cut]!;
+  const out: string[] = [];
+  if (cut >= threshold) return out;
+  w.counts.forEach((inside, ref, _kind, textOf) => {
+    if (ref !== 0 || inside < cut || inside >= threshold) return;
+    const ip = textOf();
+    if (hashString(ip) >= w.limit) out.push(ip);
+  });
+  return out;
 }
 
 function share(part: number, whole: number): number {

@@ -29,6 +29,9 @@ describe('IPv6 and bounded state', () => {
     // Rate attribution comes from exact counts, and the detail pass (analyze runs it) fills in the attackers' detail.
     expect(byRate(r)).toEqual(byRate(uncapped));
     expect(byRate(r).length).toBeGreaterThan(1000);
+    // The detail pass also collects the light new IPs, so the botnet's light members are found by signature as uncapped.
+    expect(r.attackers.map((a) => [a.ip, a.requests, a.attributedBy, a.topPath])).toEqual(uncapped.attackers.map((a) => [a.ip, a.requests, a.attributedBy, a.topPath]));
+    expect(r.attackers.length).toBe(3000);
     expect(r.attackers.every((a) => ips.includes(a.ip))).toBe(true);
     expect(b.distinctIps).toBe(uncapped.bursts[0]!.distinctIps);
     expect(r.findings.some((f) => f.code === 'cap_hit')).toBe(true);
