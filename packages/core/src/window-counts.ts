@@ -93,6 +93,10 @@ export class WindowCounts {
   private readonly bounds: number[];
   /** Per segment: flat list of (window index, role). */
   private readonly roles: number[][];
+  private scratchHash: Float64Array = new Float64Array(0);
+  private scratchV4: Float64Array = new Float64Array(0);
+  /** Per window: IpWindowStats by dictionary id of the current batch (cleared per batch). */
+  private readonly scratchStats: (IpWindowStats | undefined)[][] = [];
 
   constructor(
     ranges: readonly { insideFromMs: number; insideToMs: number; refBefore: readonly [number, number]; refAfter: readonly [number, number] }[],
@@ -167,15 +171,26 @@ export class WindowCounts {
     const nW = this.windows.length;
     if (nW === 0) return;
     const cap = this.opts.maxIpsPerWindow;
-    const ipHash = new Float64Array(ip.values.length).fill(-1);
+    const nIp = ip.values.length;
+    if (this.scratchHash.length < nIp) {
+      this.scratchHash = new Float64Array(Math.max(nIp, 2 * this.scratchHash.length));
+      this.scratchV4 = new Float64Array(this.scratchHash.length);
+    }
+    // Per-batch scratch, reused across batches (no per-batch allocation in the common case).
+    const ipHash = this.scratchHash.fill(-1, 0, nIp);
     /** Per dictionary id: the IPv4 key (≥ 0), -1 for other clients (their key in `keys`), -2 not yet parsed. */
-    const v4 = new Float64Array(ip.values.length).fill(-2);
+    const v4 = this.scratchV4.fill(-2, 0, nIp);
     const keys: (ClientKey | undefined)[] = [];
     const pathAsset = new Int8Array(path.values.length).fill(-1);
     const queryRandom = new Int8Array(query.values.length).fill(-1);
     const refClass = new Int8Array(referer.values.length).fill(-1);
     const refHost: (string | null | undefined)[] = new Array(referer.values.length);
-    const statsCache: (IpWindowStats | undefined)[][] = this.windows.map(() => new Array(ip.values.length));
+    while (this.scratchStats.length < nW) this.scratchStats.push([]);
+    const statsCache = this.scratchStats;
+    for (let k = 0; k < nW; k++) {
+      if (statsCache[k]!.length < nIp) statsCache[k] = new Array<IpWindowStats | undefined>(Math.max(nIp, 2 * statsCache[k]!.length)).fill(undefined);
+      else statsCache[k]!.fill(undefined, 0, nIp);
+    }
     const only = this.only;
     let seg = -1;
     let segFrom = Infinity;
@@ -302,7 +317,7 @@ export class WindowCounts {
         if (b > 0) s.bytes += b;
         if (w.ips.size > cap) {
           this.shrink(w);
-          for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
+          for (let k = 0; k < nW; k++) statsCache[k]!.fill(undefined, 0, nIp);
         }
       }
     }
