@@ -57,7 +57,7 @@ export function attributeWindow(w: WindowState, minAttackerRequests: number, win
   w.counts.forEach((_, ref) => {
     if (ref > 0) nRef++;
   });
-  const refCounts = new Float64Array(nRef);
+  const refCounts = new Uint32Array(nRef);
   let distinctIps = 0;
   nRef = 0;
   w.counts.forEach((inside, ref) => {
