@@ -186,6 +186,13 @@ export function finishAnalysis(
         });
       }
     }
+    if (state.counts.otherDroppedInside + state.counts.otherDroppedRef > 0) {
+      approximations.push({
+        what: `window ${wi + 1}: attribution of clients that are neither IPv4 nor IPv6 in RFC 5952 form`,
+        why: `more than ${fmtInt(state.counts.maxOtherKeys)} distinct such client texts (host names, other spellings)`,
+        errorBound: `${fmtInt(state.counts.otherDroppedInside)} inside and ${fmtInt(state.counts.otherDroppedRef)} reference requests of the clients past that were not counted per client (no such client can be attributed)`,
+      });
+    }
     if (state.refererHostsDropped > 0) {
       approximations.push({ what: `window ${wi + 1}: referer hosts`, why: 'more than 10,000 distinct referer hosts', errorBound: `${fmtInt(state.refererHostsDropped)} referrals not counted by host` });
     }

@@ -9,8 +9,8 @@
  *   8 bytes per slot (key + two u16 counts, interleaved);
  * - IPv6 whose text is its RFC 5952 form, as four u32 words: 20 bytes per slot;
  * - anything else (host names, other spellings) in a Map keyed by the text, up
- *   to `maxOtherKeys`; past it such clients are counted only in totals and the
- *   window says so (`otherDropped*`).
+ *   to `maxOtherKeys` (200,000); past it such clients are counted only in totals
+ *   and the result says so (`otherDropped*`).
  * Counts are u16 per slot; a count that reaches 65,535 continues in a Map keyed
  * by the key (few IPs are that heavy: at most requests / 65,535 of them).
  * Tables double at 70% load, so memory is about 8 / 0.35..0.7 bytes per IPv4
@@ -218,7 +218,7 @@ export class IpCounts {
   otherDroppedInside = 0;
   otherDroppedRef = 0;
 
-  constructor(maxOtherKeys: number = 1_000_000) {
+  constructor(maxOtherKeys: number = 200_000) {
     this.maxOtherKeys = maxOtherKeys;
   }
 
