@@ -3,12 +3,16 @@
  *   pass 1 `add(batch)` folds the per-second timeline; `windows()` finds burst windows;
  *   pass 2 `attribution()` returns an accumulator that counts per window and per IP
  *   inside the window and in its reference periods;
- *   `finish(geo, attribution)` attributes, splits concurrent attacks, clusters and
+ *   optional pass 3 `detailPass(attribution)` returns an accumulator that collects the
+ *   per-IP detail (paths, agents, first/last seen) of attackers that pass 2's detail
+ *   sample missed (only needed past `maxIpsPerWindow` IPs in a window; null otherwise);
+ *   `finish(geo, attribution, detail)` attributes, splits concurrent attacks, clusters and
  *   gives verdicts. No clock, no I/O; results depend only on the multiset of records.
  */
 import type { RecordBatch } from '@alf/parser';
 import type { GeoLookup } from '@alf/geo';
 import { detectBursts, type DetectOptions } from './detect-bursts.ts';
+import { attributeWindow, signatureCandidates } from './attribute.ts';
 import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
@@ -38,12 +42,43 @@ export const DEFAULT_ANALYSIS_OPTIONS: ResolvedOptions = {
   timelineBucketS: 0,
 };
 
-/** Pass-1 state as plain data, to send from a worker thread (structured clone). */
+/**
+ * Pass-1 state as plain data, to send from a worker thread (structured clone), or to build
+ * from SQL aggregates and fold in with `mergeSnapshot`. `timeline`:
+ * - `pages`: `[page, counts, bytes]` with page = floor(epoch s / 4096); `counts` holds 5
+ *   interleaved u32 per second of the page (requests, 2xx, 3xx, 4xx, 5xx), `bytes` one f64 per
+ *   second (sum of bytes sent > 0): `GROUP BY toUnixTimestamp(ts)` with count() / countIf / sum;
+ * - `ipSketch`: `[minute, registers]`, a 128-register HyperLogLog of the client texts per
+ *   minute: register `h >>> 25` holds max(clz32((h << 7) | 64) + 1) over the minute's requests,
+ *   h = `hashString(ip)` (FNV-1a 32 then murmur3 fmix32): `GROUP BY minute, h >>> 25` with max();
+ * - `minMs` / `maxMs`: min / max ts; `records`: count of rows with a finite ts;
+ *   `recordsWithoutTime`: the others.
+ */
 export interface AnalysisSnapshot {
   readonly timeline: TimelineSnapshot;
 }
 
-/** Pass-2 state as plain data, to send from a worker thread (structured clone). */
+/**
+ * Pass-2 state as plain data (structured clone), for the windows of `windows()` in order.
+ * Per window (`counts.windows[k]`, see `WindowCountsSnapshot`):
+ * - `counts` (`IpCountsSnapshot`): exact requests per client inside the window and in its
+ *   reference periods, `GROUP BY ip` with countIf(inside), countIf(reference), as parallel
+ *   arrays: `ipv4` (u32 of a canonical dotted quad) / `ipv4Inside` / `ipv4Ref`; `ipv6` (4
+ *   big-endian u32 words of an address written in RFC 5952 form) / `ipv6Inside` / `ipv6Ref`;
+ *   `other` (any other client text) / `otherInside` / `otherRef`; rows in any order, each
+ *   client once, a client with both counts 0 absent;
+ * - `insideFromMs`, `insideToMs`, `refBefore`, `refAfter`, `refDurationMs`: the ranges (copy them
+ *   from `attribution().snapshot()` of an empty accumulator);
+ * - `inside` / `reference` (`WindowAggregate`): countIf sums over the window's / reference
+ *   rows (requests, assets, random queries, 4xx, 5xx, 429/499/503, referer classes);
+ * - `limit` and `ips`: per-IP detail (`IpWindowStats`: requests, min/max ts, sums, and
+ *   `GROUP BY ip, path` / `ip, user agent` / `ip, status` counts, null past 16 paths / 4
+ *   agents) of the inside IPs with `hashString(ip) < limit`; limit 2^32 (all IPs) while at most
+ *   `maxIpsPerWindow` IPs; `sampledOut`: the inside sums of the IPs left out;
+ * - `heavy`: detail filled only by a detail pass (empty in pass 2);
+ * - `refererHosts`: `GROUP BY referer host` counts of inside page requests (first 10,000 hosts;
+ *   `refererHostsDropped` counts the rest).
+ */
 export interface AttributionSnapshot {
   readonly counts: WindowCountsSnapshot;
 }
@@ -71,8 +106,17 @@ export interface Analysis {
   windows(): readonly BurstWindow[];
   /** Start of pass 2: an empty accumulator for this analysis' windows (one per worker; merge them). */
   attribution(): Attribution;
+  /**
+   * Optional pass 3, after pass 2 is complete (all workers merged): an empty accumulator that
+   * collects the detail of the attackers outside pass 2's per-IP detail sample (and of the light
+   * new IPs that signature attribution looks at, up to 20,000 per window), or null when
+   * there are none (the usual case: every window under `maxIpsPerWindow` IPs). Fold every batch
+   * into it (any order, merge like pass 2) and give it to `finish`. Without it such attackers
+   * keep exact requests and excess but no top path / agent, and the result says so.
+   */
+  detailPass(attribution: Attribution): Attribution | null;
   /** Attribute, split, cluster and judge. Without `attribution`, bursts carry no attackers or clusters. */
-  finish(geo: GeoLookup, attribution?: Attribution): AnalysisResult;
+  finish(geo: GeoLookup, attribution?: Attribution, detail?: Attribution | null): AnalysisResult;
 }
 
 class AttributionImpl implements Attribution {
@@ -158,8 +202,23 @@ class AnalysisImpl implements Analysis {
     }));
   }
 
-  finish(geo: GeoLookup, attribution?: Attribution): AnalysisResult {
-    return finishAnalysis(this.timeline, this.opts, this.windows(), (attribution as AttributionImpl | undefined)?.counts, geo);
+  detailPass(attribution: Attribution): Attribution | null {
+    const counts = (attribution as AttributionImpl).counts;
+    const ws = this.windows();
+    const wanted = counts.windows.map((state, wi) => {
+      if (state.limit >= 2 ** 32) return new Set<string>();
+      const att = attributeWindow(state, this.opts.minAttackerRequests, ws[wi]!.excessRequests);
+      const missing = att.attackers.filter((p) => p.detail === 'none').slice(0, counts.maxHeavyIps).map((p) => p.stats.ip);
+      return new Set([...missing, ...signatureCandidates(state, att.threshold, counts.maxHeavyIps - missing.length)]);
+    });
+    if (wanted.every((x) => x.size === 0)) return null;
+    return new AttributionImpl(counts.detailFor(wanted));
+  }
+
+  finish(geo: GeoLookup, attribution?: Attribution, detail?: Attribution | null): AnalysisResult {
+    return finishAnalysis(
+      this.timeline, this.opts, this.windows(), (attribution as AttributionImpl | undefined)?.counts, geo, (detail as AttributionImpl | null | undefined)?.counts,
+    );
   }
 }
 
@@ -174,5 +233,7 @@ export function analyze(batches: Iterable<RecordBatch> | (() => Iterable<RecordB
   for (const b of read()) a.add(b);
   const attr = a.attribution();
   for (const b of read()) attr.add(b);
-  return a.finish(geo, attr);
+  const detail = a.detailPass(attr);
+  if (detail !== null) for (const b of read()) detail.add(b);
+  return a.finish(geo, attr, detail);
 }

@@ -6,16 +6,23 @@
  * requests in the reference periods, at least `minAttackerRequests`).
  * In SQL: one GROUP BY ip over the window and its reference periods.
  */
+import { IP_KIND_HOSTNAME, IP_KIND_V4, IP_KIND_V6 } from '@alf/parser';
+import { hashString } from './hash.ts';
+import { ROLE_INSIDE, ROLE_REF, clientKey } from './ip-counts.ts';
+import { newIpStats } from './ip-window-stats.ts';
 import type { IpWindowStats, WindowState } from './window-counts.ts';
 
 export interface Participant {
+  /** Per-IP detail; `requests` is the exact inside count (other fields may be partial, see `detail`). */
   readonly stats: IpWindowStats;
   /** `rate`: above its own expectation; `signature`: a light new IP doing exactly what the attackers do. */
   readonly by: 'rate' | 'signature';
-  /** Requests in the reference periods. */
+  /** Requests in the reference periods (exact). */
   readonly refRequests: number;
   readonly expected: number;
   readonly excess: number;
+  /** `full`: detail of every request (sampled, or from a detail pass); `none`: exact counts only. */
+  readonly detail: 'full' | 'none';
 }
 
 export interface WindowAttribution {
@@ -23,40 +30,110 @@ export interface WindowAttribution {
   readonly refDurationS: number;
   /** The per-IP excess an IP needed to be attributed. */
   readonly threshold: number;
+  /** Exact number of distinct IPs with a request inside the window. */
+  readonly distinctIps: number;
   readonly attackers: Participant[];
+  /** Non-attributed IPs with detail (all of them while the window is under its detail cap). */
   readonly others: Participant[];
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return 0;
   const pos = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[pos]!;
 }
 
-export function attributeWindow(w: WindowState, minAttackerRequests: number, windowExcess: number): WindowAttribution {
+const KIND_OF_KEY = [IP_KIND_HOSTNAME, 0, 0, 0, IP_KIND_V4, 0, IP_KIND_V6];
+
+/**
+ * `detail`: the same window from a detail pass (`WindowCounts.detailFor`), holding the
+ * detail of attackers that the sample missed.
+ */
+export function attributeWindow(w: WindowState, minAttackerRequests: number, windowExcess: number, detail?: WindowState): WindowAttribution {
   const durationS = (w.insideToMs - w.insideFromMs) / 1000;
   const refDurationS = w.refDurationMs / 1000;
-  const refCounts = [...w.ref.values()].sort((a, b) => a - b);
+  // Exact counts of every IP: the heavy-visitor bar and the rate test.
+  let nRef = 0;
+  w.counts.forEach((_, ref) => {
+    if (ref > 0) nRef++;
+  });
+  const refCounts = new Uint32Array(nRef);
+  let distinctIps = 0;
+  nRef = 0;
+  w.counts.forEach((inside, ref) => {
+    if (ref > 0) refCounts[nRef++] = ref;
+    if (inside > 0) distinctIps++;
+  });
+  refCounts.sort();
   const p99 = refCounts.length >= 20 ? quantile(refCounts, 0.99) : 0;
   const threshold = Math.max(minAttackerRequests, Math.ceil(p99));
+  const expectedOf = (refRequests: number): number => (refDurationS > 0 ? (refRequests * durationS) / refDurationS : 0);
+  const isAttacker = (requests: number, expected: number): boolean =>
+    requests - expected >= threshold && requests >= 3 * expected + 3 * Math.sqrt(expected) + 1;
+
   const attackers: Participant[] = [];
   const others: Participant[] = [];
-  for (const s of w.ips.values()) {
-    const refRequests = w.ref.get(s.ip) ?? 0;
-    const expected = refDurationS > 0 ? (refRequests * durationS) / refDurationS : 0;
-    const excess = s.requests - expected;
-    const p: Participant = { stats: s, by: 'rate', refRequests, expected, excess };
-    const clearlyAbove = s.requests >= 3 * expected + 3 * Math.sqrt(expected) + 1;
-    if (excess >= threshold && clearlyAbove) attackers.push(p);
-    else others.push(p);
+  const key = clientKey('');
+  const seen = new Set<string>();
+  for (const map of [w.ips, w.heavy]) {
+    for (const s of map.values()) {
+      clientKey(s.ip, key);
+      const requests = w.counts.get(key, ROLE_INSIDE);
+      const refRequests = w.counts.get(key, ROLE_REF);
+      const expected = expectedOf(refRequests);
+      const full = requests === s.requests;
+      const p: Participant = {
+        stats: full ? s : { ...s, requests }, by: 'rate', refRequests, expected, excess: requests - expected, detail: 'full',
+      };
+      seen.add(s.ip);
+      if (isAttacker(requests, expected)) attackers.push(p);
+      else others.push(p);
+    }
   }
-  const extra = bySignature(attackers, others);
-  if (extra.length === 0) extra.push(...byRandomQueries(others, w, durationS, refDurationS, windowExcess));
+  // Attackers outside the sample: exact counts, detail from the detail pass when it ran, else
+  // none (the window's bounds as first/last seen).
+  if (w.limit < 2 ** 32) {
+    w.counts.forEach((inside, ref, kind, textOf) => {
+      if (inside < threshold) return;
+      const expected = expectedOf(ref);
+      if (!isAttacker(inside, expected)) return;
+      const ip = textOf();
+      if (seen.has(ip)) return;
+      const d = detail?.heavy.get(ip);
+      if (d !== undefined && d.requests === inside) {
+        attackers.push({ stats: d, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'full' });
+        return;
+      }
+      const s = newIpStats(ip, hashString(ip));
+      s.ipKind = KIND_OF_KEY[kind] ?? IP_KIND_HOSTNAME;
+      s.requests = inside;
+      s.firstMs = w.insideFromMs;
+      s.lastMs = w.insideToMs - 1000;
+      s.paths = null;
+      s.userAgents = null;
+      attackers.push({ stats: s, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'none' });
+    });
+  }
+  // Light new IPs outside the sample whose detail the detail pass collected: candidates for
+  // signature attribution only (the cluster tables keep the uniform sample).
+  const candidates: Participant[] = [];
+  if (detail !== undefined) {
+    const attackerIps = new Set(attackers.map((p) => p.stats.ip));
+    for (const s of detail.heavy.values()) {
+      if (seen.has(s.ip) || attackerIps.has(s.ip)) continue;
+      const refRequests = w.counts.get(clientKey(s.ip, key), ROLE_REF);
+      const expected = expectedOf(refRequests);
+      candidates.push({ stats: s, by: 'rate', refRequests, expected, excess: s.requests - expected, detail: 'full' });
+    }
+  }
+  const pool = candidates.length > 0 ? [...others, ...candidates] : others;
+  const extra = bySignature(attackers, pool);
+  if (extra.length === 0) extra.push(...byRandomQueries(pool, w, durationS, refDurationS, windowExcess));
   const byExcess = (a: Participant, b: Participant): number => b.excess - a.excess || (a.stats.ip < b.stats.ip ? -1 : 1);
   const all = [...attackers, ...extra].sort(byExcess);
   const taken = new Set(extra.map((p) => p.stats));
   const rest = others.filter((p) => !taken.has(p.stats)).sort(byExcess);
-  return { durationS, refDurationS, threshold, attackers: all, others: rest };
+  return { durationS, refDurationS, threshold, distinctIps, attackers: all, others: rest };
 }
 
 /**
@@ -76,6 +153,31 @@ function byRandomQueries(others: readonly Participant[], w: WindowState, duratio
   const expectedRandom = refDurationS > 0 ? (w.reference.randomQuery * durationS) / refDurationS : 0;
   if (volume < 0.5 * windowExcess || expectedRandom > 0.1 * volume) return [];
   return cands.map((o) => ({ ...o, by: 'signature' as const }));
+}
+
+/**
+ * Detail pass: the light new IPs (no reference request, 2 or more inside, under the attacker
+ * bar) that signature attribution would look at, the heaviest first, at most `room` of them
+ * (a count cut, so the choice does not depend on order: ties at the cut are all left out).
+ * IPs in the detail sample are skipped (they have detail already).
+ */
+export function signatureCandidates(w: WindowState, threshold: number, room: number): string[] {
+  if (room <= 0) return [];
+  const hist = new Float64Array(Math.max(3, threshold + 1));
+  w.counts.forEach((inside, ref) => {
+    if (ref === 0 && inside >= 2 && inside < threshold) hist[inside] = hist[inside]! + 1;
+  });
+  let cut = threshold;
+  let taken = 0;
+  while (cut > 2 && taken + hist[cut - 1]! <= room) taken += hist[--cut]!;
+  const out: string[] = [];
+  if (cut >= threshold) return out;
+  w.counts.forEach((inside, ref, _kind, textOf) => {
+    if (ref !== 0 || inside < cut || inside >= threshold) return;
+    const ip = textOf();
+    if (hashString(ip) >= w.limit) out.push(ip);
+  });
+  return out;
 }
 
 function share(part: number, whole: number): number {

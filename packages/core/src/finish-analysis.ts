@@ -33,6 +33,7 @@ function timelineSeries(tl: Timeline, bucketS: number): TimelineSeries {
 /** Attribute, split, cluster and judge each window (see docs/detection.md). */
 export function finishAnalysis(
   tl: Timeline, opts: ResolvedOptions, windows: readonly BurstWindow[], counts: WindowCounts | undefined, geo: GeoLookup,
+  detail?: WindowCounts,
 ): AnalysisResult {
   const span = tl.spanS();
   const bucketS = opts.timelineBucketS > 0 ? opts.timelineBucketS : autoBucketS(span === null ? 0 : span.lastS - span.firstS + 1);
@@ -94,11 +95,11 @@ export function finishAnalysis(
       });
       return;
     }
-    const att = attributeWindow(state, opts.minAttackerRequests, w.excessRequests);
+    const att = attributeWindow(state, opts.minAttackerRequests, w.excessRequests, detail?.windows[wi]);
     const sampled = state.limit < 2 ** 32;
     if (sampled) {
       const rate = state.limit / 2 ** 32;
-      findings.push({ code: 'cap_hit', burstId: null, message: `window ${wi + 1}: more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs; per-IP attribution kept a deterministic 1/${fmtInt(1 / rate)} hash sample of IPs` });
+      findings.push({ code: 'cap_hit', burstId: null, message: `window ${wi + 1}: more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs; attribution counted every IP exactly, per-IP detail (paths, agents, statuses) of non-attributed IPs is a deterministic 1/${fmtInt(1 / rate)} hash sample` });
     }
     const groups = att.attackers.length > 0 ? splitAttackers(att.attackers, durationS) : [];
     const parts = groups.length >= 2
@@ -134,7 +135,7 @@ export function finishAnalysis(
         findings.push({ code: 'spoofed_crawler', burstId: id, message: `user agent claims ${name} from ${[...asnSet].sort((x, y) => x - y).map((x) => `AS${x}`).join(', ')}` });
       }
       const reasons = part.split ? [...v.reasons, `one of ${parts.length} concurrent attacks in window ${wi + 1}`] : v.reasons;
-      const distinctIps = part.split ? part.members.length : Math.round(state.ips.size / (state.limit / 2 ** 32));
+      const distinctIps = part.split ? part.members.length : att.distinctIps;
       bursts.push({
         burstId: id, startMs: part.startMs, endMs: part.endMs, durationS: partDur, requests, excessRequests: excess, peakRps: peak,
         baselineRps, distinctIps, attackers: mAtt.length, score: w.score, scaleS: w.scaleS, verdict: v.verdict, reasons, windowIndex: wi,
@@ -161,11 +162,19 @@ export function finishAnalysis(
       for (const [table, dropped] of c.truncated) {
         findings.push({ code: 'cap_hit', burstId: id, message: `${table}: only the ${MAX_CLUSTER_ROWS} largest rows kept, ${fmtInt(dropped)} smaller rows left out` });
       }
-      if (sampled) {
+      if (sampled && !part.split) {
         approximations.push({
-          what: `burst ${id}: distinct_ips, attackers and cluster tables`,
-          why: `more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs in the window; IPs kept by hash sample`,
-          errorBound: `IPs are a uniform 1/${fmtInt(2 ** 32 / state.limit)} sample; counts of listed IPs are exact; ${fmtInt(state.sampledOut.requests)} requests from unlisted IPs`,
+          what: `burst ${id}: cluster tables and verdict evidence of non-attributed IPs`,
+          why: `more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs in the window; per-IP detail kept for a hash sample of them (attackers, their requests and excess, and distinct_ips are exact)`,
+          errorBound: `non-attributed IPs are a uniform 1/${fmtInt(2 ** 32 / state.limit)} sample; ${fmtInt(state.sampledOut.requests)} requests from IPs without detail are left out of the tables`,
+        });
+      }
+      const none = mAtt.filter((m) => m.p.detail === 'none').length;
+      if (none > 0) {
+        approximations.push({
+          what: `burst ${id}: top_path, top_user_agent, first_seen, last_seen and cluster tables of ${fmtInt(none)} attackers`,
+          why: `more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs in the window and these attackers were outside the detail sample${detail === undefined ? ' (no detail pass was run)' : ` (the detail pass tracks at most ${fmtInt(counts!.maxHeavyIps)} per window)`}`,
+          errorBound: 'unknown: left empty; first and last seen are the window bounds; their requests and excess are exact',
         });
       }
       const manyPaths = part.members.filter((m) => m.p.stats.paths === null).length;
@@ -176,6 +185,13 @@ export function finishAnalysis(
           errorBound: 'their requests are counted under `(many paths)`; top_path is empty for them',
         });
       }
+    }
+    if (state.counts.otherDroppedInside + state.counts.otherDroppedRef > 0) {
+      approximations.push({
+        what: `window ${wi + 1}: attribution of clients that are neither IPv4 nor IPv6 in RFC 5952 form`,
+        why: `more than ${fmtInt(state.counts.maxOtherKeys)} distinct such client texts (host names, other spellings)`,
+        errorBound: `${fmtInt(state.counts.otherDroppedInside)} inside and ${fmtInt(state.counts.otherDroppedRef)} reference requests of the clients past that were not counted per client (no such client can be attributed)`,
+      });
     }
     if (state.refererHostsDropped > 0) {
       approximations.push({ what: `window ${wi + 1}: referer hosts`, why: 'more than 10,000 distinct referer hosts', errorBound: `${fmtInt(state.refererHostsDropped)} referrals not counted by host` });

@@ -3,6 +3,10 @@ export type {
   ClusterRow, TimelineSeries, Approximation, Finding, AnalysisResult,
 } from './types.ts';
 export type { Analysis, Attribution, ResolvedOptions, AnalysisSnapshot, AttributionSnapshot } from './analysis.ts';
+export type { WindowCountsSnapshot, WindowDetail, IpWindowStats, WindowAggregate } from './window-counts.ts';
+export type { IpCountsSnapshot } from './ip-counts.ts';
+export type { TimelineSnapshot } from './timeline.ts';
+export { hashString } from './hash.ts';
 export { createAnalysis, analyze, resolveOptions, referencePeriods, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
 export { detectBursts } from './detect-bursts.ts';
 export { Timeline } from './timeline.ts';

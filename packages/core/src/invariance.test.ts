@@ -50,7 +50,15 @@ function runSplit(seed: number, workers: number, batchRows: number, opts: Analys
     return at;
   });
   pass2.slice(1).forEach((other, k) => (k % 2 === 0 ? pass2[0]!.mergeSnapshot(structuredClone(other.snapshot())) : pass2[0]!.merge(other)));
-  return main.finish(geo, pass2[0]);
+  // Pass 3 (only past the detail cap), dealt and merged the same way.
+  if (main.detailPass(pass2[0]!) === null) return main.finish(geo, pass2[0]);
+  const pass3 = deal(shuffled(rows, seed + 2)).map((batches) => {
+    const d = main.detailPass(pass2[0]!)!;
+    for (const b of batches) d.add(makeBatch(b));
+    return d;
+  });
+  pass3.slice(1).forEach((other, k) => (k % 2 === 0 ? pass3[0]!.mergeSnapshot(structuredClone(other.snapshot())) : pass3[0]!.merge(other)));
+  return main.finish(geo, pass2[0], pass3[0]);
 }
 
 function reference(opts: AnalysisOptions): AnalysisResult {
@@ -59,13 +67,17 @@ function reference(opts: AnalysisOptions): AnalysisResult {
   a.add(makeBatch(sorted));
   const at = a.attribution();
   at.add(makeBatch(sorted));
-  return a.finish(geo, at);
+  const detail = a.detailPass(at);
+  // The small cap must leave some attackers (or light new IPs) to the detail pass.
+  expect(detail !== null).toBe((opts.maxIpsPerWindow ?? Infinity) <= 40);
+  detail?.add(makeBatch(sorted));
+  return a.finish(geo, at, detail);
 }
 
 describe('results do not depend on input order or on the split among workers', () => {
   test.for([
     { name: 'default caps', opts: {} },
-    { name: 'a per-window IP cap small enough to force hash sampling', opts: { maxIpsPerWindow: 40, maxPathsPerIp: 2 } },
+    { name: 'a per-window IP cap small enough to force hash sampling (and the detail pass)', opts: { maxIpsPerWindow: 40, maxPathsPerIp: 2 } },
   ])('$name', ({ opts }) => {
     const ref = reference(opts);
     expect(ref.bursts.length).toBeGreaterThanOrEqual(3);

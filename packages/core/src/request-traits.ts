@@ -15,16 +15,40 @@ export function isAssetPath(path: string): boolean {
  * characters mixing letters and digits, or 8+ digits/hex characters.
  */
 export function isRandomQuery(query: string): boolean {
-  const q = query.length > 512 ? query.slice(0, 512) : query;
-  for (const part of q.split('&')) {
-    const eq = part.indexOf('=');
-    const v = eq >= 0 ? part.slice(eq + 1) : part;
-    if (v.length < 6 || v.length > 128) continue;
-    if (!/^[A-Za-z0-9_-]+$/.test(v)) continue;
-    const letters = /[A-Za-z]/.test(v);
-    const digits = /[0-9]/.test(v);
-    if (letters && digits) return true;
-    if (v.length >= 8 && /^[0-9a-fA-F]+$/.test(v)) return true;
+  // One pass over char codes (no split / slice / regex): this runs per distinct query of every batch.
+  const n = Math.min(query.length, 512);
+  let start = 0;
+  while (start <= n) {
+    let end = query.indexOf('&', start);
+    if (end < 0 || end > n) end = n;
+    let v = start;
+    for (let i = start; i < end; i++) {
+      if (query.charCodeAt(i) === 61) {
+        v = i + 1;
+        break;
+      }
+    }
+    const len = end - v;
+    if (len >= 6 && len <= 128) {
+      let ok = true;
+      let letters = false;
+      let digits = false;
+      let hex = true;
+      for (let i = v; i < end; i++) {
+        const c = query.charCodeAt(i);
+        if (c >= 48 && c <= 57) digits = true;
+        else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+          letters = true;
+          if (!((c >= 65 && c <= 70) || (c >= 97 && c <= 102))) hex = false;
+        } else if (c === 95 || c === 45) hex = false;
+        else {
+          ok = false;
+          break;
+        }
+      }
+      if (ok && ((letters && digits) || (len >= 8 && hex))) return true;
+    }
+    start = end + 1;
   }
   return false;
 }

@@ -25,9 +25,13 @@ export interface AnalysisOptions {
   readonly minGapS?: number;
   /** An attributed IP makes at least this many requests above its own expectation. */
   readonly minAttackerRequests?: number;
-  /** Per-window cap on individually tracked IPs (deterministic hash sampling past it). */
+  /**
+   * Per-window cap on IPs with per-IP detail (paths, agents, statuses, first/last seen; a
+   * deterministic hash sample past it). Requests per IP, attribution and distinct_ips stay exact
+   * for any number of IPs; attackers outside the sample get detail from `Analysis.detailPass`.
+   */
   readonly maxIpsPerWindow?: number;
-  /** Cap on tracked IPs summed over all windows (each window gets max(2,000, this / windows), at most maxIpsPerWindow). */
+  /** Cap on IPs with detail summed over all windows (each window gets max(2,000, this / windows), at most maxIpsPerWindow). */
   readonly maxTrackedIps?: number;
   /** Per-IP cap on distinct paths kept for top-path and path clusters. */
   readonly maxPathsPerIp?: number;

@@ -1,14 +1,20 @@
 /**
- * Pass 2 state: per burst window, per-IP counts inside the window and in its
- * reference periods (before and after), plus per-IP paths, user agents and
- * statuses. All counts are sums, so add() is commutative and merge() exact.
- * Per-window IP tracking is capped by deterministic hash sampling: past the cap
- * only IPs whose hash is below a threshold are kept (the threshold halves until
- * the set fits), the others go into an aggregate; the final set is the same
- * whatever the order or split of the input.
+ * Pass 2 state: per burst window, exact per-IP request counts inside the window
+ * and in its reference periods (`IpCounts`, typed-array hash tables: every IP,
+ * however many), plus per-IP detail (paths, user agents, statuses, first/last
+ * seen) for a bounded set of IPs. All counts are sums, so add() is commutative
+ * and merge() exact.
+ * Detail is kept for every IP while the window has at most `maxIpsPerWindow`
+ * of them; past that, for a deterministic hash sample (IPs whose hash is below
+ * a threshold that halves until the set fits; the others go into an
+ * aggregate). The final state is the same whatever the order or split of the
+ * input. Attackers found by the exact counts but outside the sample get their
+ * detail from an optional third pass over the inputs (`detailFor`), which
+ * tracks only those IPs (`heavy`).
  */
 import type { RecordBatch } from '@alf/parser';
 import { hashString } from './hash.ts';
+import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
 import {
   addAggregate, emptyAggregate, ipToAggregate, mergeIpStats, newIpStats, type IpWindowStats, type WindowAggregate,
@@ -17,7 +23,8 @@ import {
 export type { IpWindowStats, WindowAggregate } from './ip-window-stats.ts';
 export { emptyAggregate } from './ip-window-stats.ts';
 
-export interface WindowState {
+/** The plain-data part of a window's state (everything but the count tables). */
+export interface WindowDetail {
   readonly insideFromMs: number;
   /** Exclusive. */
   readonly insideToMs: number;
@@ -25,20 +32,24 @@ export interface WindowState {
   readonly refAfter: readonly [number, number];
   /** Length of the reference periods outside every window. */
   refDurationMs: number;
-  /** Hash threshold: IPs with hash >= limit are not tracked individually. 2^32 = all. */
+  /** Hash threshold: IPs with hash >= limit get no sampled detail. 2^32 = all. */
   limit: number;
+  /** Detail of sampled IPs (all IPs while under the cap). */
   readonly ips: Map<string, IpWindowStats>;
-  /** Requests per IP in the reference periods (tracked IPs under the same limit). */
-  readonly ref: Map<string, number>;
+  /** Detail pass only: detail of the attackers that the sample missed. */
+  readonly heavy: Map<string, IpWindowStats>;
   readonly inside: WindowAggregate;
   readonly reference: WindowAggregate;
-  /** Inside requests of IPs past the sampling limit. */
+  /** Inside requests of IPs without detail (past the sampling limit, not heavy). */
   readonly sampledOut: WindowAggregate;
   /** Referer hosts of inside requests (capped; see refererHostsDropped). */
   readonly refererHosts: Map<string, number>;
   refererHostsDropped: number;
-  /** Distinct IPs in the reference periods beyond the sampling limit, summed requests. */
-  refSampledOutRequests: number;
+}
+
+export interface WindowState extends WindowDetail {
+  /** Exact inside and reference counts of every IP. */
+  readonly counts: IpCounts;
 }
 
 export interface WindowCountsOptions {
@@ -46,27 +57,11 @@ export interface WindowCountsOptions {
   readonly maxPathsPerIp: number;
   readonly maxUserAgentsPerIp: number;
   readonly maxRefererHosts: number;
+  /** Attackers per window whose detail a detail pass collects (default 20,000; the most excess first). */
+  readonly maxHeavyIps?: number;
 }
 
 const FULL = 2 ** 32;
-/** Halve the limit until the tracked IPs fit the cap. */
-function shrink(w: WindowState, cap: number): void {
-  while (w.ips.size > cap || w.ref.size > 2 * cap) {
-    w.limit /= 2;
-    for (const [ip, s] of w.ips) {
-      if (s.hash >= w.limit) {
-        ipToAggregate(w.sampledOut, s);
-        w.ips.delete(ip);
-      }
-    }
-    for (const [ip, c] of w.ref) {
-      if (hashString(ip) >= w.limit) {
-        w.refSampledOutRequests += c;
-        w.ref.delete(ip);
-      }
-    }
-  }
-}
 
 /** Longest path or user agent kept as a key (attacker-written; longer ones end in `…`). */
 export const MAX_KEY_CHARS = 512;
@@ -78,24 +73,42 @@ function capKey(s: string): string {
 const ROLE_INSIDE = 1;
 const ROLE_REF = 2;
 
-/** Pass-2 state as plain data (Maps and plain objects: structured-clone and postMessage safe). */
+/**
+ * Pass-2 state as plain data (typed arrays, Maps and plain objects: structured-clone
+ * and postMessage safe). Per window: `counts` is GROUP BY ip of inside / reference
+ * requests; the rest is the detail described in `WindowDetail` (GROUP BY ip, path /
+ * user agent / status over the detailed IPs, and plain sums).
+ */
 export interface WindowCountsSnapshot {
-  readonly windows: readonly WindowState[];
+  readonly windows: readonly (WindowDetail & { readonly counts: IpCountsSnapshot })[];
 }
 
 export class WindowCounts {
   readonly windows: WindowState[];
   readonly opts: WindowCountsOptions;
+  readonly maxHeavyIps: number;
+  /** Detail pass: per window, the only IPs tracked (null: an ordinary pass-2 accumulator). */
+  readonly only: readonly ReadonlySet<string>[] | null;
   /** Sorted boundaries; segment k is [bounds[k], bounds[k+1]). */
   private readonly bounds: number[];
   /** Per segment: flat list of (window index, role). */
   private readonly roles: number[][];
+  private scratchHash: Float64Array = new Float64Array(0);
+  private scratchV4: Float64Array = new Float64Array(0);
+  /** Per window: IpWindowStats by dictionary id of the current batch (cleared per batch). */
+  private readonly scratchStats: (IpWindowStats | undefined)[][] = [];
 
-  constructor(ranges: readonly { insideFromMs: number; insideToMs: number; refBefore: readonly [number, number]; refAfter: readonly [number, number] }[], opts: WindowCountsOptions) {
+  constructor(
+    ranges: readonly { insideFromMs: number; insideToMs: number; refBefore: readonly [number, number]; refAfter: readonly [number, number] }[],
+    opts: WindowCountsOptions, only: readonly ReadonlySet<string>[] | null = null,
+  ) {
     this.opts = opts;
+    this.only = only;
+    this.maxHeavyIps = opts.maxHeavyIps ?? 20_000;
     this.windows = ranges.map((r) => ({
-      ...r, refDurationMs: 0, limit: FULL, ips: new Map(), ref: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
-      sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, refSampledOutRequests: 0,
+      insideFromMs: r.insideFromMs, insideToMs: r.insideToMs, refBefore: r.refBefore, refAfter: r.refAfter,
+      refDurationMs: 0, limit: FULL, ips: new Map(), heavy: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
+      sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, counts: new IpCounts(),
     }));
     const pts = new Set<number>();
     for (const r of ranges) for (const x of [r.insideFromMs, r.insideToMs, ...r.refBefore, ...r.refAfter]) pts.add(x);
@@ -118,6 +131,28 @@ export class WindowCounts {
     }
   }
 
+  /** Bytes held by the exact count tables of all windows (typed-array lengths). */
+  get tableBytes(): number {
+    return this.windows.reduce((a, w) => a + w.counts.tableBytes, 0);
+  }
+
+  /** Halve the limit until the sampled IPs fit the cap. */
+  private shrink(w: WindowState): void {
+    while (w.ips.size > this.opts.maxIpsPerWindow) {
+      w.limit /= 2;
+      for (const [ip, s] of w.ips) {
+        if (s.hash < w.limit) continue;
+        w.ips.delete(ip);
+        ipToAggregate(w.sampledOut, s);
+      }
+    }
+  }
+
+  /** The detail pass: an accumulator over the same windows that tracks only `ips[w]` of window w. */
+  detailFor(ips: readonly ReadonlySet<string>[]): WindowCounts {
+    return new WindowCounts(this.windows, this.opts, ips);
+  }
+
   private segment(t: number): number {
     const b = this.bounds;
     if (b.length < 2 || t < b[0]! || t >= b[b.length - 1]!) return -1;
@@ -136,24 +171,65 @@ export class WindowCounts {
     const nW = this.windows.length;
     if (nW === 0) return;
     const cap = this.opts.maxIpsPerWindow;
-    const ipHash = new Float64Array(ip.values.length).fill(-1);
+    const nIp = ip.values.length;
+    if (this.scratchHash.length < nIp) {
+      this.scratchHash = new Float64Array(Math.max(nIp, 2 * this.scratchHash.length));
+      this.scratchV4 = new Float64Array(this.scratchHash.length);
+    }
+    // Per-batch scratch, reused across batches (no per-batch allocation in the common case).
+    const ipHash = this.scratchHash.fill(-1, 0, nIp);
+    /** Per dictionary id: the IPv4 key (≥ 0), -1 for other clients (their key in `keys`), -2 not yet parsed. */
+    const v4 = this.scratchV4.fill(-2, 0, nIp);
+    const keys: (ClientKey | undefined)[] = [];
     const pathAsset = new Int8Array(path.values.length).fill(-1);
     const queryRandom = new Int8Array(query.values.length).fill(-1);
     const refClass = new Int8Array(referer.values.length).fill(-1);
     const refHost: (string | null | undefined)[] = new Array(referer.values.length);
-    const statsCache: (IpWindowStats | undefined)[][] = this.windows.map(() => new Array(ip.values.length));
+    while (this.scratchStats.length < nW) this.scratchStats.push([]);
+    const statsCache = this.scratchStats;
+    for (let k = 0; k < nW; k++) {
+      if (statsCache[k]!.length < nIp) statsCache[k] = new Array<IpWindowStats | undefined>(Math.max(nIp, 2 * statsCache[k]!.length)).fill(undefined);
+      else statsCache[k]!.fill(undefined, 0, nIp);
+    }
+    const only = this.only;
+    let seg = -1;
+    let segFrom = Infinity;
+    let segTo = -Infinity;
     for (let i = 0; i < batch.length; i++) {
       const t = ts[i]!;
-      if (!Number.isFinite(t)) continue;
-      const seg = this.segment(t);
-      if (seg < 0) continue;
+      if (!(t >= segFrom && t < segTo)) {
+        if (!Number.isFinite(t)) continue;
+        seg = this.segment(t);
+        if (seg < 0) {
+          segFrom = Infinity;
+          segTo = -Infinity;
+          continue;
+        }
+        segFrom = this.bounds[seg]!;
+        segTo = this.bounds[seg + 1]!;
+      }
       const roles = this.roles[seg]!;
       if (roles.length === 0) continue;
       const ipId = ip.ids[i]!;
       if (ipId < 0) continue;
       const ipStr = ip.values[ipId]!;
-      let h = ipHash[ipId]!;
-      if (h < 0) h = ipHash[ipId] = hashString(ipStr);
+      if (only !== null) {
+        for (let r = 0; r < roles.length; r += 2) {
+          const wi = roles[r]!;
+          if (roles[r + 1] !== ROLE_INSIDE || !only[wi]!.has(ipStr)) continue;
+          const w = this.windows[wi]!;
+          let s = w.heavy.get(ipStr);
+          if (s === undefined) w.heavy.set(ipStr, (s = newIpStats(ipStr, hashString(ipStr))));
+          this.detailInto(s, i, batch, pathAsset, queryRandom, refClass);
+        }
+        continue;
+      }
+      let v4Key = v4[ipId]!;
+      if (v4Key === -2) {
+        v4Key = v4[ipId] = ipStr.length <= 15 ? parseIpv4(ipStr) : -1;
+        if (v4Key < 0) keys[ipId] = clientKey(ipStr);
+      }
+      const key = v4Key >= 0 ? null : keys[ipId]!;
       const st = status[i]!;
       for (let r = 0; r < roles.length; r += 2) {
         const wi = roles[r]!;
@@ -169,21 +245,16 @@ export class WindowCounts {
             if (rqRef < 0) rqRef = queryRandom[qRef] = isRandomQuery(query.values[qRef]!) ? 1 : 0;
             w.reference.randomQuery += rqRef;
           }
-          if (h >= w.limit) w.refSampledOutRequests++;
-          else {
-            w.ref.set(ipStr, (w.ref.get(ipStr) ?? 0) + 1);
-            if (w.ref.size > 2 * cap) {
-              shrink(w, cap);
-              for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
-            }
-          }
+          if (key === null) w.counts.addV4(v4Key, COUNT_REF);
+          else w.counts.add(key, COUNT_REF);
           continue;
         }
         // inside
+        if (key === null) w.counts.addV4(v4Key, COUNT_INSIDE);
+        else w.counts.add(key, COUNT_INSIDE);
         const pId = path.ids[i]!;
-        const p = pId >= 0 ? capKey(path.values[pId]!) : '';
         let asset = pId >= 0 ? pathAsset[pId]! : 0;
-        if (asset < 0) asset = pathAsset[pId] = isAssetPath(p) ? 1 : 0;
+        if (asset < 0) asset = pathAsset[pId] = isAssetPath(capKey(path.values[pId]!)) ? 1 : 0;
         const qId = query.ids[i]!;
         let rq = qId >= 0 ? queryRandom[qId]! : 0;
         if (rq < 0) rq = queryRandom[qId] = isRandomQuery(query.values[qId]!) ? 1 : 0;
@@ -215,29 +286,60 @@ export class WindowCounts {
         }
         let s: IpWindowStats | undefined = statsCache[wi]![ipId];
         if (s === undefined) {
-          if (h >= w.limit) {
-            const tmp = newIpStats(ipStr, h);
-            this.countInto(tmp, i, batch, p, asset, rq, rc);
-            ipToAggregate(w.sampledOut, tmp);
+          let h = ipHash[ipId]!;
+          if (h < 0) h = ipHash[ipId] = hashString(ipStr);
+          if (h < w.limit) {
+            s = w.ips.get(ipStr);
+            if (s === undefined) {
+              s = newIpStats(ipStr, h);
+              w.ips.set(ipStr, s);
+            }
+          } else {
+            // No detail: the request goes into the window's sampled-out totals.
+            const so = w.sampledOut;
+            so.requests++;
+            so.assets += asset;
+            so.randomQuery += rq;
+            if (rc === REF_NONE) so.refNone++;
+            else if (rc === REF_SEARCH) so.refSearch++;
+            else if (rc === REF_SOCIAL) so.refSocial++;
+            else so.refOther++;
+            if (st >= 400 && st < 500) so.errors4xx++;
+            if (st >= 500) so.errors5xx++;
+            if (st === 429 || st === 499 || st === 503) so.throttled++;
             continue;
-          }
-          s = w.ips.get(ipStr);
-          if (s === undefined) {
-            s = newIpStats(ipStr, h);
-            w.ips.set(ipStr, s);
           }
           statsCache[wi]![ipId] = s;
         }
         s.ipKind = ipKind[i]!;
-        this.countInto(s, i, batch, p, asset, rq, rc);
+        this.countInto(s, i, batch, pId >= 0 ? capKey(path.values[pId]!) : '', asset, rq, rc);
         const b = bytesSent[i]!;
         if (b > 0) s.bytes += b;
         if (w.ips.size > cap) {
-          shrink(w, cap);
-          for (let k = 0; k < nW; k++) statsCache[k] = new Array(ip.values.length);
+          this.shrink(w);
+          for (let k = 0; k < nW; k++) statsCache[k]!.fill(undefined, 0, nIp);
         }
       }
     }
+  }
+
+  /** Detail pass: one inside request of a tracked IP. */
+  private detailInto(s: IpWindowStats, i: number, batch: RecordBatch, pathAsset: Int8Array, queryRandom: Int8Array, refClass: Int8Array): void {
+    const { path, query, referer } = batch;
+    const pId = path.ids[i]!;
+    const p = pId >= 0 ? capKey(path.values[pId]!) : '';
+    let asset = pId >= 0 ? pathAsset[pId]! : 0;
+    if (asset < 0) asset = pathAsset[pId] = isAssetPath(p) ? 1 : 0;
+    const qId = query.ids[i]!;
+    let rq = qId >= 0 ? queryRandom[qId]! : 0;
+    if (rq < 0) rq = queryRandom[qId] = isRandomQuery(query.values[qId]!) ? 1 : 0;
+    const rId = referer.ids[i]!;
+    let rc = rId >= 0 ? refClass[rId]! : REF_NONE;
+    if (rc < 0) rc = refClass[rId] = refererClass(referer.values[rId]!);
+    s.ipKind = batch.ipKind[i]!;
+    this.countInto(s, i, batch, p, asset, rq, rc);
+    const b = batch.bytesSent[i]!;
+    if (b > 0) s.bytes += b;
   }
 
   private countInto(s: IpWindowStats, i: number, batch: RecordBatch, p: string, asset: number, rq: number, rc: number): void {
@@ -272,25 +374,32 @@ export class WindowCounts {
   }
 
   snapshot(): WindowCountsSnapshot {
-    return structuredClone({ windows: this.windows });
+    return {
+      windows: this.windows.map((w) => {
+        const { counts, ...detail } = w;
+        return { ...structuredClone(detail), counts: counts.snapshot() };
+      }),
+    };
   }
 
   /** A copy of this accumulator's shape holding the snapshot's counts (for merge). */
   withSnapshot(snap: WindowCountsSnapshot): WindowCounts {
-    const c = new WindowCounts([], this.opts);
+    const c = new WindowCounts([], this.opts, this.only);
     if (snap.windows.length !== this.windows.length) throw new Error(`snapshot has ${snap.windows.length} windows, expected ${this.windows.length}`);
-    c.windows.push(...structuredClone(snap.windows) as WindowState[]);
+    for (const sw of snap.windows) {
+      const { counts, ...detail } = sw;
+      c.windows.push({ ...(structuredClone(detail) as WindowDetail), counts: IpCounts.fromSnapshot(counts) });
+    }
     return c;
   }
 
   merge(other: WindowCounts): void {
-    const cap = this.opts.maxIpsPerWindow;
     this.windows.forEach((w, k) => {
       const o = other.windows[k]!;
+      w.counts.merge(o.counts);
       addAggregate(w.inside, o.inside);
       addAggregate(w.reference, o.reference);
       addAggregate(w.sampledOut, o.sampledOut);
-      w.refSampledOutRequests += o.refSampledOutRequests;
       w.refererHostsDropped += o.refererHostsDropped;
       for (const [h, c] of o.refererHosts) {
         const e = w.refererHosts.get(h);
@@ -301,8 +410,12 @@ export class WindowCounts {
       const limit = Math.min(w.limit, o.limit);
       if (limit < w.limit) {
         w.limit = limit;
-        for (const [ip, s] of w.ips) if (s.hash >= limit) { ipToAggregate(w.sampledOut, s); w.ips.delete(ip); }
-        for (const [ip, c] of w.ref) if (hashString(ip) >= limit) { w.refSampledOutRequests += c; w.ref.delete(ip); }
+        for (const [ip, s] of w.ips) {
+          if (s.hash >= limit) {
+            w.ips.delete(ip);
+            ipToAggregate(w.sampledOut, s);
+          }
+        }
       }
       for (const [ip, s] of o.ips) {
         if (s.hash >= limit) {
@@ -316,11 +429,15 @@ export class WindowCounts {
           w.ips.set(ip, copy);
         } else mergeIpStats(mine, s, this.opts);
       }
-      for (const [ip, c] of o.ref) {
-        if (hashString(ip) >= limit) w.refSampledOutRequests += c;
-        else w.ref.set(ip, (w.ref.get(ip) ?? 0) + c);
+      for (const [ip, s] of o.heavy) {
+        const mine = w.heavy.get(ip);
+        if (mine === undefined) {
+          const copy = newIpStats(ip, s.hash);
+          mergeIpStats(copy, s, this.opts);
+          w.heavy.set(ip, copy);
+        } else mergeIpStats(mine, s, this.opts);
       }
-      shrink(w, cap);
+      this.shrink(w);
     });
   }
 }

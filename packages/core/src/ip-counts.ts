@@ -1,0 +1,465 @@
+/**
+ * Exact per-IP request counts of one burst window: requests inside the window
+ * and in its reference periods, for every client, in open-addressing hash
+ * tables on typed arrays (no object per IP).
+ *
+ * Keys are the client text exactly as logged (two spellings of one address are
+ * two clients, as everywhere in core):
+ * - canonical dotted IPv4 (no other spelling is accepted) as one u32 word:
+ *   8 bytes per slot (key + two u16 counts, interleaved);
+ * - IPv6 whose text is its RFC 5952 form, as four u32 words: 20 bytes per slot;
+ * - anything else (host names, other spellings) in a Map keyed by the text, up
+ *   to `maxOtherKeys` (200,000); past it such clients are counted only in totals
+ *   and the result says so (`otherDropped*`).
+ * Counts are u16 per slot; a count that reaches 65,535 continues in a Map keyed
+ * by the key (few IPs are that heavy: at most requests / 65,535 of them).
+ * Tables double at 70% load, so memory is about 8 / 0.35..0.7 bytes per IPv4
+ * client (11-23 B; 134 MB at 10M distinct IPv4 in a 2^24-slot table).
+ *
+ * All counts are sums, so add and merge commute: the state depends only on the
+ * multiset of requests. In SQL: `SELECT ip, countIf(inside), countIf(ref) …
+ * GROUP BY ip`.
+ */
+import { formatIpv4, formatIpv6 } from '@alf/geo';
+
+export const ROLE_INSIDE = 0;
+export const ROLE_REF = 1;
+
+const SAT = 0xffff;
+const INITIAL_SLOTS = 1 << 10;
+const MAX_LOAD = 0.7;
+
+/** One window's exact per-IP counts as plain data (structured-clone safe; GROUP BY ip). */
+export interface IpCountsSnapshot {
+  /** IPv4 keys (u32), in no particular order; `ipv4Inside[i]`, `ipv4Ref[i]` are their counts. */
+  readonly ipv4: Uint32Array;
+  readonly ipv4Inside: Uint32Array;
+  readonly ipv4Ref: Uint32Array;
+  /** IPv6 keys as 4 big-endian u32 words each (length 4 × n); counts per key. */
+  readonly ipv6: Uint32Array;
+  readonly ipv6Inside: Uint32Array;
+  readonly ipv6Ref: Uint32Array;
+  /** Other client texts and their counts. */
+  readonly other: readonly string[];
+  readonly otherInside: Uint32Array;
+  readonly otherRef: Uint32Array;
+  /** Requests of "other" clients not kept per client (past maxOtherKeys). */
+  readonly otherDroppedInside: number;
+  readonly otherDroppedRef: number;
+}
+
+/**
+ * Open-addressing table (linear probing) with `w`-word u32 keys and two saturating
+ * u16 counts, interleaved in one Uint32Array so that a probe touches one cache line:
+ * slot s is words [s·(w+1), s·(w+1)+w) of key and one word of counts (inside in the
+ * low half, reference in the high half). A slot is empty while its counts word is 0.
+ */
+class WordTable {
+  readonly w: number;
+  readonly stride: number;
+  data: Uint32Array;
+  size = 0;
+  mask: number;
+  /** Full counts of keys whose slot count saturated (key text → count). */
+  readonly bigInside: Map<string, number> = new Map();
+  readonly bigRef: Map<string, number> = new Map();
+
+  constructor(w: number, slots: number = INITIAL_SLOTS) {
+    this.w = w;
+    this.stride = w + 1;
+    this.data = new Uint32Array(slots * this.stride);
+    this.mask = slots - 1;
+  }
+
+  get bytes(): number {
+    return this.data.byteLength;
+  }
+
+  private static hash(k0: number, k1: number, k2: number, k3: number): number {
+    let h = Math.imul(k0 ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ k1, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 13) ^ k2, 0x27d4eb2f);
+    h = Math.imul(h ^ (h >>> 16) ^ k3, 0x165667b1);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  used(s: number): boolean {
+    return this.data[s * this.stride + this.w] !== 0;
+  }
+
+  key(s: number, k: number): number {
+    return this.data[s * this.stride + k]!;
+  }
+
+  /** Slot of the key, claiming an empty one when absent (the caller adds a count right away). */
+  slot(k0: number, k1: number, k2: number, k3: number): number {
+    if (this.size >= this.mask * MAX_LOAD) this.grow();
+    const w = this.w;
+    const st = this.stride;
+    const d = this.data;
+    let s = WordTable.hash(k0, k1, k2, k3) & this.mask;
+    for (;;) {
+      const at = s * st;
+      if (d[at + w] === 0) {
+        d[at] = k0;
+        if (w === 4) {
+          d[at + 1] = k1;
+          d[at + 2] = k2;
+          d[at + 3] = k3;
+        }
+        this.size++;
+        return s;
+      }
+      if (d[at] === k0 && (w === 1 || (d[at + 1] === k1 && d[at + 2] === k2 && d[at + 3] === k3))) return s;
+      s = (s + 1) & this.mask;
+    }
+  }
+
+  /** Slot of the key or -1. */
+  find(k0: number, k1: number, k2: number, k3: number): number {
+    const w = this.w;
+    const st = this.stride;
+    const d = this.data;
+    let s = WordTable.hash(k0, k1, k2, k3) & this.mask;
+    for (;;) {
+      const at = s * st;
+      if (d[at + w] === 0) return -1;
+      if (d[at] === k0 && (w === 1 || (d[at + 1] === k1 && d[at + 2] === k2 && d[at + 3] === k3))) return s;
+      s = (s + 1) & this.mask;
+    }
+  }
+
+  private bigKey(s: number): string {
+    const at = s * this.stride;
+    const d = this.data;
+    return this.w === 1 ? String(d[at]) : `${d[at]}:${d[at + 1]}:${d[at + 2]}:${d[at + 3]}`;
+  }
+
+  /** Adds `n` to a count of slot `s`; returns the new count. */
+  addAt(s: number, role: number, n: number): number {
+    const at = s * this.stride + this.w;
+    const word = this.data[at]!;
+    const shift = role === ROLE_INSIDE ? 0 : 16;
+    const c = (word >>> shift) & SAT;
+    if (c + n < SAT) {
+      this.data[at] = (word + (n << shift)) >>> 0;
+      return c + n;
+    }
+    const big = role === ROLE_INSIDE ? this.bigInside : this.bigRef;
+    const k = this.bigKey(s);
+    const v = (c === SAT ? big.get(k)! : c) + n;
+    this.data[at] = (word | (SAT << shift)) >>> 0;
+    big.set(k, v);
+    return v;
+  }
+
+  /** One inside or reference request of an IPv4 key (the hot path). */
+  add1(k0: number, role: number): number {
+    if (this.size >= this.mask * MAX_LOAD) this.grow();
+    const d = this.data;
+    let s = WordTable.hash(k0, 0, 0, 0) & this.mask;
+    for (;;) {
+      const at = s * 2;
+      const word = d[at + 1]!;
+      if (word === 0 || d[at] === k0) {
+        if (word === 0) {
+          d[at] = k0;
+          this.size++;
+        }
+        const shift = role === ROLE_INSIDE ? 0 : 16;
+        const c = (word >>> shift) & SAT;
+        if (c + 1 < SAT) {
+          d[at + 1] = (word + (1 << shift)) >>> 0;
+          return c + 1;
+        }
+        return this.addAt(s, role, 1);
+      }
+      s = (s + 1) & this.mask;
+    }
+  }
+
+  countAt(s: number, role: number): number {
+    const c = (this.data[s * this.stride + this.w]! >>> (role === ROLE_INSIDE ? 0 : 16)) & SAT;
+    return c === SAT ? (role === ROLE_INSIDE ? this.bigInside : this.bigRef).get(this.bigKey(s))! : c;
+  }
+
+  /**
+   * Grows the table until `n` keys fit under the load limit. Merging calls it first: keys
+   * taken in another table's slot order arrive sorted by hash, and linear probing would
+   * pile them into one stretch of a table that is about to grow.
+   */
+  reserve(n: number): void {
+    while (n >= this.mask * MAX_LOAD) this.grow();
+  }
+
+  private grow(): void {
+    const old = this.data;
+    const st = this.stride;
+    const w = this.w;
+    const slots = (this.mask + 1) * 2;
+    this.data = new Uint32Array(slots * st);
+    this.mask = slots - 1;
+    this.size = 0;
+    for (let at = 0; at < old.length; at += st) {
+      const counts = old[at + w]!;
+      if (counts === 0) continue;
+      const t = w === 1 ? this.slot(old[at]!, 0, 0, 0) : this.slot(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!);
+      this.data[t * st + w] = counts;
+    }
+  }
+}
+
+/** Exact inside / reference request counts per client of one window. */
+export class IpCounts {
+  readonly v4: WordTable = new WordTable(1);
+  readonly v6: WordTable = new WordTable(4);
+  readonly other: Map<string, number[]> = new Map();
+  readonly maxOtherKeys: number;
+  otherDroppedInside = 0;
+  otherDroppedRef = 0;
+
+  constructor(maxOtherKeys: number = 200_000) {
+    this.maxOtherKeys = maxOtherKeys;
+  }
+
+  /** Distinct clients with a count. */
+  get size(): number {
+    return this.v4.size + this.v6.size + this.other.size;
+  }
+
+  /** Bytes of the typed arrays (the Map of other clients is not counted). */
+  get tableBytes(): number {
+    return this.v4.bytes + this.v6.bytes;
+  }
+
+  /** Adds n requests of a client given by its key (see `clientKey`); returns its new count in that role. */
+  add(key: ClientKey, role: number, n: number = 1): number {
+    if (key.kind === 4) return this.v4.addAt(this.v4.slot(key.w0, 0, 0, 0), role, n);
+    if (key.kind === 6) return this.v6.addAt(this.v6.slot(key.w0, key.w1, key.w2, key.w3), role, n);
+    let e = this.other.get(key.text);
+    if (e === undefined) {
+      if (this.other.size >= this.maxOtherKeys) {
+        if (role === ROLE_INSIDE) this.otherDroppedInside += n;
+        else this.otherDroppedRef += n;
+        return 0;
+      }
+      e = [0, 0];
+      this.other.set(key.text, e);
+    }
+    e[role] = e[role]! + n;
+    return e[role]!;
+  }
+
+  /** One request of an IPv4 client (its u32 value); returns its new count in that role. */
+  addV4(value: number, role: number): number {
+    return this.v4.add1(value, role);
+  }
+
+  /** Count of a client in a role (0 when unseen). */
+  get(key: ClientKey, role: number): number {
+    if (key.kind === 4) {
+      const s = this.v4.find(key.w0, 0, 0, 0);
+      return s < 0 ? 0 : this.v4.countAt(s, role);
+    }
+    if (key.kind === 6) {
+      const s = this.v6.find(key.w0, key.w1, key.w2, key.w3);
+      return s < 0 ? 0 : this.v6.countAt(s, role);
+    }
+    return this.other.get(key.text)?.[role] ?? 0;
+  }
+
+  /**
+   * Calls fn(inside, ref, kind, textOf) for every client, kind being 4, 6 or 0; `textOf()`
+   * gives the client's text and is valid only during that call (texts are built on demand).
+   */
+  forEach(fn: (inside: number, ref: number, kind: number, textOf: () => string) => void): void {
+    const hex = new Uint16Array(8);
+    let t: WordTable = this.v4;
+    let at = 0;
+    let text = '';
+    const textOf = (): string => {
+      if (t.w === 1) return formatIpv4(t.key(at, 0));
+      for (let k = 0; k < 4; k++) {
+        hex[2 * k] = t.key(at, k) >>> 16;
+        hex[2 * k + 1] = t.key(at, k) & 0xffff;
+      }
+      return formatIpv6(hex);
+    };
+    for (const table of [this.v4, this.v6]) {
+      t = table;
+      const kind = table.w === 1 ? 4 : 6;
+      const d = table.data;
+      const st = table.stride;
+      for (let s = 0; s <= table.mask; s++) {
+        const word = d[s * st + table.w]!;
+        if (word === 0) continue;
+        at = s;
+        const a = word & SAT;
+        const b = word >>> 16;
+        fn(a === SAT ? table.countAt(s, ROLE_INSIDE) : a, b === SAT ? table.countAt(s, ROLE_REF) : b, kind, textOf);
+      }
+    }
+    const textOther = (): string => text;
+    for (const [k, [a, b]] of this.other) {
+      text = k;
+      fn(a!, b!, 0, textOther);
+    }
+  }
+
+  merge(o: IpCounts): void {
+    for (const [mine, theirs] of [[this.v4, o.v4], [this.v6, o.v6]] as const) {
+      const w = theirs.w;
+      mine.reserve(mine.size + theirs.size);
+      for (let s = 0; s <= theirs.mask; s++) {
+        if (!theirs.used(s)) continue;
+        const t = w === 1 ? mine.slot(theirs.key(s, 0), 0, 0, 0) : mine.slot(theirs.key(s, 0), theirs.key(s, 1), theirs.key(s, 2), theirs.key(s, 3));
+        const a = theirs.countAt(s, ROLE_INSIDE);
+        const b = theirs.countAt(s, ROLE_REF);
+        // Claim the slot first with a non-zero count so it stays occupied.
+        if (a > 0) mine.addAt(t, ROLE_INSIDE, a);
+        if (b > 0) mine.addAt(t, ROLE_REF, b);
+      }
+    }
+    for (const [text, [a, b]] of o.other) {
+      const key: ClientKey = { kind: 0, w0: 0, w1: 0, w2: 0, w3: 0, text };
+      if (a! > 0) this.add(key, ROLE_INSIDE, a!);
+      if (b! > 0) this.add(key, ROLE_REF, b!);
+    }
+    this.otherDroppedInside += o.otherDroppedInside;
+    this.otherDroppedRef += o.otherDroppedRef;
+  }
+
+  snapshot(): IpCountsSnapshot {
+    const dump = (t: WordTable): [Uint32Array, Uint32Array, Uint32Array] => {
+      const keys = new Uint32Array(t.size * t.w);
+      const a = new Uint32Array(t.size);
+      const b = new Uint32Array(t.size);
+      let n = 0;
+      for (let s = 0; s <= t.mask; s++) {
+        if (!t.used(s)) continue;
+        for (let k = 0; k < t.w; k++) keys[n * t.w + k] = t.key(s, k);
+        a[n] = t.countAt(s, ROLE_INSIDE);
+        b[n] = t.countAt(s, ROLE_REF);
+        n++;
+      }
+      return [keys, a, b];
+    };
+    const [ipv4, ipv4Inside, ipv4Ref] = dump(this.v4);
+    const [ipv6, ipv6Inside, ipv6Ref] = dump(this.v6);
+    const other = [...this.other.keys()];
+    return {
+      ipv4, ipv4Inside, ipv4Ref, ipv6, ipv6Inside, ipv6Ref, other,
+      otherInside: Uint32Array.from(other, (k) => this.other.get(k)![0]!),
+      otherRef: Uint32Array.from(other, (k) => this.other.get(k)![1]!),
+      otherDroppedInside: this.otherDroppedInside, otherDroppedRef: this.otherDroppedRef,
+    };
+  }
+
+  static fromSnapshot(s: IpCountsSnapshot, maxOtherKeys?: number): IpCounts {
+    const c = new IpCounts(maxOtherKeys);
+    c.v4.reserve(s.ipv4Inside.length);
+    c.v6.reserve(s.ipv6Inside.length);
+    const key: ClientKey = { kind: 4, w0: 0, w1: 0, w2: 0, w3: 0, text: '' };
+    for (let i = 0; i < s.ipv4Inside.length; i++) {
+      key.w0 = s.ipv4[i]!;
+      if (s.ipv4Inside[i]! > 0) c.add(key, ROLE_INSIDE, s.ipv4Inside[i]!);
+      if (s.ipv4Ref[i]! > 0) c.add(key, ROLE_REF, s.ipv4Ref[i]!);
+    }
+    key.kind = 6;
+    for (let i = 0; i < s.ipv6Inside.length; i++) {
+      key.w0 = s.ipv6[4 * i]!;
+      key.w1 = s.ipv6[4 * i + 1]!;
+      key.w2 = s.ipv6[4 * i + 2]!;
+      key.w3 = s.ipv6[4 * i + 3]!;
+      if (s.ipv6Inside[i]! > 0) c.add(key, ROLE_INSIDE, s.ipv6Inside[i]!);
+      if (s.ipv6Ref[i]! > 0) c.add(key, ROLE_REF, s.ipv6Ref[i]!);
+    }
+    key.kind = 0;
+    s.other.forEach((text, i) => {
+      key.text = text;
+      if (s.otherInside[i]! > 0) c.add(key, ROLE_INSIDE, s.otherInside[i]!);
+      if (s.otherRef[i]! > 0) c.add(key, ROLE_REF, s.otherRef[i]!);
+    });
+    c.otherDroppedInside = s.otherDroppedInside;
+    c.otherDroppedRef = s.otherDroppedRef;
+    return c;
+  }
+}
+
+/** A client's table key: kind 4 (w0), 6 (w0..w3) or 0 (text). */
+export interface ClientKey {
+  kind: number;
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  text: string;
+}
+
+const hextets = new Uint16Array(8);
+
+/** The table key of a client text (see the module comment: one key per spelling). */
+export function clientKey(text: string, into?: ClientKey): ClientKey {
+  const k = into ?? { kind: 0, w0: 0, w1: 0, w2: 0, w3: 0, text: '' };
+  k.text = text;
+  const v4 = text.length <= 15 ? parseIpv4(text) : -1;
+  if (v4 >= 0) {
+    k.kind = 4;
+    k.w0 = v4;
+    return k;
+  }
+  k.kind = 0;
+  if (text.indexOf(':') >= 0 && text.length <= 39 && parseIpv6Hextets(text, hextets) && formatIpv6(hextets) === text) {
+    k.kind = 6;
+    k.w0 = hextets[0]! * 65536 + hextets[1]!;
+    k.w1 = hextets[2]! * 65536 + hextets[3]!;
+    k.w2 = hextets[4]! * 65536 + hextets[5]!;
+    k.w3 = hextets[6]! * 65536 + hextets[7]!;
+  }
+  return k;
+}
+
+/** Canonical dotted quad → u32, else -1 (no leading zeros, so the text is the key's only spelling). */
+export function parseIpv4(text: string): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
+}
+
+/** Plain `a:b::c` IPv6 (no brackets, zone or embedded IPv4) into 8 hextets; false otherwise. */
+function parseIpv6Hextets(text: string, out: Uint16Array): boolean {
+  const dbl = text.indexOf('::');
+  if (dbl >= 0 && text.indexOf('::', dbl + 1) >= 0) return false;
+  const head = dbl >= 0 ? text.slice(0, dbl) : text;
+  const tail = dbl >= 0 ? text.slice(dbl + 2) : '';
+  const hs = head === '' ? [] : head.split(':');
+  const ts = tail === '' ? [] : tail.split(':');
+  if (dbl < 0 ? hs.length !== 8 : hs.length + ts.length > 7) return false;
+  out.fill(0);
+  const put = (g: string, at: number): boolean => {
+    if (g.length === 0 || g.length > 4 || !/^[0-9a-f]+$/.test(g)) return false;
+    out[at] = parseInt(g, 16);
+    return true;
+  };
+  for (let i = 0; i < hs.length; i++) if (!put(hs[i]!, i)) return false;
+  for (let i = 0; i < ts.length; i++) if (!put(ts[i]!, 8 - ts.length + i)) return false;
+  return true;
+}
