@@ -14,7 +14,7 @@
  * and the evidence lines of each burst. Every file of the pack except manifest.json is a
  * function of the inputs' bytes and the options: not of paths, order or stdin.
  */
-import type { AnalysisResult, Attribution } from '@alf/core';
+import type { Analysis, AnalysisResult, Attribution } from '@alf/core';
 import { createAnalysis, resolveOptions } from '@alf/core';
 import { ClientSet, Timeline, burstSeries } from '@alf/core';
 import { openGeo } from '@alf/geo';
@@ -33,6 +33,12 @@ import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
+import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
+import type { InputPlan, TaskBase } from './analyze-parallel.ts';
+import type { AnalyzeTask, Pass1Result, Pass2Result } from './analyze-task.ts';
+import { createWorkerPool } from './analyze-workers.ts';
+import type { WorkerPool } from './analyze-workers.ts';
+import { stat } from 'node:fs/promises';
 import { createRecordScope, emptyScopeCounts, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
@@ -188,6 +194,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   let pack: PackWriter | undefined;
   let sink: RejectsCsvSink | undefined;
   let inputs: Input[] = [];
+  let pool: WorkerPool | undefined;
   try {
     // With --out an unwritable place fails before any input is read.
     if (opts.out !== undefined) pack = await openPack(resolve(opts.out), opts, ctx);
@@ -195,6 +202,49 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const passes = relative ? 3 : 2;
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
     const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex });
+    if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n));
+    const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
+      const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
+      return planInput(path, size, opts.workers, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
+    };
+    const taskBase = (from: number | null, to: number | null): TaskBase => ({
+      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
+      fromMs: from, toMs: to, analysis: opts.analysis,
+    });
+    const wholeRead = (r: Pass1Result | Pass2Result): InputRead => ({ ...r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable });
+    /**
+     * A later pass over the canonical inputs on the worker pool: all tasks queued
+     * at once, each input's results used in order (after checking it is unchanged).
+     */
+    const inParallel = async (
+      on: WorkerPool, pass: string, make: (k: number, plan: InputPlan) => AnalyzeTask[],
+      use: (k: number, results: readonly (Pass1Result | Pass2Result)[], tasks: readonly AnalyzeTask[]) => Promise<void>,
+    ): Promise<void> => {
+      const jobs: { plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<(Pass1Result | Pass2Result)[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
+      for (const [k, i] of inputs.entries()) {
+        const plan = await planFile(i.source.path, i.read.format?.id);
+        const tasks = make(k, plan);
+        const results = on.run(tasks) as Promise<(Pass1Result | Pass2Result)[]>;
+        const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path);
+        results.catch(() => undefined); // awaited below
+        hashed.catch(() => undefined);
+        jobs.push({ plan, tasks, results, hashed });
+      }
+      progress.startInput(`${inputs.length} input${inputs.length === 1 ? '' : 's'} [${pass}/${passes}, ${opts.workers} threads]`, undefined, () => 0);
+      for (const [k, job] of jobs.entries()) {
+        let { tasks } = job;
+        let results = await job.results;
+        const hashed = await job.hashed;
+        let again = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, job.plan.rangeFormat);
+        if (again === null) {
+          tasks = make(k, { ...job.plan, ranges: null });
+          results = (await on.run(tasks)) as (Pass1Result | Pass2Result)[];
+          again = wholeRead(results[0]!);
+        }
+        checkUnchanged(inputs[k]!, again, pass);
+        await use(k, results, tasks);
+      }
+    };
 
     // Pass 1: read, hash, account; fold the timeline unless the bounds depend on the data.
     const analysis = createAnalysis(opts.analysis);
@@ -204,7 +254,29 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const analysed = new Span();
     const bySha = new Map<string, Input>();
     const duplicates: { name: string; of: string; sha256: string }[] = [];
-    for (const [index, name] of files.entries()) {
+    /** Pass 1 of one input, however it was read. */
+    const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined): void => {
+      const seen = bySha.get(read.sha256);
+      if (seen) {
+        duplicates.push({ name, of: seen.name, sha256: read.sha256 });
+        return;
+      }
+      const flags = [...(read.decode?.flags ?? [])];
+      const notes = [...(read.decode?.notes ?? [])];
+      if (!read.sizeStable && !flags.includes('changed')) {
+        flags.push('changed');
+        notes.push('size changed while it was read');
+      }
+      const input: Input = { name, source: { name, path: spillTo ?? name }, read, firstMs: span.firstMs, lastMs: span.lastMs, flags, notes };
+      bySha.set(read.sha256, input);
+      if (local) {
+        analysis.merge(local);
+        outside += localOutside;
+        analysed.add(localSpan.firstMs, localSpan.lastMs);
+      }
+    };
+    /** Pass 1 of one input on this thread (standard input always: it is read once, here, and spilled). */
+    const pass1Here = async (index: number, name: string): Promise<void> => {
       const local = relative ? undefined : createAnalysis(opts.analysis);
       const span = new Span();
       const localSpan = new Span();
@@ -221,23 +293,50 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           local.add(f.batch);
         },
       });
-      const seen = bySha.get(read.sha256);
-      if (seen) {
-        duplicates.push({ name, of: seen.name, sha256: read.sha256 });
-        continue;
+      addPass1(name, read, span, local, localSpan, localOutside, spillTo);
+    };
+    if (pool === undefined) {
+      for (const [index, name] of files.entries()) await pass1Here(index, name);
+    } else {
+      // Files go to the workers (their tasks all queued at once); standard input is read here meanwhile.
+      const on = pool;
+      const plans = new Map<number, InputPlan>();
+      for (const [index, name] of files.entries()) {
+        if (isStdin(name)) continue;
+        plans.set(index, await planFile(name, undefined));
       }
-      const flags = [...(read.decode?.flags ?? [])];
-      const notes = [...(read.decode?.notes ?? [])];
-      if (!read.sizeStable && !flags.includes('changed')) {
-        flags.push('changed');
-        notes.push('size changed while it was read');
-      }
-      const input: Input = { name, source: { name, path: spillTo ?? name }, read, firstMs: span.firstMs, lastMs: span.lastMs, flags, notes };
-      bySha.set(read.sha256, input);
-      if (local) {
-        analysis.merge(local);
-        outside += localOutside;
-        analysed.add(localSpan.firstMs, localSpan.lastMs);
+      const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative }));
+      const order = [...plans.entries()];
+      const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan))]));
+      const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path)]));
+      for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
+      progress.startInput(`${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`, undefined, () => 0);
+      for (const [index, name] of files.entries()) {
+        const plan = plans.get(index);
+        if (plan === undefined) {
+          await pass1Here(index, name);
+          continue;
+        }
+        let results = (await running.get(index)!) as Pass1Result[];
+        const hashed = await hashes.get(index)!;
+        let read = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
+        if (read === null) {
+          // The ranges might differ from a sequential read: read it whole.
+          results = (await on.run(tasksOf(index, { ...plan, ranges: null }))) as Pass1Result[];
+          read = wholeRead(results[0]!);
+        }
+        const span = new Span();
+        const localSpan = new Span();
+        let localOutside = 0;
+        const local = relative ? undefined : createAnalysis(opts.analysis);
+        for (const r of results) {
+          span.add(r.firstMs, r.lastMs);
+          localSpan.add(r.localFirstMs, r.localLastMs);
+          localOutside += r.localOutside;
+          if (local && r.local) local.mergeSnapshot(r.local);
+        }
+        addPass1(name, read, span, local, localSpan, localOutside, undefined);
       }
     }
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
@@ -255,17 +354,27 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       if (fromMs !== null && toMs !== null && fromMs >= toMs) {
         throw new AlfError('ALF_USAGE', `\`--from ${opts.from}\` (${isoSeconds(fromMs)}) is not before \`--to ${opts.to}\` (${isoSeconds(toMs)}) for this data (${isoSeconds(all.firstMs ?? 0)} – ${isoSeconds(all.lastMs ?? 0)})`);
       }
-      for (const [k, i] of inputs.entries()) {
-        const again = await readInput(i.source, {
-          parse: parseOptions(k), ctx, progress, label: label(i.name, 2),
-          onChunk: (chunk) => {
-            const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
-            outside += f.skipped;
-            analysed.addBatch(f.batch);
-            analysis.add(f.batch);
-          },
+      if (pool === undefined) {
+        for (const [k, i] of inputs.entries()) {
+          const again = await readInput(i.source, {
+            parse: parseOptions(k), ctx, progress, label: label(i.name, 2),
+            onChunk: (chunk) => {
+              const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
+              outside += f.skipped;
+              analysed.addBatch(f.batch);
+              analysis.add(f.batch);
+            },
+          });
+          checkUnchanged(i, again, 'pass 2');
+        }
+      } else {
+        await inParallel(pool, 'pass 2', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({ kind: 'pass1', fold: true })), async (_k, results) => {
+          for (const r of results as Pass1Result[]) {
+            outside += r.localOutside;
+            analysed.add(r.localFirstMs, r.localLastMs);
+            if (r.local) analysis.mergeSnapshot(r.local);
+          }
         });
-        checkUnchanged(i, again, 'pass 2');
       }
     }
 
@@ -280,22 +389,39 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const attribution: Attribution = analysis.attribution();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
-    for (const [k, i] of inputs.entries()) {
-      const again = await readInput(i.source, {
-        parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
-        onChunk: async (chunk) => {
-          rejectsTotal += chunk.rejects.length;
-          for (const r of chunk.rejects) {
-            if (rejectSample.length >= REJECT_SAMPLE) break;
-            rejectSample.push(r);
-          }
-          const records = scope.apply(chunk.records, scoped);
-          attribution.add(filterByTime(records, fromMs, toMs).batch);
-          clients.add(records);
-          await rejects.add(chunk.rejects);
-        },
+    if (pool === undefined) {
+      for (const [k, i] of inputs.entries()) {
+        const again = await readInput(i.source, {
+          parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
+          onChunk: async (chunk) => {
+            rejectsTotal += chunk.rejects.length;
+            for (const r of chunk.rejects) {
+              if (rejectSample.length >= REJECT_SAMPLE) break;
+              rejectSample.push(r);
+            }
+            const records = scope.apply(chunk.records, scoped);
+            attribution.add(filterByTime(records, fromMs, toMs).batch);
+            clients.add(records);
+            await rejects.add(chunk.rejects);
+          },
+        });
+        checkUnchanged(i, again, `pass ${passes}`);
+      }
+    } else {
+      const timeline = analysis.snapshot();
+      const dir = await temp.path();
+      let tasks = 0;
+      await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({
+        kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${tasks++}.jsonl`),
+      })), async (_k, results, tasksRun) => {
+        let lineBase = 0;
+        for (const [t, r] of (results as Pass2Result[]).entries()) {
+          foldPass2(r, attribution, clients, scoped);
+          rejectsTotal += r.rejects;
+          await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE });
+          lineBase += r.parts.accounting.linesRead;
+        }
       });
-      checkUnchanged(i, again, `pass ${passes}`);
     }
     await rejects.close();
     progress.stop();
@@ -413,6 +539,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     throw error;
   } finally {
     progress.stop();
+    await pool?.close();
     await temp.remove();
     geo.close();
   }

@@ -1,0 +1,206 @@
+/**
+ * One unit of parallel work for `alf analyze` (run in a worker thread by
+ * analyze-worker.ts, or inline): parse one input, or one byte range of a plain
+ * input, and fold its records into partial state that merges exactly.
+ *
+ * - pass 1: accounting, decode report, format, first/last record time, and
+ *   (unless --from/--to depend on the data) the timeline of the records in
+ *   scope and in the time range;
+ * - pass 2: the attribution for the burst windows of the merged pass-1
+ *   timeline, the client set, the scope counts and the rejects (written to a
+ *   spill file as JSON lines: the caller replays them in canonical order,
+ *   adding the line numbers of the ranges before).
+ *
+ * Byte offsets of rejects are made file-absolute here; line numbers are
+ * relative to the range (its first line is 1).
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { AnalysisOptions, AnalysisSnapshot, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
+import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
+import type { ParsedChunk, Reject } from '@alf/parser';
+import type { InputResultParts } from './parse-input.ts';
+import { parseInput } from './parse-input.ts';
+import { openInput } from './inputs.ts';
+import { batchSpan, filterByTime } from './analyze-filter.ts';
+import { createRecordScope, emptyScopeCounts } from './record-scope.ts';
+import type { ScopeCounts } from './record-scope.ts';
+
+const READ_CHUNK_BYTES = 256 * 1024;
+/** Rejects kept in the result for the stderr sample. */
+const REJECT_SAMPLE = 5;
+
+export interface TaskCommon {
+  readonly path: string;
+  /** Byte range of a plain file; null: the whole input (plain or gzip), hashed here. */
+  readonly range: { readonly start: number; readonly end: number } | null;
+  readonly format: string | undefined;
+  readonly tz: string | undefined;
+  readonly maxLineBytes: number;
+  readonly inputIndex: number;
+  readonly proxies: readonly string[] | null;
+  readonly vhosts: readonly string[] | null;
+  readonly fromMs: number | null;
+  readonly toMs: number | null;
+  readonly analysis: AnalysisOptions;
+}
+
+export interface Pass1Task extends TaskCommon {
+  readonly kind: 'pass1';
+  /** Fold the timeline (false when --from/--to are relative to the data). */
+  readonly fold: boolean;
+}
+
+export interface Pass2Task extends TaskCommon {
+  readonly kind: 'pass2';
+  readonly timeline: AnalysisSnapshot;
+  /** Where to write this task's rejects (JSON lines). */
+  readonly rejectsFile: string;
+}
+
+export type AnalyzeTask = Pass1Task | Pass2Task;
+
+interface ReadCommon {
+  readonly parts: InputResultParts;
+  /** Bytes read (the range's length, or the whole input's). */
+  readonly sizeBytes: number;
+  /** SHA-256 of the bytes read. */
+  readonly sha256: string;
+  /** Whole inputs: false when the size changed while reading. */
+  readonly sizeStable: boolean;
+}
+
+export interface Pass1Result extends ReadCommon {
+  readonly kind: 'pass1';
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+  readonly local: AnalysisSnapshot | null;
+  readonly localOutside: number;
+  readonly localFirstMs: number | null;
+  readonly localLastMs: number | null;
+}
+
+export interface Pass2Result extends ReadCommon {
+  readonly kind: 'pass2';
+  readonly attribution: AttributionSnapshot;
+  readonly clients: ClientSetSnapshot;
+  readonly scoped: ScopeCounts;
+  readonly rejects: number;
+  readonly rejectSample: readonly Reject[];
+}
+
+export type AnalyzeTaskResult = Pass1Result | Pass2Result;
+
+class Span {
+  firstMs: number | null = null;
+  lastMs: number | null = null;
+  add(first: number | null, last: number | null): void {
+    if (first !== null && (this.firstMs === null || first < this.firstMs)) this.firstMs = first;
+    if (last !== null && (this.lastMs === null || last > this.lastMs)) this.lastMs = last;
+  }
+}
+
+interface Source {
+  readonly bytes: AsyncIterable<Uint8Array>;
+  sizeBytes(): number;
+  sha256(): string;
+  sizeStable(): boolean;
+}
+
+async function openSource(t: TaskCommon): Promise<Source> {
+  if (t.range === null) {
+    const input = await openInput(t.path);
+    return { bytes: input.bytes, sizeBytes: () => input.bytesRead(), sha256: () => input.sha256(), sizeStable: () => input.sizeBytes === undefined || input.sizeBytes === input.bytesRead() };
+  }
+  const { start, end } = t.range;
+  const hash = createHash('sha256');
+  let read = 0;
+  async function* bytes(): AsyncGenerator<Uint8Array, void, undefined> {
+    if (end <= start) return;
+    const fh = await open(t.path, 'r');
+    const stream = fh.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        read += chunk.byteLength;
+        yield chunk;
+      }
+    } finally {
+      stream.destroy();
+      await fh.close().catch(() => undefined);
+    }
+  }
+  return { bytes: bytes(), sizeBytes: () => read, sha256: () => hash.digest('hex'), sizeStable: () => true };
+}
+
+/** Parses the task's bytes, calling `onChunk` per chunk. */
+async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void): Promise<ReadCommon> {
+  const src = await openSource(t);
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, inputIndex: t.inputIndex });
+  for await (const chunk of parse.chunks) {
+    onProgress?.(chunk.records.length + chunk.rejects.length);
+    await onChunk(chunk);
+  }
+  return { parts: parse.result(), sizeBytes: src.sizeBytes(), sha256: src.sha256(), sizeStable: src.sizeStable() };
+}
+
+function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
+  return createRecordScope(t.proxies ? trustedProxies(t.proxies) : undefined, t.vhosts ? vhostFilter(t.vhosts) : undefined);
+}
+
+/** Runs one task to its end. */
+export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => void): Promise<AnalyzeTaskResult> {
+  const scope = scopeOf(t);
+  if (t.kind === 'pass1') {
+    const local = t.fold ? createAnalysis(t.analysis) : null;
+    const span = new Span();
+    const localSpan = new Span();
+    let localOutside = 0;
+    const r = await read(t, (chunk) => {
+      const s = batchSpan(chunk.records);
+      if (s) span.add(s.firstMs, s.lastMs);
+      if (!local) return;
+      const f = filterByTime(scope.apply(chunk.records), t.fromMs, t.toMs);
+      localOutside += f.skipped;
+      const ls = batchSpan(f.batch);
+      if (ls) localSpan.add(ls.firstMs, ls.lastMs);
+      local.add(f.batch);
+    }, onProgress);
+    return {
+      kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
+      localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
+    };
+  }
+  const analysis = createAnalysis(t.analysis);
+  analysis.mergeSnapshot(t.timeline);
+  analysis.windows();
+  const attribution = analysis.attribution();
+  const clients = new ClientSet();
+  const scoped = emptyScopeCounts();
+  const base = t.range?.start ?? 0;
+  const sample: Reject[] = [];
+  let rejects = 0;
+  const out = await open(t.rejectsFile, 'w', 0o600);
+  try {
+    const r = await read(t, async (chunk) => {
+      if (chunk.rejects.length > 0) {
+        const lines: string[] = [];
+        for (const x of chunk.rejects) {
+          const fixed: Reject = base === 0 ? x : { ...x, byteOffset: x.byteOffset + base };
+          if (sample.length < REJECT_SAMPLE) sample.push(fixed);
+          lines.push(JSON.stringify(fixed));
+        }
+        rejects += chunk.rejects.length;
+        await out.write(`${lines.join('\n')}\n`);
+      }
+      const records = scope.apply(chunk.records, scoped);
+      attribution.add(filterByTime(records, t.fromMs, t.toMs).batch);
+      clients.add(records);
+    }, onProgress);
+    return {
+      kind: 'pass2', ...r, attribution: attribution.snapshot(), clients: clients.snapshot(), scoped, rejects, rejectSample: sample,
+    };
+  } finally {
+    await out.close();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A small pool of worker threads for `alf analyze` (`--workers N`): each runs
+ * analyze-worker.ts and takes one task at a time; results come back in task
+ * order whatever order they finish in. The worker entry is the sibling
+ * `analyze-worker.ts` when running from source (started with tsx and the
+ * `alf-source` condition, as in development and tests) or `analyze-worker.js`
+ * in the built `dist/`.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AlfError } from '@alf/parser';
+import type { AlfErrorCode } from '@alf/parser';
+import type { AnalyzeTask, AnalyzeTaskResult } from './analyze-task.ts';
+
+interface Job {
+  readonly id: number;
+  readonly task: AnalyzeTask;
+  resolve(r: AnalyzeTaskResult): void;
+  reject(e: unknown): void;
+}
+
+interface ErrorMessage {
+  readonly message: string;
+  readonly code?: string;
+  readonly context?: Record<string, unknown>;
+  readonly name?: string;
+  readonly stack?: string;
+}
+
+export interface WorkerPool {
+  /** Runs the tasks (at most `size` at once); results in the order of `tasks`. */
+  run(tasks: readonly AnalyzeTask[]): Promise<AnalyzeTaskResult[]>;
+  close(): Promise<void>;
+}
+
+/** The worker's entry: the built .js, or the .ts source loaded through tsx (registered in the worker first). */
+function workerEntry(): { entry: URL | string; eval: boolean; execArgv: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    // tsx's ESM API (its `import` export of tsx/esm/api; require.resolve would give the CommonJS one).
+    const tsxApi = new URL('dist/esm/api/index.mjs', pathToFileURL(createRequire(here).resolve('tsx/package.json'))).href;
+    const source = new URL('./analyze-worker.ts', here).href;
+    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
+    return { entry: code, eval: true, execArgv: ['--conditions=alf-source'] };
+  }
+  return { entry: new URL('./analyze-worker.js', here), eval: false, execArgv: [] };
+}
+
+function toError(e: ErrorMessage): Error {
+  const error = e.code?.startsWith('ALF_')
+    ? new AlfError(e.code as AlfErrorCode, e.message, e.context ?? {})
+    : Object.assign(new Error(e.message), { name: e.name ?? 'Error' });
+  if (e.stack) error.stack = e.stack;
+  return error;
+}
+
+/** Starts `size` workers; `onProgress` gets the lines parsed as they go. */
+export function createWorkerPool(size: number, onProgress: (lines: number) => void): WorkerPool {
+  const entry = workerEntry();
+  const workers: Worker[] = [];
+  const idle: Worker[] = [];
+  const queue: Job[] = [];
+  const running = new Map<Worker, Job>();
+  let nextId = 1;
+  let failed: unknown = null;
+
+  const pump = (): void => {
+    while (idle.length > 0 && queue.length > 0) {
+      const w = idle.pop()!;
+      const job = queue.shift()!;
+      running.set(w, job);
+      w.postMessage({ id: job.id, task: job.task });
+    }
+  };
+  const fail = (e: unknown): void => {
+    failed ??= e;
+    for (const job of [...running.values(), ...queue.splice(0)]) job.reject(failed);
+    running.clear();
+  };
+
+  for (let i = 0; i < size; i++) {
+    const w = new Worker(entry.entry, { eval: entry.eval, execArgv: entry.execArgv });
+    w.on('message', (m: { id: number; progress?: number; result?: AnalyzeTaskResult; error?: ErrorMessage }) => {
+      if (m.progress !== undefined) {
+        onProgress(m.progress);
+        return;
+      }
+      const job = running.get(w);
+      if (!job || job.id !== m.id) return;
+      running.delete(w);
+      idle.push(w);
+      if (m.error) job.reject(toError(m.error));
+      else job.resolve(m.result!);
+      pump();
+    });
+    w.on('error', fail);
+    w.on('exit', (code) => {
+      if (running.has(w)) fail(new Error(`an analyze worker stopped (exit code ${code})`));
+    });
+    workers.push(w);
+    idle.push(w);
+  }
+
+  return {
+    run(tasks) {
+      if (failed) return Promise.reject(failed);
+      const all = tasks.map((task) => new Promise<AnalyzeTaskResult>((resolve, reject) => {
+        queue.push({ id: nextId++, task, resolve, reject });
+      }));
+      pump();
+      return Promise.all(all);
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
