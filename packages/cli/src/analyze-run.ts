@@ -425,6 +425,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     }
     await rejects.close();
     progress.stop();
+    // The records pass runs on this thread: the workers' memory goes back first.
+    await pool?.close();
+    pool = undefined;
 
     const result: AnalysisResult = analysis.finish(geo, attribution);
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.

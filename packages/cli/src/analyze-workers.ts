@@ -1,7 +1,10 @@
 /**
- * A small pool of worker threads for `alf analyze` (`--workers N`): each runs
- * analyze-worker.ts and takes one task at a time; results come back in task
- * order whatever order they finish in. The worker entry is the sibling
+ * A small pool for `alf analyze` (`--workers N`): N - 1 worker threads running
+ * analyze-worker.ts, plus the main thread itself (its tasks run between the
+ * main thread's other work: hashing, merging), each taking one task at a
+ * time; results come back in task order whatever order they finish in. (A
+ * parsing thread costs ~130 MB of heap and buffers: N parsing threads, not
+ * N + 1, keep the peak RSS down.) The worker entry is the sibling
  * `analyze-worker.ts` when running from source (started with tsx and the
  * `alf-source` condition, as in development and tests) or `analyze-worker.js`
  * in the built `dist/`.
@@ -11,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AlfError } from '@alf/parser';
 import type { AlfErrorCode } from '@alf/parser';
+import { runTask } from './analyze-task.ts';
 import type { AnalyzeTask, AnalyzeTaskResult } from './analyze-task.ts';
 
 interface Job {
@@ -55,13 +59,13 @@ function toError(e: ErrorMessage): Error {
   return error;
 }
 
-/** Starts `size` workers; `onProgress` gets the lines parsed as they go. */
+/** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go. */
 export function createWorkerPool(size: number, onProgress: (lines: number) => void): WorkerPool {
   const entry = workerEntry();
   const workers: Worker[] = [];
-  const idle: Worker[] = [];
+  const idle: (Worker | 'main')[] = ['main'];
   const queue: Job[] = [];
-  const running = new Map<Worker, Job>();
+  const running = new Map<Worker | 'main', Job>();
   let nextId = 1;
   let failed: unknown = null;
 
@@ -70,7 +74,24 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
       const w = idle.pop()!;
       const job = queue.shift()!;
       running.set(w, job);
-      w.postMessage({ id: job.id, task: job.task });
+      if (w !== 'main') {
+        w.postMessage({ id: job.id, task: job.task });
+        continue;
+      }
+      // A copy, as a worker would get: the task must not share state with the caller's.
+      runTask(structuredClone(job.task), onProgress).then((result) => {
+        if (running.get('main') !== job) return;
+        running.delete('main');
+        idle.push('main');
+        job.resolve(result);
+        pump();
+      }, (error: unknown) => {
+        if (running.get('main') !== job) return;
+        running.delete('main');
+        idle.push('main');
+        job.reject(error);
+        pump();
+      });
     }
   };
   const fail = (e: unknown): void => {
@@ -79,7 +100,7 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
     running.clear();
   };
 
-  for (let i = 0; i < size; i++) {
+  for (let i = 1; i < size; i++) {
     const w = new Worker(entry.entry, { eval: entry.eval, execArgv: entry.execArgv });
     w.on('message', (m: { id: number; progress?: number; result?: AnalyzeTaskResult; error?: ErrorMessage }) => {
       if (m.progress !== undefined) {
