@@ -21,7 +21,7 @@ import type { Accounting, DecodeReport, Reject } from '@alf/parser';
 import type { RejectsCsvSink } from '@alf/report';
 import { cutRanges, plainHead } from './analyze-ranges.ts';
 import type { ByteRange } from './analyze-ranges.ts';
-import type { AnalyzeTask, Pass1Result, Pass1Task, Pass2Result, Pass2Task, TaskCommon } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, RecordsTask, TaskCommon } from './analyze-task.ts';
 import type { InputRead } from './analyze-inputs.ts';
 import { openInput } from './inputs.ts';
 import { parseInput } from './parse-input.ts';
@@ -101,7 +101,7 @@ export async function planInput(
 }
 
 /** What is particular to a task of a pass (the rest is TaskCommon). */
-export type TaskExtra = Omit<Pass1Task, keyof TaskCommon> | Omit<Pass2Task, keyof TaskCommon>;
+export type TaskExtra = Omit<Pass1Task, keyof TaskCommon> | Omit<Pass2Task, keyof TaskCommon> | Omit<RecordsTask, keyof TaskCommon>;
 
 /** The tasks of one input, in order (`extra(r)` for range r). */
 export function inputTasks(plan: InputPlan, base: TaskBase, format: string | undefined, inputIndex: number, extra: (r: number) => TaskExtra): AnalyzeTask[] {
@@ -129,7 +129,7 @@ function addAccounting(into: Accounting, a: Accounting): void {
  * The ranges' results as one read of the whole input, or null when they may
  * differ from a sequential read (then the input is read again as one task).
  */
-export function mergeReads(results: readonly (Pass1Result | Pass2Result)[], hashed: { sizeBytes: number; sha256: string; sizeStable: boolean }, rangeFormat: string | undefined): InputRead | null {
+export function mergeReads(results: readonly AnalyzeTaskResult[], hashed: { sizeBytes: number; sha256: string; sizeStable: boolean }, rangeFormat: string | undefined): InputRead | null {
   const first = results[0]!;
   const f = first.parts.format;
   if (!f || f.id !== rangeFormat && f.detected) return null;

@@ -26,7 +26,9 @@ import {
   EVIDENCE_LINE_MAX_BYTES, RECORDS_ARROW_FILE, createRecordsArrowEncoder, evidenceHeader, evidenceLine,
 } from '@alf/report';
 import type { PackFileStream, PackWriter, RecordEnrichment } from '@alf/report';
+import { rm } from 'node:fs/promises';
 import { filterByTime } from './analyze-filter.ts';
+import { concatBatches, readPieces } from './analyze-pieces.ts';
 import type { RecordsMode } from './analyze-options.ts';
 
 
@@ -39,7 +41,7 @@ export const EVIDENCE_SAMPLE: { readonly first: number; readonly spread: number;
 export const evidencePath = (burstId: number): string => `evidence/burst-${burstId}.log`;
 
 /** One picked line: where it is, and its sort key (time, input, line). */
-interface Pick {
+export interface Pick {
   readonly ts: number;
   readonly input: number;
   readonly line: number;
@@ -62,8 +64,17 @@ class Smallest {
   }
 }
 
+/** A BurstSample's content, structured-clone friendly (from a worker). */
+export interface SampleParts {
+  readonly records: number;
+  readonly first: readonly Pick[];
+  readonly last: readonly Pick[];
+  readonly slots: readonly (Pick | null)[];
+  readonly attackers: readonly (readonly [string, readonly Pick[]])[];
+}
+
 /** The evidence sample of one burst, filled row by row. */
-class BurstSample {
+export class BurstSample {
   records = 0;
   readonly first = new Smallest(EVIDENCE_SAMPLE.first, cmpPick);
   readonly last = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
@@ -82,6 +93,27 @@ class BurstSample {
     const held = this.slots[slot];
     if (!held || cmpPick(p, held) < 0) this.slots[slot] = p;
     if (ip !== null) this.attackers.get(ip)?.add(p);
+  }
+  /** What this sample holds, to be merged into another sample of the same burst (see merge). */
+  parts(): SampleParts {
+    return {
+      records: this.records, first: this.first.items, last: this.last.items, slots: this.slots,
+      attackers: [...this.attackers].map(([ip, s]) => [ip, s.items] as const),
+    };
+  }
+  /** Folds in the parts of a sample of other records of the same burst: exact (each list keeps the smallest under its order). */
+  merge(p: SampleParts): void {
+    this.records += p.records;
+    for (const x of p.first) this.first.add(x);
+    for (const x of p.last) this.last.add(x);
+    for (const [i, x] of p.slots.entries()) {
+      const held = this.slots[i];
+      if (x !== null && (!held || cmpPick(x, held) < 0)) this.slots[i] = x;
+    }
+    for (const [ip, picks] of p.attackers) {
+      const s = this.attackers.get(ip);
+      if (s) for (const x of picks) s.add(x);
+    }
   }
   sections(): { title: string; picks: readonly Pick[] }[] {
     const s = EVIDENCE_SAMPLE;
@@ -111,10 +143,17 @@ interface WindowBursts {
   readonly byIp: ReadonlyMap<string, number> | null;
 }
 
+/** What BurstIndex needs of the result (the attackers of split windows suffice). */
+export interface BurstIndexInput {
+  readonly bursts: AnalysisResult['bursts'];
+  readonly windows: AnalysisResult['windows'];
+  readonly attackers: readonly { readonly burstId: number; readonly ip: string }[];
+}
+
 /** Finds the burst of a record from its time and IP. */
 export class BurstIndex {
   readonly #windows: WindowBursts[];
-  constructor(result: AnalysisResult) {
+  constructor(result: BurstIndexInput) {
     const byWindow = new Map<number, Burst[]>();
     for (const b of result.bursts) byWindow.set(b.windowIndex, [...(byWindow.get(b.windowIndex) ?? []), b]);
     const windows: WindowBursts[] = [];
@@ -163,6 +202,11 @@ export interface RecordsPassOptions {
   readonly maxLineBytes: number;
   /** Re-reads and parses input k, calling `onChunk` for each chunk in order (awaited). */
   read(k: number, onChunk: (chunk: ParsedChunk) => Promise<void>): Promise<void>;
+  /**
+   * Instead of `read`: runs the records pass over every input in worker tasks
+   * (`job`), calling `consume` with each input's task outputs, in canonical order.
+   */
+  readonly parallel?: ((job: RecordsJob, consume: (k: number, outputs: readonly RecordsTaskOutput[]) => Promise<void>) => Promise<void>) | undefined;
   /** The stored bytes of input k (plain or gzip), read once. */
   openRaw(k: number): Promise<AsyncIterable<Uint8Array>>;
 }
@@ -211,17 +255,100 @@ function enricher(geo: GeoLookup, cap = 200_000): (ip: string, kind: number) => 
   };
 }
 
+/** What a records-pass task needs to know of the analysis (structured-clone friendly). */
+export interface RecordsJob extends BurstIndexInput {
+  /** Burst id → its attackers with the most requests (evidence sample). */
+  readonly top: readonly (readonly [number, readonly { readonly ip: string; readonly requests: number }[]])[];
+  /** `--records all`: every record is a row, not only those of burst windows. */
+  readonly all: boolean;
+  /** Rows wanted at all (records.arrow written). */
+  readonly rows: boolean;
+}
+
+/** The job of a records pass over `result`. */
+export function recordsJob(result: AnalysisResult, mode: RecordsMode): RecordsJob {
+  const split = new Set<number>();
+  const perWindow = new Map<number, number>();
+  for (const b of result.bursts) perWindow.set(b.windowIndex, (perWindow.get(b.windowIndex) ?? 0) + 1);
+  for (const b of result.bursts) if (perWindow.get(b.windowIndex)! > 1) split.add(b.burstId);
+  return {
+    bursts: result.bursts,
+    windows: result.windows,
+    attackers: result.attackers.filter((a) => split.has(a.burstId)).map((a) => ({ burstId: a.burstId, ip: a.ip })),
+    top: result.bursts.map((b) => [b.burstId, result.attackers.filter((a) => a.burstId === b.burstId)
+      .sort((x, y) => y.requests - x.requests || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0))
+      .slice(0, EVIDENCE_SAMPLE.attackers).map((a) => ({ ip: a.ip, requests: a.requests }))] as const),
+    all: mode === 'all',
+    rows: mode !== 'none',
+  };
+}
+
+/** The per-burst state a records pass folds rows into (the whole pass, or one task of it). */
+export class RecordsFold {
+  readonly index: BurstIndex;
+  readonly rowsByBurst: Map<number, number>;
+  readonly samples = new Map<number, BurstSample>();
+  constructor(readonly job: RecordsJob) {
+    this.index = new BurstIndex(job);
+    this.rowsByBurst = new Map(job.bursts.map((b) => [b.burstId, 0]));
+    const top = new Map(job.top);
+    for (const b of job.bursts) this.samples.set(b.burstId, new BurstSample(b, top.get(b.burstId) ?? []));
+  }
+  /**
+   * Counts and samples the burst rows of a batch of input k; returns the rows
+   * that go into records.arrow. `lineBase`/`byteBase` are added to the picks' line numbers and byte offsets.
+   */
+  select(batch: RecordBatch, k: number, lineBase = 0, byteBase = 0): { rows: Int32Array; burstIds: Int32Array; count: number } {
+    const n = batch.length;
+    const rows = new Int32Array(n);
+    const burstIds = new Int32Array(n);
+    let count = 0;
+    const { index, rowsByBurst, samples } = this;
+    const all = this.job.all;
+    for (let i = 0; i < n; i++) {
+      const ts = batch.ts[i]!;
+      const ipId = batch.ip.ids[i]!;
+      const ip = ipId < 0 ? null : batch.ip.values[ipId]!;
+      const burst = Number.isFinite(ts) ? index.burstOf(ts, ip) : -1;
+      if (burst >= 0) {
+        rowsByBurst.set(burst, (rowsByBurst.get(burst) ?? 0) + 1);
+        samples.get(burst)?.add({ ts, input: k, line: batch.line[i]! + lineBase, byteOffset: batch.byteOffset[i]! + byteBase }, ip);
+      }
+      if (all || burst >= 0) {
+        rows[count] = i;
+        burstIds[count] = burst;
+        count++;
+      }
+    }
+    return { rows, burstIds, count };
+  }
+  /** What a task folded, to be merged into the pass's fold. */
+  parts(): RecordsFoldParts {
+    return { rowsByBurst: [...this.rowsByBurst], samples: [...this.samples].map(([id, s]) => [id, s.parts()] as const) };
+  }
+  merge(p: RecordsFoldParts): void {
+    for (const [id, n] of p.rowsByBurst) this.rowsByBurst.set(id, (this.rowsByBurst.get(id) ?? 0) + n);
+    for (const [id, parts] of p.samples) this.samples.get(id)?.merge(parts);
+  }
+}
+
+export interface RecordsFoldParts {
+  readonly rowsByBurst: readonly (readonly [number, number])[];
+  readonly samples: readonly (readonly [number, SampleParts])[];
+}
+
+/** One records-pass task's output: its fold, and its rows (spilled pieces) for records.arrow. */
+export interface RecordsTaskOutput {
+  readonly fold: RecordsFoldParts;
+  /** Spill file of RecordPiece (analyze-pieces.ts), null without rows. */
+  readonly spillFile: string | null;
+}
+
 /** Runs the records pass; see the module comment. */
 export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<RecordsPassResult> {
-  const index = new BurstIndex(o.result);
-  const rowsByBurst = new Map<number, number>(o.result.bursts.map((b) => [b.burstId, 0]));
-  const samples = new Map<number, BurstSample>();
-  for (const b of o.result.bursts) {
-    const top = o.result.attackers.filter((a) => a.burstId === b.burstId)
-      .sort((x, y) => y.requests - x.requests || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0))
-      .slice(0, EVIDENCE_SAMPLE.attackers);
-    samples.set(b.burstId, new BurstSample(b, top));
-  }
+  const job = recordsJob(o.result, o.mode);
+  const fold = new RecordsFold(job);
+  const { index, rowsByBurst, samples } = fold;
   const wantRecords = o.mode !== 'none';
   const stream = wantRecords ? o.pack.writeStream(RECORDS_ARROW_FILE) : null;
   const encoder = wantRecords
@@ -232,32 +359,49 @@ export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<Re
     const needRead = o.mode === 'all' || !index.empty;
     if (needRead) {
       const enrich = enricher(o.geo);
-      for (let k = 0; k < o.inputNames.length; k++) {
-        const inputName = o.inputNames[k]!;
-        await o.read(k, async (chunk) => {
-          const batch: RecordBatch = filterByTime(chunk.records, o.fromMs, o.toMs).batch;
-          const n = batch.length;
-          if (n === 0) return;
-          const rows = new Int32Array(n);
-          const burstIds = new Int32Array(n);
-          let count = 0;
-          for (let i = 0; i < n; i++) {
-            const ts = batch.ts[i]!;
-            const ipId = batch.ip.ids[i]!;
-            const ip = ipId < 0 ? null : batch.ip.values[ipId]!;
-            const burst = Number.isFinite(ts) ? index.burstOf(ts, ip) : -1;
-            if (burst >= 0) {
-              rowsByBurst.set(burst, (rowsByBurst.get(burst) ?? 0) + 1);
-              samples.get(burst)?.add({ ts, input: k, line: batch.line[i]!, byteOffset: batch.byteOffset[i]! }, ip);
-            }
-            if (o.mode === 'all' || burst >= 0) {
-              rows[count] = i;
-              burstIds[count] = burst;
-              count++;
-            }
+      if (o.parallel) {
+        // Pieces of one parser batch (group) are joined before encoding: one arrow batch per parser batch, as on one thread.
+        let pending: { group: number; batch: RecordBatch; burstIds: Int32Array } | null = null;
+        let pendingInput = '';
+        const flush = async (): Promise<void> => {
+          if (pending && encoder && stream) {
+            const n = pending.batch.length;
+            const rows = new Int32Array(n);
+            for (let i = 0; i < n; i++) rows[i] = i;
+            await write(stream, encoder.encode(pending.batch, { rows, count: n, burstIds: pending.burstIds, inputName: pendingInput, enrich }));
           }
-          if (encoder && stream) await write(stream, encoder.encode(batch, { rows, count, burstIds, inputName, enrich }));
+          pending = null;
+        };
+        await o.parallel(job, async (k, outputs) => {
+          for (const out of outputs) {
+            fold.merge(out.fold);
+            if (out.spillFile === null) continue;
+            for await (const piece of readPieces(out.spillFile)) {
+              if (pending && pending.group === piece.group) {
+                const ids = new Int32Array(pending.burstIds.length + piece.burstIds.length);
+                ids.set(pending.burstIds, 0);
+                ids.set(piece.burstIds, pending.burstIds.length);
+                pending = { group: piece.group, batch: concatBatches(pending.batch, piece.batch), burstIds: ids };
+                continue;
+              }
+              await flush();
+              pending = { group: piece.group, batch: piece.batch, burstIds: piece.burstIds };
+              pendingInput = o.inputNames[k]!;
+            }
+            await rm(out.spillFile, { force: true });
+          }
+          await flush();
         });
+      } else {
+        for (let k = 0; k < o.inputNames.length; k++) {
+          const inputName = o.inputNames[k]!;
+          await o.read(k, async (chunk) => {
+            const batch: RecordBatch = filterByTime(chunk.records, o.fromMs, o.toMs).batch;
+            if (batch.length === 0) return;
+            const { rows, burstIds, count } = fold.select(batch, k);
+            if (encoder && stream) await write(stream, encoder.encode(batch, { rows, count, burstIds, inputName, enrich }));
+          });
+        }
       }
     }
     if (encoder && stream) {

@@ -35,7 +35,7 @@ import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
-import type { AnalyzeTask, Pass1Result, Pass2Result } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
 import { stat } from 'node:fs/promises';
@@ -55,6 +55,11 @@ import { terminalSafe } from './terminal-text.ts';
 const REJECT_SAMPLE = 5;
 /** Input flags that make the pack `partial`: part of an input is missing from the analysis, or it changed. */
 const CUT_SHORT: readonly string[] = ['truncated', 'decompressed_limit', 'changed'];
+/**
+ * Lines per parser batch: records.arrow has one record batch per parser batch
+ * with rows, so every pass and thread uses the same (ALF_BATCH_ROWS: tests only).
+ */
+const BATCH_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Number(process.env['ALF_BATCH_ROWS']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
 
@@ -201,48 +206,50 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const relative = opts.fromBound?.kind === 'relative' || opts.toBound?.kind === 'relative';
     const passes = relative ? 3 : 2;
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
-    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex });
+    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, inputIndex });
     if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n));
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
       return planInput(path, size, opts.workers, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
     };
     const taskBase = (from: number | null, to: number | null): TaskBase => ({
-      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
+      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
       fromMs: from, toMs: to, analysis: opts.analysis,
     });
-    const wholeRead = (r: Pass1Result | Pass2Result): InputRead => ({ ...r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable });
+    const wholeRead = (r: AnalyzeTaskResult): InputRead => ({ ...r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable });
     /**
      * A later pass over the canonical inputs on the worker pool: all tasks queued
      * at once, each input's results used in order (after checking it is unchanged).
      */
     const inParallel = async (
       on: WorkerPool, pass: string, make: (k: number, plan: InputPlan) => AnalyzeTask[],
-      use: (k: number, results: readonly (Pass1Result | Pass2Result)[], tasks: readonly AnalyzeTask[]) => Promise<void>,
+      use: (k: number, results: readonly AnalyzeTaskResult[], tasks: readonly AnalyzeTask[], plan: InputPlan) => Promise<void>,
+      fixedPlan?: (k: number) => InputPlan | undefined,
     ): Promise<void> => {
-      const jobs: { plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<(Pass1Result | Pass2Result)[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
+      const jobs: { plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
       for (const [k, i] of inputs.entries()) {
-        const plan = await planFile(i.source.path, i.read.format?.id);
+        const plan = fixedPlan?.(k) ?? await planFile(i.source.path, i.read.format?.id);
         const tasks = make(k, plan);
-        const results = on.run(tasks) as Promise<(Pass1Result | Pass2Result)[]>;
+        const results = on.run(tasks);
         const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path);
         results.catch(() => undefined); // awaited below
         hashed.catch(() => undefined);
         jobs.push({ plan, tasks, results, hashed });
       }
-      progress.startInput(`${inputs.length} input${inputs.length === 1 ? '' : 's'} [${pass}/${passes}, ${opts.workers} threads]`, undefined, () => 0);
+      progress.startInput(`${inputs.length} input${inputs.length === 1 ? '' : 's'} [${pass}, ${opts.workers} threads]`, undefined, () => 0);
       for (const [k, job] of jobs.entries()) {
-        let { tasks } = job;
+        let { tasks, plan } = job;
         let results = await job.results;
         const hashed = await job.hashed;
-        let again = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, job.plan.rangeFormat);
+        let again = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
         if (again === null) {
-          tasks = make(k, { ...job.plan, ranges: null });
-          results = (await on.run(tasks)) as (Pass1Result | Pass2Result)[];
+          plan = { ...plan, ranges: null };
+          tasks = make(k, plan);
+          results = await on.run(tasks);
           again = wholeRead(results[0]!);
         }
         checkUnchanged(inputs[k]!, again, pass);
-        await use(k, results, tasks);
+        await use(k, results, tasks, plan);
       }
     };
 
@@ -384,6 +391,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // Pass 2 (last): rejects into rejects.csv in canonical order, records into the attribution.
     const rejectSample: Reject[] = [];
     let rejectsTotal = 0;
+    /** Input → how the last parallel pass cut it, and the lines before each of its ranges. */
+    const lastPlans = new Map<number, { plan: InputPlan; bases: number[] }>();
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
@@ -409,25 +418,26 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
     } else {
       const timeline = analysis.snapshot();
+      // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
       const dir = await temp.path();
       let tasks = 0;
       await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({
         kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${tasks++}.jsonl`),
-      })), async (_k, results, tasksRun) => {
+      })), async (k, results, tasksRun, plan) => {
         let lineBase = 0;
+        const bases: number[] = [];
         for (const [t, r] of (results as Pass2Result[]).entries()) {
           foldPass2(r, attribution, clients, scoped);
           rejectsTotal += r.rejects;
           await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE });
+          bases.push(lineBase);
           lineBase += r.parts.accounting.linesRead;
         }
+        lastPlans.set(k, { plan, bases });
       });
     }
     await rejects.close();
     progress.stop();
-    // The records pass runs on this thread: the workers' memory goes back first.
-    await pool?.close();
-    pool = undefined;
 
     const result: AnalysisResult = analysis.finish(geo, attribution);
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
@@ -440,9 +450,19 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const inScope = scope.active ? (chunk: ParsedChunk) => onChunk({ ...chunk, records: scope.apply(chunk.records) }) : onChunk;
         checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k), ctx, progress, label: what, onChunk: inScope }), 'the records pass');
       },
+      parallel: pool === undefined ? undefined : async (job, consume) => {
+        const dir = await temp.path();
+        let spills = 0;
+        await inParallel(pool!, 'the records pass', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => ({
+          kind: 'records', job, lineBase: plan.ranges === null ? 0 : lastPlans.get(k)!.bases[r]!,
+          spillFile: job.rows ? join(dir, `records-${k}-${spills++}.bin`) : null,
+        })), (k, results) => consume(k, results as RecordsResult[]), (k) => lastPlans.get(k)?.plan);
+      },
       openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
     });
     progress.stop();
+    await pool?.close();
+    pool = undefined;
     const accounting = inputs.reduce((total, i) => {
       const a = i.read.accounting;
       total.linesRead += a.linesRead;

@@ -24,6 +24,9 @@ import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
 import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createRecordScope, emptyScopeCounts } from './record-scope.ts';
+import { RecordsFold } from './analyze-records.ts';
+import type { RecordsJob, RecordsTaskOutput } from './analyze-records.ts';
+import { compactRows, writePiece } from './analyze-pieces.ts';
 import type { ScopeCounts } from './record-scope.ts';
 
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -37,6 +40,8 @@ export interface TaskCommon {
   readonly format: string | undefined;
   readonly tz: string | undefined;
   readonly maxLineBytes: number;
+  /** Lines per parser batch (records.arrow has one batch per parser batch). */
+  readonly batchRows: number;
   readonly inputIndex: number;
   readonly proxies: readonly string[] | null;
   readonly vhosts: readonly string[] | null;
@@ -58,7 +63,16 @@ export interface Pass2Task extends TaskCommon {
   readonly rejectsFile: string;
 }
 
-export type AnalyzeTask = Pass1Task | Pass2Task;
+export interface RecordsTask extends TaskCommon {
+  readonly kind: 'records';
+  readonly job: RecordsJob;
+  /** Lines of the input before this range (its line numbers are relative to the range). */
+  readonly lineBase: number;
+  /** Where to spill the rows for records.arrow (RecordPiece), null when the job wants none. */
+  readonly spillFile: string | null;
+}
+
+export type AnalyzeTask = Pass1Task | Pass2Task | RecordsTask;
 
 interface ReadCommon {
   readonly parts: InputResultParts;
@@ -89,7 +103,11 @@ export interface Pass2Result extends ReadCommon {
   readonly rejectSample: readonly Reject[];
 }
 
-export type AnalyzeTaskResult = Pass1Result | Pass2Result;
+export interface RecordsResult extends ReadCommon, RecordsTaskOutput {
+  readonly kind: 'records';
+}
+
+export type AnalyzeTaskResult = Pass1Result | Pass2Result | RecordsResult;
 
 class Span {
   firstMs: number | null = null;
@@ -136,7 +154,7 @@ async function openSource(t: TaskCommon): Promise<Source> {
 /** Parses the task's bytes, calling `onChunk` per chunk. */
 async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void): Promise<ReadCommon> {
   const src = await openSource(t);
-  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, inputIndex: t.inputIndex });
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, batchRows: t.batchRows, inputIndex: t.inputIndex });
   for await (const chunk of parse.chunks) {
     onProgress?.(chunk.records.length + chunk.rejects.length);
     await onChunk(chunk);
@@ -171,6 +189,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
     };
   }
+  if (t.kind === 'records') return recordsTask(t, onProgress);
   const analysis = createAnalysis(t.analysis);
   analysis.mergeSnapshot(t.timeline);
   analysis.windows();
@@ -202,5 +221,35 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     };
   } finally {
     await out.close();
+  }
+}
+
+/** The records pass over one range: burst rows counted and sampled; rows for records.arrow spilled by parser batch. */
+async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void): Promise<RecordsResult> {
+  const scope = scopeOf(t);
+  const fold = new RecordsFold(t.job);
+  const byteBase = t.range?.start ?? 0;
+  const out = t.spillFile === null ? null : await open(t.spillFile, 'w', 0o600);
+  try {
+    const r = await read(t, async (chunk) => {
+      const batch = filterByTime(scope.apply(chunk.records), t.fromMs, t.toMs).batch;
+      if (batch.length === 0) return;
+      const { rows, burstIds, count } = fold.select(batch, t.inputIndex, t.lineBase, byteBase);
+      if (!out || count === 0) return;
+      // One piece per parser batch of the whole input (by global line number).
+      let from = 0;
+      while (from < count) {
+        const group = Math.floor((batch.line[rows[from]!]! + t.lineBase - 1) / t.batchRows);
+        const groupEnd = (group + 1) * t.batchRows; // last line of the group
+        let to = from + 1;
+        while (to < count && batch.line[rows[to]!]! + t.lineBase <= groupEnd) to++;
+        const part = rows.subarray(from, to);
+        await writePiece(out, { group, batch: compactRows(batch, part, part.length, t.lineBase, byteBase), burstIds: burstIds.slice(from, to) });
+        from = to;
+      }
+    }, onProgress);
+    return { kind: 'records', ...r, fold: fold.parts(), spillFile: t.spillFile };
+  } finally {
+    await out?.close();
   }
 }
