@@ -75,11 +75,11 @@ export interface SampleParts {
 
 /** The evidence sample of one burst, filled row by row. */
 export class BurstSample {
-  records = 0;
-  readonly first = new Smallest(EVIDENCE_SAMPLE.first, cmpPick);
-  readonly last = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
-  readonly slots: (Pick | null)[] = new Array<Pick | null>(EVIDENCE_SAMPLE.spread).fill(null);
-  readonly attackers: Map<string, Smallest>;
+  records: number = 0;
+  private readonly first: Smallest = new Smallest(EVIDENCE_SAMPLE.first, cmpPick);
+  private readonly last: Smallest = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
+  private readonly slots: (Pick | null)[] = new Array<Pick | null>(EVIDENCE_SAMPLE.spread).fill(null);
+  private readonly attackers: Map<string, Smallest>;
   constructor(readonly burst: Burst, private readonly topAttackers: readonly { readonly ip: string; readonly requests: number }[]) {
     this.attackers = new Map(topAttackers.map((a) => [a.ip, new Smallest(EVIDENCE_SAMPLE.perAttacker, cmpPick)]));
   }
@@ -287,7 +287,7 @@ export function recordsJob(result: AnalysisResult, mode: RecordsMode): RecordsJo
 export class RecordsFold {
   readonly index: BurstIndex;
   readonly rowsByBurst: Map<number, number>;
-  readonly samples = new Map<number, BurstSample>();
+  readonly samples: Map<number, BurstSample> = new Map();
   constructor(readonly job: RecordsJob) {
     this.index = new BurstIndex(job);
     this.rowsByBurst = new Map(job.bursts.map((b) => [b.burstId, 0]));
