@@ -339,7 +339,8 @@ export interface RecordsFoldParts {
 
 /** One records-pass task's output: its fold, and its rows (spilled pieces) for records.arrow. */
 export interface RecordsTaskOutput {
-  readonly fold: RecordsFoldParts;
+  /** What the task folded; null when its pieces are not selected yet (pass 2 spilled every row of the burst windows). */
+  readonly fold: RecordsFoldParts | null;
   /** Spill file of RecordPiece (analyze-pieces.ts), null without rows. */
   readonly spillFile: string | null;
 }
@@ -361,32 +362,43 @@ export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<Re
       const enrich = enricher(o.geo);
       if (o.parallel) {
         // Pieces of one parser batch (group) are joined before encoding: one arrow batch per parser batch, as on one thread.
-        let pending: { group: number; batch: RecordBatch; burstIds: Int32Array } | null = null;
-        let pendingInput = '';
+        // Pieces not selected yet (rows of the pass-1 windows) are selected here, on the joined batch.
+        let pending: { group: number; batch: RecordBatch; burstIds: Int32Array; selected: boolean } | null = null;
+        let pendingInput = -1;
         const flush = async (): Promise<void> => {
-          if (pending && encoder && stream) {
-            const n = pending.batch.length;
-            const rows = new Int32Array(n);
-            for (let i = 0; i < n; i++) rows[i] = i;
-            await write(stream, encoder.encode(pending.batch, { rows, count: n, burstIds: pending.burstIds, inputName: pendingInput, enrich }));
-          }
+          const p = pending;
           pending = null;
+          if (!p) return;
+          const n = p.batch.length;
+          let rows: Int32Array;
+          let burstIds = p.burstIds;
+          let count = n;
+          if (p.selected) {
+            rows = new Int32Array(n);
+            for (let i = 0; i < n; i++) rows[i] = i;
+          } else {
+            ({ rows, burstIds, count } = fold.select(p.batch, pendingInput));
+          }
+          if (encoder && stream && count > 0) {
+            await write(stream, encoder.encode(p.batch, { rows, count, burstIds, inputName: o.inputNames[pendingInput]!, enrich }));
+          }
         };
         await o.parallel(job, async (k, outputs) => {
           for (const out of outputs) {
-            fold.merge(out.fold);
+            if (out.fold) fold.merge(out.fold);
+            const selected = out.fold !== null;
             if (out.spillFile === null) continue;
             for await (const piece of readPieces(out.spillFile)) {
-              if (pending && pending.group === piece.group) {
+              if (pending && pending.group === piece.group && pending.selected === selected) {
                 const ids = new Int32Array(pending.burstIds.length + piece.burstIds.length);
                 ids.set(pending.burstIds, 0);
                 ids.set(piece.burstIds, pending.burstIds.length);
-                pending = { group: piece.group, batch: concatBatches(pending.batch, piece.batch), burstIds: ids };
+                pending = { group: piece.group, batch: concatBatches(pending.batch, piece.batch), burstIds: ids, selected };
                 continue;
               }
               await flush();
-              pending = { group: piece.group, batch: piece.batch, burstIds: piece.burstIds };
-              pendingInput = o.inputNames[k]!;
+              pending = { group: piece.group, batch: piece.batch, burstIds: piece.burstIds, selected };
+              pendingInput = k;
             }
             await rm(out.spillFile, { force: true });
           }

@@ -33,6 +33,7 @@ import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
+import type { RecordsTaskOutput } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
@@ -225,19 +226,23 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       on: WorkerPool, pass: string, make: (k: number, plan: InputPlan) => AnalyzeTask[],
       use: (k: number, results: readonly AnalyzeTaskResult[], tasks: readonly AnalyzeTask[], plan: InputPlan) => Promise<void>,
       fixedPlan?: (k: number) => InputPlan | undefined,
+      which: readonly number[] = [...inputs.keys()],
     ): Promise<void> => {
-      const jobs: { plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
-      for (const [k, i] of inputs.entries()) {
+      const jobs: { k: number; plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
+      for (const k of which) {
+        const i = inputs[k]!;
         const plan = fixedPlan?.(k) ?? await planFile(i.source.path, i.read.format?.id);
         const tasks = make(k, plan);
         const results = on.run(tasks);
         const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path);
         results.catch(() => undefined); // awaited below
         hashed.catch(() => undefined);
-        jobs.push({ plan, tasks, results, hashed });
+        jobs.push({ k, plan, tasks, results, hashed });
       }
+      if (jobs.length === 0) return;
       progress.startInput(`${inputs.length} input${inputs.length === 1 ? '' : 's'} [${pass}, ${opts.workers} threads]`, undefined, () => 0);
-      for (const [k, job] of jobs.entries()) {
+      for (const job of jobs) {
+        const { k } = job;
         let { tasks, plan } = job;
         let results = await job.results;
         const hashed = await job.hashed;
@@ -261,6 +266,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const analysed = new Span();
     const bySha = new Map<string, Input>();
     const duplicates: { name: string; of: string; sha256: string }[] = [];
+    /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
+    const pass1Plans = new Map<string, { plan: InputPlan; bases: number[] }>();
     /** Pass 1 of one input, however it was read. */
     const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined): void => {
       const seen = bySha.get(read.sha256);
@@ -333,6 +340,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           results = (await on.run(tasksOf(index, { ...plan, ranges: null }))) as Pass1Result[];
           read = wholeRead(results[0]!);
         }
+        const bases: number[] = [];
+        let lines = 0;
+        for (const r of results) {
+          bases.push(lines);
+          lines += r.parts.accounting.linesRead;
+        }
+        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases });
         const span = new Span();
         const localSpan = new Span();
         let localOutside = 0;
@@ -393,6 +407,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     let rejectsTotal = 0;
     /** Input → how the last parallel pass cut it, and the lines before each of its ranges. */
     const lastPlans = new Map<number, { plan: InputPlan; bases: number[] }>();
+    /** Input → the spills of its burst-window rows from pass 2, in range order (the records pass then reads no input). */
+    const windowSpills = new Map<number, string[]>();
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
@@ -421,9 +437,21 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
       const dir = await temp.path();
       let tasks = 0;
-      await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({
-        kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${tasks++}.jsonl`),
-      })), async (k, results, tasksRun, plan) => {
+      // Rows of the burst windows are spilled for the records pass, unless it needs every record (--records all).
+      const windows = analysis.windows().map((w) => [w.startMs, w.endMs + 1000] as const).sort((a, b) => a[0] - b[0]);
+      const basesOf = (k: number, plan: InputPlan): readonly number[] | null => {
+        if (plan.ranges === null) return [0];
+        const p1 = pass1Plans.get(inputs[k]!.source.path);
+        return p1 && p1.plan === plan ? p1.bases : null;
+      };
+      await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => {
+        const bases = basesOf(k, plan);
+        const n = tasks++;
+        return {
+          kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`),
+          windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
+        };
+      }), async (k, results, tasksRun, plan) => {
         let lineBase = 0;
         const bases: number[] = [];
         for (const [t, r] of (results as Pass2Result[]).entries()) {
@@ -434,7 +462,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           lineBase += r.parts.accounting.linesRead;
         }
         lastPlans.set(k, { plan, bases });
-      });
+        const spills = (results as Pass2Result[]).map((r) => r.windowRows);
+        if (spills.every((f): f is string => f !== null)) windowSpills.set(k, spills);
+      }, (k) => pass1Plans.get(inputs[k]!.source.path)?.plan);
     }
     await rejects.close();
     progress.stop();
@@ -453,10 +483,18 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       parallel: pool === undefined ? undefined : async (job, consume) => {
         const dir = await temp.path();
         let spills = 0;
+        // Inputs whose burst-window rows pass 2 spilled are not read again; the others are, in worker tasks.
+        const reread = new Map<number, readonly RecordsTaskOutput[]>();
         await inParallel(pool!, 'the records pass', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => ({
           kind: 'records', job, lineBase: plan.ranges === null ? 0 : lastPlans.get(k)!.bases[r]!,
           spillFile: job.rows ? join(dir, `records-${k}-${spills++}.bin`) : null,
-        })), (k, results) => consume(k, results as RecordsResult[]), (k) => lastPlans.get(k)?.plan);
+        })), async (k, results) => {
+          reread.set(k, results as RecordsResult[]);
+        }, (k) => lastPlans.get(k)?.plan, inputs.map((_, k) => k).filter((k) => !windowSpills.has(k)));
+        for (const k of inputs.keys()) {
+          const spilled = windowSpills.get(k);
+          await consume(k, spilled ? spilled.map((f) => ({ fold: null, spillFile: f })) : reread.get(k)!);
+        }
       },
       openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
     });

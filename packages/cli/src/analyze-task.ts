@@ -16,9 +16,10 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { AnalysisOptions, AnalysisSnapshot, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
-import type { ParsedChunk, Reject } from '@alf/parser';
+import type { ParsedChunk, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
@@ -61,6 +62,12 @@ export interface Pass2Task extends TaskCommon {
   readonly timeline: AnalysisSnapshot;
   /** Where to write this task's rejects (JSON lines). */
   readonly rejectsFile: string;
+  /**
+   * The records of the pass-1 burst windows, spilled for the records pass (no
+   * re-parse): where, the windows ([startMs, endMs) sorted), and the lines of the
+   * input before this range; null when the records pass reads the input again.
+   */
+  readonly windowRows: { readonly spillFile: string; readonly windows: readonly (readonly [number, number])[]; readonly lineBase: number } | null;
 }
 
 export interface RecordsTask extends TaskCommon {
@@ -101,6 +108,8 @@ export interface Pass2Result extends ReadCommon {
   readonly scoped: ScopeCounts;
   readonly rejects: number;
   readonly rejectSample: readonly Reject[];
+  /** The spill of the burst-window rows (RecordPiece, not yet selected), when asked for. */
+  readonly windowRows: string | null;
 }
 
 export interface RecordsResult extends ReadCommon, RecordsTaskOutput {
@@ -200,6 +209,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
   const sample: Reject[] = [];
   let rejects = 0;
   const out = await open(t.rejectsFile, 'w', 0o600);
+  const spill = t.windowRows ? await open(t.windowRows.spillFile, 'w', 0o600) : null;
   try {
     const r = await read(t, async (chunk) => {
       if (chunk.rejects.length > 0) {
@@ -213,14 +223,56 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
         await out.write(`${lines.join('\n')}\n`);
       }
       const records = scope.apply(chunk.records, scoped);
-      attribution.add(filterByTime(records, t.fromMs, t.toMs).batch);
+      const inRange = filterByTime(records, t.fromMs, t.toMs).batch;
+      attribution.add(inRange);
       clients.add(records);
+      if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
     }, onProgress);
     return {
       kind: 'pass2', ...r, attribution: attribution.snapshot(), clients: clients.snapshot(), scoped, rejects, rejectSample: sample,
+      windowRows: t.windowRows?.spillFile ?? null,
     };
   } finally {
     await out.close();
+    await spill?.close();
+  }
+}
+
+/** Spills the rows of `batch` inside a window, one piece per parser batch of the whole input (by global line number). */
+async function spillWindowRows(fh: FileHandle, batch: RecordBatch, w: NonNullable<Pass2Task['windowRows']>, batchRows: number, byteBase: number): Promise<void> {
+  const n = batch.length;
+  if (n === 0 || w.windows.length === 0) return;
+  const rows = new Int32Array(n);
+  let count = 0;
+  const ws = w.windows;
+  for (let i = 0; i < n; i++) {
+    const ts = batch.ts[i]!;
+    let lo = 0;
+    let hi = ws.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ts < ws[mid]![0]) hi = mid - 1;
+      else if (ts >= ws[mid]![1]) lo = mid + 1;
+      else {
+        rows[count++] = i;
+        break;
+      }
+    }
+  }
+  await writeGroups(fh, batch, rows, count, null, w.lineBase, byteBase, batchRows);
+}
+
+/** Writes rows[0..count) of `batch` as pieces, one per parser batch of the whole input. */
+async function writeGroups(fh: FileHandle, batch: RecordBatch, rows: Int32Array, count: number, burstIds: Int32Array | null, lineBase: number, byteBase: number, batchRows: number): Promise<void> {
+  let from = 0;
+  while (from < count) {
+    const group = Math.floor((batch.line[rows[from]!]! + lineBase - 1) / batchRows);
+    const groupEnd = (group + 1) * batchRows; // last line of the group
+    let to = from + 1;
+    while (to < count && batch.line[rows[to]!]! + lineBase <= groupEnd) to++;
+    const part = rows.subarray(from, to);
+    await writePiece(fh, { group, batch: compactRows(batch, part, part.length, lineBase, byteBase), burstIds: burstIds ? burstIds.slice(from, to) : new Int32Array(0) });
+    from = to;
   }
 }
 
@@ -236,17 +288,7 @@ async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void)
       if (batch.length === 0) return;
       const { rows, burstIds, count } = fold.select(batch, t.inputIndex, t.lineBase, byteBase);
       if (!out || count === 0) return;
-      // One piece per parser batch of the whole input (by global line number).
-      let from = 0;
-      while (from < count) {
-        const group = Math.floor((batch.line[rows[from]!]! + t.lineBase - 1) / t.batchRows);
-        const groupEnd = (group + 1) * t.batchRows; // last line of the group
-        let to = from + 1;
-        while (to < count && batch.line[rows[to]!]! + t.lineBase <= groupEnd) to++;
-        const part = rows.subarray(from, to);
-        await writePiece(out, { group, batch: compactRows(batch, part, part.length, t.lineBase, byteBase), burstIds: burstIds.slice(from, to) });
-        from = to;
-      }
+      await writeGroups(out, batch, rows, count, burstIds, t.lineBase, byteBase, t.batchRows);
     }, onProgress);
     return { kind: 'records', ...r, fold: fold.parts(), spillFile: t.spillFile };
   } finally {

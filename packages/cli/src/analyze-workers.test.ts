@@ -48,11 +48,11 @@ async function packFiles(pack: string): Promise<Map<string, Buffer>> {
 }
 
 /** Runs alf analyze and returns the pack's files (all but the manifest). */
-async function analyze(name: string, args: string[], workers: number, input?: Buffer): Promise<Map<string, Buffer>> {
+async function analyze(name: string, args: string[], workers: number, input?: Buffer, records = 'all'): Promise<Map<string, Buffer>> {
   const out = join(dir, name);
   // Small ranges and parser batches: range boundaries cut parser batches (records.arrow has one batch per parser batch).
   const env = { ...process.env, ALF_RANGE_BYTES: '60000', ALF_BATCH_ROWS: '1000' };
-  const run = await spawnAlf(['analyze', ...args, '--workers', String(workers), '--max-line-bytes', '1KiB', '--records', 'all', '--out', out, '--quiet'], input, env);
+  const run = await spawnAlf(['analyze', ...args, '--workers', String(workers), '--max-line-bytes', '1KiB', '--records', records, '--out', out, '--quiet'], input, env);
   expect(run.stderr).not.toMatch(/internal error/);
   expect([0, 1]).toContain(run.code);
   return packFiles(out);
@@ -103,6 +103,16 @@ describe('alf analyze --workers', () => {
       const other = await analyze(name, [...args], workers);
       expect([...other.keys()]).toEqual([...one.keys()]);
       for (const [file, bytes] of one) expect(other.get(file)!.equals(bytes), `${name}: ${file}`).toBe(true);
+    }
+  }, 120_000);
+
+  test('--records bursts and none (pass 2 spills the burst-window rows; no third read): the same pack with 1 and 2 threads', async () => {
+    for (const records of ['bursts', 'none']) {
+      const one = await analyze(`b1-${records}`, [crlf, burstLog], 1, undefined, records);
+      expect(one.has('records.arrow')).toBe(records === 'bursts');
+      const two = await analyze(`b2-${records}`, [burstLog, crlf], 2, undefined, records);
+      expect([...two.keys()]).toEqual([...one.keys()]);
+      for (const [file, bytes] of one) expect(two.get(file)!.equals(bytes), `${records}: ${file}`).toBe(true);
     }
   }, 120_000);
 
