@@ -26,7 +26,7 @@ import {
   EVIDENCE_LINE_MAX_BYTES, RECORDS_ARROW_FILE, createRecordsArrowEncoder, evidenceHeader, evidenceLine,
 } from '@alf/report';
 import type { PackFileStream, PackWriter, RecordEnrichment } from '@alf/report';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { filterByTime } from './analyze-filter.ts';
 import { concatBatches, readPieces } from './analyze-pieces.ts';
 import type { RecordsMode } from './analyze-options.ts';
@@ -209,6 +209,8 @@ export interface RecordsPassOptions {
   readonly parallel?: ((job: RecordsJob, consume: (k: number, outputs: readonly RecordsTaskOutput[]) => Promise<void>) => Promise<void>) | undefined;
   /** The stored bytes of input k (plain or gzip), read once. */
   openRaw(k: number): Promise<AsyncIterable<Uint8Array>>;
+  /** The path of input k when it is a plain file (its lines are then read at their offsets, not framed from the start). */
+  plainPath?(k: number): string | null;
 }
 
 export interface RecordsPassResult {
@@ -435,7 +437,8 @@ export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<Re
   const keyOf = (p: Pick): string => `${p.input}:${p.byteOffset}`;
   for (const [k, picks] of [...picked].sort((a, b) => a[0] - b[0])) {
     const offsets = [...new Set(picks.map((p) => p.byteOffset))].sort((a, b) => a - b);
-    const lines = await cutLines(await o.openRaw(k), offsets, o.maxLineBytes);
+    const plain = o.plainPath?.(k) ?? null;
+    const lines = plain !== null ? await cutLinesAt(plain, offsets) : await cutLines(await o.openRaw(k), offsets, o.maxLineBytes);
     for (const [offset, cut] of lines) raw.set(`${k}:${offset}`, cut);
   }
   const evidenceFiles = new Map<number, string>();
@@ -490,6 +493,36 @@ async function cutLines(src: AsyncIterable<Uint8Array>, offsets: readonly number
       next++;
     }
     if (next >= offsets.length) break;
+  }
+  return out;
+}
+
+/**
+ * Like cutLines for a plain file: each line read at its offset (decompressed
+ * offsets are file offsets), up to its '\n' or the end of the file.
+ */
+async function cutLinesAt(path: string, offsets: readonly number[]): Promise<Map<number, CutLine>> {
+  const out = new Map<number, CutLine>();
+  if (offsets.length === 0) return out;
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    for (const offset of offsets) {
+      let head: Uint8Array | null = null;
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset + length);
+        const view = buf.subarray(0, bytesRead);
+        const nl = view.indexOf(10);
+        const take = nl >= 0 ? nl : bytesRead;
+        if (head === null) head = view.slice(0, Math.min(take, EVIDENCE_LINE_MAX_BYTES));
+        length += take;
+        if (nl >= 0 || bytesRead < buf.length) break;
+      }
+      out.set(offset, { bytes: head ?? new Uint8Array(0), length });
+    }
+  } finally {
+    await fh.close();
   }
   return out;
 }

@@ -497,6 +497,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         }
       },
       openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
+      plainPath: (k) => {
+        const d = inputs[k]!.read.decode;
+        return d && d.compression === 'none' && d.flags.length === 0 ? inputs[k]!.source.path : null;
+      },
     });
     progress.stop();
     await pool?.close();

@@ -14,7 +14,6 @@
  * Byte offsets of rejects are made file-absolute here; line numbers are
  * relative to the range (its first line is 1).
  */
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { AnalysisOptions, AnalysisSnapshot, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
@@ -85,7 +84,7 @@ interface ReadCommon {
   readonly parts: InputResultParts;
   /** Bytes read (the range's length, or the whole input's). */
   readonly sizeBytes: number;
-  /** SHA-256 of the bytes read. */
+  /** SHA-256 of the bytes read (whole inputs; '' for a range). */
   readonly sha256: string;
   /** Whole inputs: false when the size changed while reading. */
   readonly sizeStable: boolean;
@@ -139,8 +138,8 @@ async function openSource(t: TaskCommon): Promise<Source> {
     const input = await openInput(t.path);
     return { bytes: input.bytes, sizeBytes: () => input.bytesRead(), sha256: () => input.sha256(), sizeStable: () => input.sizeBytes === undefined || input.sizeBytes === input.bytesRead() };
   }
+  // A range is not hashed: the caller hashes the whole file once, as a sequential read would.
   const { start, end } = t.range;
-  const hash = createHash('sha256');
   let read = 0;
   async function* bytes(): AsyncGenerator<Uint8Array, void, undefined> {
     if (end <= start) return;
@@ -148,7 +147,6 @@ async function openSource(t: TaskCommon): Promise<Source> {
     const stream = fh.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
         read += chunk.byteLength;
         yield chunk;
       }
@@ -157,7 +155,7 @@ async function openSource(t: TaskCommon): Promise<Source> {
       await fh.close().catch(() => undefined);
     }
   }
-  return { bytes: bytes(), sizeBytes: () => read, sha256: () => hash.digest('hex'), sizeStable: () => true };
+  return { bytes: bytes(), sizeBytes: () => read, sha256: () => '', sizeStable: () => true };
 }
 
 /** Parses the task's bytes, calling `onChunk` per chunk. */
