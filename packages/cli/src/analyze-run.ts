@@ -208,7 +208,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const passes = relative ? 3 : 2;
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
     const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, inputIndex });
-    if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n));
+    if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
       return planInput(path, size, opts.workers, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });

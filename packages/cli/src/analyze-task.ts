@@ -159,10 +159,11 @@ async function openSource(t: TaskCommon): Promise<Source> {
 }
 
 /** Parses the task's bytes, calling `onChunk` per chunk. */
-async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void): Promise<ReadCommon> {
+async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<ReadCommon> {
   const src = await openSource(t);
   const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, batchRows: t.batchRows, inputIndex: t.inputIndex });
   for await (const chunk of parse.chunks) {
+    if (aborted?.()) throw new Error('stopped by a signal');
     onProgress?.(chunk.records.length + chunk.rejects.length);
     await onChunk(chunk);
   }
@@ -174,7 +175,7 @@ function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
 }
 
 /** Runs one task to its end. */
-export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => void): Promise<AnalyzeTaskResult> {
+export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<AnalyzeTaskResult> {
   const scope = scopeOf(t);
   if (t.kind === 'pass1') {
     const local = t.fold ? createAnalysis(t.analysis) : null;
@@ -190,13 +191,13 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       const ls = batchSpan(f.batch);
       if (ls) localSpan.add(ls.firstMs, ls.lastMs);
       local.add(f.batch);
-    }, onProgress);
+    }, onProgress, aborted);
     return {
       kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
       localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
     };
   }
-  if (t.kind === 'records') return recordsTask(t, onProgress);
+  if (t.kind === 'records') return recordsTask(t, onProgress, aborted);
   const analysis = createAnalysis(t.analysis);
   analysis.mergeSnapshot(t.timeline);
   analysis.windows();
@@ -225,7 +226,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       attribution.add(inRange);
       clients.add(records);
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
-    }, onProgress);
+    }, onProgress, aborted);
     return {
       kind: 'pass2', ...r, attribution: attribution.snapshot(), clients: clients.snapshot(), scoped, rejects, rejectSample: sample,
       windowRows: t.windowRows?.spillFile ?? null,
@@ -275,7 +276,7 @@ async function writeGroups(fh: FileHandle, batch: RecordBatch, rows: Int32Array,
 }
 
 /** The records pass over one range: burst rows counted and sampled; rows for records.arrow spilled by parser batch. */
-async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void): Promise<RecordsResult> {
+async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<RecordsResult> {
   const scope = scopeOf(t);
   const fold = new RecordsFold(t.job);
   const byteBase = t.range?.start ?? 0;
@@ -287,7 +288,7 @@ async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void)
       const { rows, burstIds, count } = fold.select(batch, t.inputIndex, t.lineBase, byteBase);
       if (!out || count === 0) return;
       await writeGroups(out, batch, rows, count, burstIds, t.lineBase, byteBase, t.batchRows);
-    }, onProgress);
+    }, onProgress, aborted);
     return { kind: 'records', ...r, fold: fold.parts(), spillFile: t.spillFile };
   } finally {
     await out?.close();

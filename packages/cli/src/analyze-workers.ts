@@ -59,8 +59,8 @@ function toError(e: ErrorMessage): Error {
   return error;
 }
 
-/** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go. */
-export function createWorkerPool(size: number, onProgress: (lines: number) => void): WorkerPool {
+/** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go; `signal` stops every task. */
+export function createWorkerPool(size: number, onProgress: (lines: number) => void, signal?: AbortSignal): WorkerPool {
   const entry = workerEntry();
   const workers: Worker[] = [];
   const idle: (Worker | 'main')[] = ['main'];
@@ -79,7 +79,7 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
         continue;
       }
       // A copy, as a worker would get: the task must not share state with the caller's.
-      runTask(structuredClone(job.task), onProgress).then((result) => {
+      runTask(structuredClone(job.task), onProgress, () => signal?.aborted === true).then((result) => {
         if (running.get('main') !== job) return;
         running.delete('main');
         idle.push('main');
@@ -122,6 +122,9 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
     workers.push(w);
     idle.push(w);
   }
+
+  // SIGINT/SIGTERM: every task pending or running fails with the signal (the caller marks the pack interrupted).
+  signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
 
   return {
     run(tasks) {
