@@ -179,8 +179,12 @@ export async function replayRejects(file: string, lineBase: number, o: RejectRep
 
 /** Folds pass-2 results into the run's accumulators. */
 export function foldPass2(r: Pass2Result, attribution: Attribution, clients: ClientSet, scoped: ScopeCounts): void {
-  attribution.mergeSnapshot(r.attribution);
-  clients.merge(r.clients);
+  if (r.live) {
+    attribution.merge(r.live.attribution);
+    clients.merge(r.live.clients);
+  }
+  if (r.attribution) attribution.mergeSnapshot(r.attribution);
+  if (r.clients) clients.merge(r.clients);
   scoped.fromForwardedFor += r.scoped.fromForwardedFor;
   scoped.proxyKept += r.scoped.proxyKept;
   scoped.otherVhost += r.scoped.otherVhost;

@@ -434,6 +434,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
     } else {
       const timeline = analysis.snapshot();
+      // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
+      pool.setInline({ attribution: () => analysis.attribution() });
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
       const dir = await temp.path();
       let tasks = 0;
@@ -465,6 +467,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const spills = (results as Pass2Result[]).map((r) => r.windowRows);
         if (spills.every((f): f is string => f !== null)) windowSpills.set(k, spills);
       }, (k) => pass1Plans.get(inputs[k]!.source.path)?.plan);
+      pool.setInline(undefined);
     }
     await rejects.close();
     progress.stop();

@@ -16,7 +16,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { AnalysisOptions, AnalysisSnapshot, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
+import type { AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
 import type { ParsedChunk, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
@@ -58,7 +58,8 @@ export interface Pass1Task extends TaskCommon {
 
 export interface Pass2Task extends TaskCommon {
   readonly kind: 'pass2';
-  readonly timeline: AnalysisSnapshot;
+  /** The merged pass-1 timeline (absent for a task given TaskInline). */
+  readonly timeline?: AnalysisSnapshot;
   /** Where to write this task's rejects (JSON lines). */
   readonly rejectsFile: string;
   /**
@@ -102,8 +103,10 @@ export interface Pass1Result extends ReadCommon {
 
 export interface Pass2Result extends ReadCommon {
   readonly kind: 'pass2';
-  readonly attribution: AttributionSnapshot;
-  readonly clients: ClientSetSnapshot;
+  /** Null when the task ran on the caller's thread (TaskInline): then `live` holds its accumulators. */
+  readonly attribution: AttributionSnapshot | null;
+  readonly clients: ClientSetSnapshot | null;
+  readonly live?: { readonly attribution: Attribution; readonly clients: ClientSet } | undefined;
   readonly scoped: ScopeCounts;
   readonly rejects: number;
   readonly rejectSample: readonly Reject[];
@@ -175,7 +178,16 @@ function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
 }
 
 /** Runs one task to its end. */
-export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<AnalyzeTaskResult> {
+/**
+ * For a pass-2 task run on the caller's thread: a fresh attribution for the
+ * caller's burst windows (the task then neither rebuilds the windows from the
+ * timeline nor returns snapshots; the caller merges its live accumulators).
+ */
+export interface TaskInline {
+  attribution(): Attribution;
+}
+
+export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => void, aborted?: () => boolean, inline?: TaskInline): Promise<AnalyzeTaskResult> {
   const scope = scopeOf(t);
   if (t.kind === 'pass1') {
     const local = t.fold ? createAnalysis(t.analysis) : null;
@@ -198,10 +210,14 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     };
   }
   if (t.kind === 'records') return recordsTask(t, onProgress, aborted);
-  const analysis = createAnalysis(t.analysis);
-  analysis.mergeSnapshot(t.timeline);
-  analysis.windows();
-  const attribution = analysis.attribution();
+  let attribution: Attribution;
+  if (inline) attribution = inline.attribution();
+  else {
+    const analysis = createAnalysis(t.analysis);
+    analysis.mergeSnapshot(t.timeline!);
+    analysis.windows();
+    attribution = analysis.attribution();
+  }
   const clients = new ClientSet();
   const scoped = emptyScopeCounts();
   const base = t.range?.start ?? 0;
@@ -228,7 +244,8 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
     }, onProgress, aborted);
     return {
-      kind: 'pass2', ...r, attribution: attribution.snapshot(), clients: clients.snapshot(), scoped, rejects, rejectSample: sample,
+      kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(), clients: inline ? null : clients.snapshot(),
+      live: inline ? { attribution, clients } : undefined, scoped, rejects, rejectSample: sample,
       windowRows: t.windowRows?.spillFile ?? null,
     };
   } finally {

@@ -26,7 +26,7 @@ if (port) {
     }).then((result) => {
       flush();
       const transfer: ArrayBuffer[] = [];
-      if (result.kind === 'pass2') transfer.push(result.clients.ipv4.buffer as ArrayBuffer, result.clients.ipv6.buffer as ArrayBuffer);
+      if (result.kind === 'pass2' && result.clients) transfer.push(result.clients.ipv4.buffer as ArrayBuffer, result.clients.ipv6.buffer as ArrayBuffer);
       port.postMessage({ id: m.id, result }, transfer);
     }, (error: unknown) => {
       const e = error as { message?: string; code?: string; context?: unknown; name?: string; stack?: string };

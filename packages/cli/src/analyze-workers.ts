@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { AlfError } from '@alf/parser';
 import type { AlfErrorCode } from '@alf/parser';
 import { runTask } from './analyze-task.ts';
-import type { AnalyzeTask, AnalyzeTaskResult } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, TaskInline } from './analyze-task.ts';
 
 interface Job {
   readonly id: number;
@@ -35,6 +35,8 @@ interface ErrorMessage {
 export interface WorkerPool {
   /** Runs the tasks (at most `size` at once); results in the order of `tasks`. */
   run(tasks: readonly AnalyzeTask[]): Promise<AnalyzeTaskResult[]>;
+  /** Pass-2 tasks run on the main thread fold into these (undefined: into their own, returned as snapshots). */
+  setInline(into: TaskInline | undefined): void;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ function toError(e: ErrorMessage): Error {
 
 /** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go; `signal` stops every task. */
 export function createWorkerPool(size: number, onProgress: (lines: number) => void, signal?: AbortSignal): WorkerPool {
+  let inline: TaskInline | undefined;
   const entry = workerEntry();
   const workers: Worker[] = [];
   const idle: (Worker | 'main')[] = ['main'];
@@ -78,8 +81,11 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
         w.postMessage({ id: job.id, task: job.task });
         continue;
       }
-      // A copy, as a worker would get: the task must not share state with the caller's.
-      runTask(structuredClone(job.task), onProgress, () => signal?.aborted === true).then((result) => {
+      // A copy, as a worker would get: the task must not share state with the caller's
+      // (with the caller's pass-2 accumulators, the timeline is not needed).
+      const own = job.task.kind === 'pass2' ? inline : undefined;
+      const task = own && job.task.kind === 'pass2' ? { ...job.task, timeline: undefined } : job.task;
+      runTask(structuredClone(task), onProgress, () => signal?.aborted === true, own).then((result) => {
         if (running.get('main') !== job) return;
         running.delete('main');
         idle.push('main');
@@ -127,6 +133,9 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
   signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
 
   return {
+    setInline(into) {
+      inline = into;
+    },
     run(tasks) {
       if (failed) return Promise.reject(failed);
       const all = tasks.map((task) => new Promise<AnalyzeTaskResult>((resolve, reject) => {
