@@ -14,7 +14,9 @@
  * first reports a decoding flag) the input is read again as one task.
  */
 import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Attribution, ClientSet } from '@alf/core';
 import type { Accounting, DecodeReport, Reject } from '@alf/parser';
@@ -23,13 +25,14 @@ import { cutRanges, plainHead } from './analyze-ranges.ts';
 import type { ByteRange } from './analyze-ranges.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, RecordsTask, TaskCommon } from './analyze-task.ts';
 import type { InputRead } from './analyze-inputs.ts';
-import { openInput } from './inputs.ts';
+import { inputError } from './inputs.ts';
 import { parseInput } from './parse-input.ts';
 import type { ScopeCounts } from './record-scope.ts';
 
 /** Smallest byte range worth a task of its own (ALF_RANGE_BYTES overrides it, for tests). */
 const DEFAULT_MIN_RANGE_BYTES = 8 * 1024 * 1024;
 const HEAD_BYTES = 256 * 1024;
+const HASH_BUFFER_BYTES = 1024 * 1024;
 
 export function minRangeBytes(): number {
   const v = Number(process.env['ALF_RANGE_BYTES']);
@@ -110,11 +113,37 @@ export function inputTasks(plan: InputPlan, base: TaskBase, format: string | und
   return ranges.map((range, r) => ({ ...common, range, format: r === 0 ? format : plan.rangeFormat, ...extra(r) }));
 }
 
-/** Hashes a whole file as a sequential read does (size and SHA-256 of the bytes read). */
-export async function hashFile(path: string, onBytes?: (n: number) => void): Promise<{ sizeBytes: number; sha256: string; sizeStable: boolean }> {
-  const input = await openInput(path);
-  for await (const chunk of input.bytes) onBytes?.(chunk.byteLength);
-  return { sizeBytes: input.bytesRead(), sha256: input.sha256(), sizeStable: input.sizeBytes === undefined || input.sizeBytes === input.bytesRead() };
+/**
+ * Hashes a whole file as a sequential read does (size and SHA-256 of the bytes
+ * read), through one reused buffer: the main thread allocates little while the
+ * workers parse, so its heap is not collected and fresh buffers would pile up.
+ */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sizeBytes: number; sha256: string; sizeStable: boolean }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (error) {
+    throw inputError(path, error);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const hash = createHash('sha256');
+    const buf = new Uint8Array(HASH_BUFFER_BYTES);
+    let read = 0;
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const { bytesRead } = await fh.read(buf, 0, buf.length, read);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      read += bytesRead;
+    }
+    return { sizeBytes: read, sha256: hash.digest('hex'), sizeStable: size === read };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw inputError(path, error);
+  } finally {
+    await fh.close();
+  }
 }
 
 function addAccounting(into: Accounting, a: Accounting): void {

@@ -234,7 +234,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const plan = fixedPlan?.(k) ?? await planFile(i.source.path, i.read.format?.id);
         const tasks = make(k, plan);
         const results = on.run(tasks);
-        const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path);
+        const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal);
         results.catch(() => undefined); // awaited below
         hashed.catch(() => undefined);
         jobs.push({ k, plan, tasks, results, hashed });
@@ -323,7 +323,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative }));
       const order = [...plans.entries()];
       const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan))]));
-      const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path)]));
+      const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
       for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
       progress.startInput(`${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`, undefined, () => 0);
       for (const [index, name] of files.entries()) {
