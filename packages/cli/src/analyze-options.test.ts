@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { parseLines } from '@alf/parser';
 import { parseTimeBound, resolveBound, validateAnalyzeOptions } from './analyze-options.ts';
@@ -30,6 +31,14 @@ describe('--from/--to values', () => {
 
   test.for(['yesterday', '2021-02-30', '2021-03-29T25:00Z', '+2x', ''])('`%s` is refused with what is expected', (given) => {
     expect(parseTimeBound('--from', given, undefined)).toMatch(/^`--from` must be an ISO-8601 time .* got `/);
+  });
+
+  test('--workers: the cores available by default; a whole number from 1 to 256', () => {
+    expect(validateAnalyzeOptions({}).workers).toBe(availableParallelism());
+    expect(validateAnalyzeOptions({ workers: '3' }).workers).toBe(3);
+    for (const bad of ['0', '1.5', 'two', '257']) {
+      expect(() => validateAnalyzeOptions({ workers: bad })).toThrow(/`--workers` must be a whole number of threads from 1 to 256 .* got `/);
+    }
   });
 
   test('--from after --to, a bad sensitivity and --min-requests 0 are usage errors naming the flag', () => {

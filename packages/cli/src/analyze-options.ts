@@ -3,6 +3,7 @@
  * (ISO-8601 or relative to the data), `--sensitivity` and `--min-requests`
  * mapped onto core's `AnalysisOptions`.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { AnalysisOptions, ProxyMatcher, VhostMatcher } from '@alf/core';
 import { resolveTimeZone } from '@alf/parser';
@@ -84,6 +85,16 @@ const positiveInt = (flag: string): z.ZodType<number> => z.union([z.string(), z.
   return n;
 });
 
+/** `--workers N`: threads that parse (1: everything on the main thread). */
+const workersOption: z.ZodType<number> = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const n = Number(String(value).trim());
+  if (!Number.isSafeInteger(n) || n < 1 || n > 256) {
+    ctx.addIssue({ code: 'custom', message: `\`--workers\` must be a whole number of threads from 1 to 256 (e.g. 2; 1 keeps everything on one thread); got \`${String(value).slice(0, 60)}\`` });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const timeOption = (flag: string): z.ZodType<string> =>
   z.string({ error: (issue) => (Array.isArray(issue.input) ? `\`${flag}\` was given more than once; give it once` : `\`${flag}\` needs a value, e.g. ${flag} 2021-03-29T08:00Z or ${flag}=-30m`) });
 
@@ -106,6 +117,7 @@ function analyzeOptionsSchema() {
     records: oneOf('--records', RECORDS_MODES).default('bursts'),
     'trusted-proxy': trustedProxyOption.optional(),
     vhost: vhostOption.optional(),
+    workers: workersOption.optional(),
   }).transform((o, ctx) => {
     const bound = (flag: string, v: string | undefined): TimeBound | undefined => {
       if (v === undefined) return undefined;
@@ -125,7 +137,7 @@ function analyzeOptionsSchema() {
       ...SENSITIVITY_OPTIONS[o.sensitivity],
       ...(o['min-requests'] !== undefined ? { minExcessRequests: o['min-requests'] } : {}),
     };
-    return { ...o, fromBound, toBound, analysis };
+    return { ...o, workers: o.workers ?? availableParallelism(), fromBound, toBound, analysis };
   });
 }
 
@@ -151,6 +163,8 @@ export interface AnalyzeOptions {
   readonly 'trusted-proxy'?: ProxyMatcher | undefined;
   /** `--vhost`: only records of these virtual hosts. */
   readonly vhost?: VhostMatcher | undefined;
+  /** `--workers`: parsing threads (default: the cores available); 1 = no worker threads. */
+  readonly workers: number;
   readonly fromBound: TimeBound | undefined;
   readonly toBound: TimeBound | undefined;
   /** Core options from --sensitivity and --min-requests (only what differs from core's defaults). */

@@ -26,7 +26,9 @@ import {
   EVIDENCE_LINE_MAX_BYTES, RECORDS_ARROW_FILE, createRecordsArrowEncoder, evidenceHeader, evidenceLine,
 } from '@alf/report';
 import type { PackFileStream, PackWriter, RecordEnrichment } from '@alf/report';
+import { open, rm } from 'node:fs/promises';
 import { filterByTime } from './analyze-filter.ts';
+import { concatBatches, readPieces } from './analyze-pieces.ts';
 import type { RecordsMode } from './analyze-options.ts';
 
 
@@ -39,7 +41,7 @@ export const EVIDENCE_SAMPLE: { readonly first: number; readonly spread: number;
 export const evidencePath = (burstId: number): string => `evidence/burst-${burstId}.log`;
 
 /** One picked line: where it is, and its sort key (time, input, line). */
-interface Pick {
+export interface Pick {
   readonly ts: number;
   readonly input: number;
   readonly line: number;
@@ -62,13 +64,22 @@ class Smallest {
   }
 }
 
+/** A BurstSample's content, structured-clone friendly (from a worker). */
+export interface SampleParts {
+  readonly records: number;
+  readonly first: readonly Pick[];
+  readonly last: readonly Pick[];
+  readonly slots: readonly (Pick | null)[];
+  readonly attackers: readonly (readonly [string, readonly Pick[]])[];
+}
+
 /** The evidence sample of one burst, filled row by row. */
-class BurstSample {
-  records = 0;
-  readonly first = new Smallest(EVIDENCE_SAMPLE.first, cmpPick);
-  readonly last = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
-  readonly slots: (Pick | null)[] = new Array<Pick | null>(EVIDENCE_SAMPLE.spread).fill(null);
-  readonly attackers: Map<string, Smallest>;
+export class BurstSample {
+  records: number = 0;
+  private readonly first: Smallest = new Smallest(EVIDENCE_SAMPLE.first, cmpPick);
+  private readonly last: Smallest = new Smallest(EVIDENCE_SAMPLE.last, (a, b) => cmpPick(b, a));
+  private readonly slots: (Pick | null)[] = new Array<Pick | null>(EVIDENCE_SAMPLE.spread).fill(null);
+  private readonly attackers: Map<string, Smallest>;
   constructor(readonly burst: Burst, private readonly topAttackers: readonly { readonly ip: string; readonly requests: number }[]) {
     this.attackers = new Map(topAttackers.map((a) => [a.ip, new Smallest(EVIDENCE_SAMPLE.perAttacker, cmpPick)]));
   }
@@ -82,6 +93,27 @@ class BurstSample {
     const held = this.slots[slot];
     if (!held || cmpPick(p, held) < 0) this.slots[slot] = p;
     if (ip !== null) this.attackers.get(ip)?.add(p);
+  }
+  /** What this sample holds, to be merged into another sample of the same burst (see merge). */
+  parts(): SampleParts {
+    return {
+      records: this.records, first: this.first.items, last: this.last.items, slots: this.slots,
+      attackers: [...this.attackers].map(([ip, s]) => [ip, s.items] as const),
+    };
+  }
+  /** Folds in the parts of a sample of other records of the same burst: exact (each list keeps the smallest under its order). */
+  merge(p: SampleParts): void {
+    this.records += p.records;
+    for (const x of p.first) this.first.add(x);
+    for (const x of p.last) this.last.add(x);
+    for (const [i, x] of p.slots.entries()) {
+      const held = this.slots[i];
+      if (x !== null && (!held || cmpPick(x, held) < 0)) this.slots[i] = x;
+    }
+    for (const [ip, picks] of p.attackers) {
+      const s = this.attackers.get(ip);
+      if (s) for (const x of picks) s.add(x);
+    }
   }
   sections(): { title: string; picks: readonly Pick[] }[] {
     const s = EVIDENCE_SAMPLE;
@@ -111,10 +143,17 @@ interface WindowBursts {
   readonly byIp: ReadonlyMap<string, number> | null;
 }
 
+/** What BurstIndex needs of the result (the attackers of split windows suffice). */
+export interface BurstIndexInput {
+  readonly bursts: AnalysisResult['bursts'];
+  readonly windows: AnalysisResult['windows'];
+  readonly attackers: readonly { readonly burstId: number; readonly ip: string }[];
+}
+
 /** Finds the burst of a record from its time and IP. */
 export class BurstIndex {
   readonly #windows: WindowBursts[];
-  constructor(result: AnalysisResult) {
+  constructor(result: BurstIndexInput) {
     const byWindow = new Map<number, Burst[]>();
     for (const b of result.bursts) byWindow.set(b.windowIndex, [...(byWindow.get(b.windowIndex) ?? []), b]);
     const windows: WindowBursts[] = [];
@@ -163,8 +202,15 @@ export interface RecordsPassOptions {
   readonly maxLineBytes: number;
   /** Re-reads and parses input k, calling `onChunk` for each chunk in order (awaited). */
   read(k: number, onChunk: (chunk: ParsedChunk) => Promise<void>): Promise<void>;
+  /**
+   * Instead of `read`: runs the records pass over every input in worker tasks
+   * (`job`), calling `consume` with each input's task outputs, in canonical order.
+   */
+  readonly parallel?: ((job: RecordsJob, consume: (k: number, outputs: readonly RecordsTaskOutput[]) => Promise<void>) => Promise<void>) | undefined;
   /** The stored bytes of input k (plain or gzip), read once. */
   openRaw(k: number): Promise<AsyncIterable<Uint8Array>>;
+  /** The path of input k when it is a plain file (its lines are then read at their offsets, not framed from the start). */
+  plainPath?(k: number): string | null;
 }
 
 export interface RecordsPassResult {
@@ -211,17 +257,101 @@ function enricher(geo: GeoLookup, cap = 200_000): (ip: string, kind: number) => 
   };
 }
 
+/** What a records-pass task needs to know of the analysis (structured-clone friendly). */
+export interface RecordsJob extends BurstIndexInput {
+  /** Burst id → its attackers with the most requests (evidence sample). */
+  readonly top: readonly (readonly [number, readonly { readonly ip: string; readonly requests: number }[]])[];
+  /** `--records all`: every record is a row, not only those of burst windows. */
+  readonly all: boolean;
+  /** Rows wanted at all (records.arrow written). */
+  readonly rows: boolean;
+}
+
+/** The job of a records pass over `result`. */
+export function recordsJob(result: AnalysisResult, mode: RecordsMode): RecordsJob {
+  const split = new Set<number>();
+  const perWindow = new Map<number, number>();
+  for (const b of result.bursts) perWindow.set(b.windowIndex, (perWindow.get(b.windowIndex) ?? 0) + 1);
+  for (const b of result.bursts) if (perWindow.get(b.windowIndex)! > 1) split.add(b.burstId);
+  return {
+    bursts: result.bursts,
+    windows: result.windows,
+    attackers: result.attackers.filter((a) => split.has(a.burstId)).map((a) => ({ burstId: a.burstId, ip: a.ip })),
+    top: result.bursts.map((b) => [b.burstId, result.attackers.filter((a) => a.burstId === b.burstId)
+      .sort((x, y) => y.requests - x.requests || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0))
+      .slice(0, EVIDENCE_SAMPLE.attackers).map((a) => ({ ip: a.ip, requests: a.requests }))] as const),
+    all: mode === 'all',
+    rows: mode !== 'none',
+  };
+}
+
+/** The per-burst state a records pass folds rows into (the whole pass, or one task of it). */
+export class RecordsFold {
+  readonly index: BurstIndex;
+  readonly rowsByBurst: Map<number, number>;
+  readonly samples: Map<number, BurstSample> = new Map();
+  constructor(readonly job: RecordsJob) {
+    this.index = new BurstIndex(job);
+    this.rowsByBurst = new Map(job.bursts.map((b) => [b.burstId, 0]));
+    const top = new Map(job.top);
+    for (const b of job.bursts) this.samples.set(b.burstId, new BurstSample(b, top.get(b.burstId) ?? []));
+  }
+  /**
+   * Counts and samples the burst rows of a batch of input k; returns the rows
+   * that go into records.arrow. `lineBase`/`byteBase` are added to the picks' line numbers and byte offsets.
+   */
+  select(batch: RecordBatch, k: number, lineBase = 0, byteBase = 0): { rows: Int32Array; burstIds: Int32Array; count: number } {
+    const n = batch.length;
+    const rows = new Int32Array(n);
+    const burstIds = new Int32Array(n);
+    let count = 0;
+    const { index, rowsByBurst, samples } = this;
+    const all = this.job.all;
+    for (let i = 0; i < n; i++) {
+      const ts = batch.ts[i]!;
+      const ipId = batch.ip.ids[i]!;
+      const ip = ipId < 0 ? null : batch.ip.values[ipId]!;
+      const burst = Number.isFinite(ts) ? index.burstOf(ts, ip) : -1;
+      if (burst >= 0) {
+        rowsByBurst.set(burst, (rowsByBurst.get(burst) ?? 0) + 1);
+        samples.get(burst)?.add({ ts, input: k, line: batch.line[i]! + lineBase, byteOffset: batch.byteOffset[i]! + byteBase }, ip);
+      }
+      if (all || burst >= 0) {
+        rows[count] = i;
+        burstIds[count] = burst;
+        count++;
+      }
+    }
+    return { rows, burstIds, count };
+  }
+  /** What a task folded, to be merged into the pass's fold. */
+  parts(): RecordsFoldParts {
+    return { rowsByBurst: [...this.rowsByBurst], samples: [...this.samples].map(([id, s]) => [id, s.parts()] as const) };
+  }
+  merge(p: RecordsFoldParts): void {
+    for (const [id, n] of p.rowsByBurst) this.rowsByBurst.set(id, (this.rowsByBurst.get(id) ?? 0) + n);
+    for (const [id, parts] of p.samples) this.samples.get(id)?.merge(parts);
+  }
+}
+
+export interface RecordsFoldParts {
+  readonly rowsByBurst: readonly (readonly [number, number])[];
+  readonly samples: readonly (readonly [number, SampleParts])[];
+}
+
+/** One records-pass task's output: its fold, and its rows (spilled pieces) for records.arrow. */
+export interface RecordsTaskOutput {
+  /** What the task folded; null when its pieces are not selected yet (pass 2 spilled every row of the burst windows). */
+  readonly fold: RecordsFoldParts | null;
+  /** Spill file of RecordPiece (analyze-pieces.ts), null without rows. */
+  readonly spillFile: string | null;
+}
+
 /** Runs the records pass; see the module comment. */
 export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<RecordsPassResult> {
-  const index = new BurstIndex(o.result);
-  const rowsByBurst = new Map<number, number>(o.result.bursts.map((b) => [b.burstId, 0]));
-  const samples = new Map<number, BurstSample>();
-  for (const b of o.result.bursts) {
-    const top = o.result.attackers.filter((a) => a.burstId === b.burstId)
-      .sort((x, y) => y.requests - x.requests || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0))
-      .slice(0, EVIDENCE_SAMPLE.attackers);
-    samples.set(b.burstId, new BurstSample(b, top));
-  }
+  const job = recordsJob(o.result, o.mode);
+  const fold = new RecordsFold(job);
+  const { index, rowsByBurst, samples } = fold;
   const wantRecords = o.mode !== 'none';
   const stream = wantRecords ? o.pack.writeStream(RECORDS_ARROW_FILE) : null;
   const encoder = wantRecords
@@ -232,32 +362,60 @@ export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<Re
     const needRead = o.mode === 'all' || !index.empty;
     if (needRead) {
       const enrich = enricher(o.geo);
-      for (let k = 0; k < o.inputNames.length; k++) {
-        const inputName = o.inputNames[k]!;
-        await o.read(k, async (chunk) => {
-          const batch: RecordBatch = filterByTime(chunk.records, o.fromMs, o.toMs).batch;
-          const n = batch.length;
-          if (n === 0) return;
-          const rows = new Int32Array(n);
-          const burstIds = new Int32Array(n);
-          let count = 0;
-          for (let i = 0; i < n; i++) {
-            const ts = batch.ts[i]!;
-            const ipId = batch.ip.ids[i]!;
-            const ip = ipId < 0 ? null : batch.ip.values[ipId]!;
-            const burst = Number.isFinite(ts) ? index.burstOf(ts, ip) : -1;
-            if (burst >= 0) {
-              rowsByBurst.set(burst, (rowsByBurst.get(burst) ?? 0) + 1);
-              samples.get(burst)?.add({ ts, input: k, line: batch.line[i]!, byteOffset: batch.byteOffset[i]! }, ip);
-            }
-            if (o.mode === 'all' || burst >= 0) {
-              rows[count] = i;
-              burstIds[count] = burst;
-              count++;
-            }
+      if (o.parallel) {
+        // Pieces of one parser batch (group) are joined before encoding: one arrow batch per parser batch, as on one thread.
+        // Pieces not selected yet (rows of the pass-1 windows) are selected here, on the joined batch.
+        let pending: { group: number; batch: RecordBatch; burstIds: Int32Array; selected: boolean } | null = null;
+        let pendingInput = -1;
+        const flush = async (): Promise<void> => {
+          const p = pending;
+          pending = null;
+          if (!p) return;
+          const n = p.batch.length;
+          let rows: Int32Array;
+          let burstIds = p.burstIds;
+          let count = n;
+          if (p.selected) {
+            rows = new Int32Array(n);
+            for (let i = 0; i < n; i++) rows[i] = i;
+          } else {
+            ({ rows, burstIds, count } = fold.select(p.batch, pendingInput));
           }
-          if (encoder && stream) await write(stream, encoder.encode(batch, { rows, count, burstIds, inputName, enrich }));
+          if (encoder && stream && count > 0) {
+            await write(stream, encoder.encode(p.batch, { rows, count, burstIds, inputName: o.inputNames[pendingInput]!, enrich }));
+          }
+        };
+        await o.parallel(job, async (k, outputs) => {
+          for (const out of outputs) {
+            if (out.fold) fold.merge(out.fold);
+            const selected = out.fold !== null;
+            if (out.spillFile === null) continue;
+            for await (const piece of readPieces(out.spillFile)) {
+              if (pending && pending.group === piece.group && pending.selected === selected) {
+                const ids = new Int32Array(pending.burstIds.length + piece.burstIds.length);
+                ids.set(pending.burstIds, 0);
+                ids.set(piece.burstIds, pending.burstIds.length);
+                pending = { group: piece.group, batch: concatBatches(pending.batch, piece.batch), burstIds: ids, selected };
+                continue;
+              }
+              await flush();
+              pending = { group: piece.group, batch: piece.batch, burstIds: piece.burstIds, selected };
+              pendingInput = k;
+            }
+            await rm(out.spillFile, { force: true });
+          }
+          await flush();
         });
+      } else {
+        for (let k = 0; k < o.inputNames.length; k++) {
+          const inputName = o.inputNames[k]!;
+          await o.read(k, async (chunk) => {
+            const batch: RecordBatch = filterByTime(chunk.records, o.fromMs, o.toMs).batch;
+            if (batch.length === 0) return;
+            const { rows, burstIds, count } = fold.select(batch, k);
+            if (encoder && stream) await write(stream, encoder.encode(batch, { rows, count, burstIds, inputName, enrich }));
+          });
+        }
       }
     }
     if (encoder && stream) {
@@ -279,7 +437,8 @@ export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<Re
   const keyOf = (p: Pick): string => `${p.input}:${p.byteOffset}`;
   for (const [k, picks] of [...picked].sort((a, b) => a[0] - b[0])) {
     const offsets = [...new Set(picks.map((p) => p.byteOffset))].sort((a, b) => a - b);
-    const lines = await cutLines(await o.openRaw(k), offsets, o.maxLineBytes);
+    const plain = o.plainPath?.(k) ?? null;
+    const lines = plain !== null ? await cutLinesAt(plain, offsets) : await cutLines(await o.openRaw(k), offsets, o.maxLineBytes);
     for (const [offset, cut] of lines) raw.set(`${k}:${offset}`, cut);
   }
   const evidenceFiles = new Map<number, string>();
@@ -334,6 +493,36 @@ async function cutLines(src: AsyncIterable<Uint8Array>, offsets: readonly number
       next++;
     }
     if (next >= offsets.length) break;
+  }
+  return out;
+}
+
+/**
+ * Like cutLines for a plain file: each line read at its offset (decompressed
+ * offsets are file offsets), up to its '\n' or the end of the file.
+ */
+async function cutLinesAt(path: string, offsets: readonly number[]): Promise<Map<number, CutLine>> {
+  const out = new Map<number, CutLine>();
+  if (offsets.length === 0) return out;
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    for (const offset of offsets) {
+      let head: Uint8Array | null = null;
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset + length);
+        const view = buf.subarray(0, bytesRead);
+        const nl = view.indexOf(10);
+        const take = nl >= 0 ? nl : bytesRead;
+        if (head === null) head = view.slice(0, Math.min(take, EVIDENCE_LINE_MAX_BYTES));
+        length += take;
+        if (nl >= 0 || bytesRead < buf.length) break;
+      }
+      out.set(offset, { bytes: head ?? new Uint8Array(0), length });
+    }
+  } finally {
+    await fh.close();
   }
   return out;
 }

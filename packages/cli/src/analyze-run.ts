@@ -14,7 +14,7 @@
  * and the evidence lines of each burst. Every file of the pack except manifest.json is a
  * function of the inputs' bytes and the options: not of paths, order or stdin.
  */
-import type { AnalysisResult, Attribution } from '@alf/core';
+import type { Analysis, AnalysisResult, Attribution } from '@alf/core';
 import { createAnalysis, resolveOptions } from '@alf/core';
 import { ClientSet, Timeline, burstSeries } from '@alf/core';
 import { openGeo } from '@alf/geo';
@@ -33,6 +33,13 @@ import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
+import type { RecordsTaskOutput } from './analyze-records.ts';
+import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
+import type { InputPlan, TaskBase } from './analyze-parallel.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
+import { createWorkerPool } from './analyze-workers.ts';
+import type { WorkerPool } from './analyze-workers.ts';
+import { stat } from 'node:fs/promises';
 import { createRecordScope, emptyScopeCounts, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
@@ -49,6 +56,11 @@ import { terminalSafe } from './terminal-text.ts';
 const REJECT_SAMPLE = 5;
 /** Input flags that make the pack `partial`: part of an input is missing from the analysis, or it changed. */
 const CUT_SHORT: readonly string[] = ['truncated', 'decompressed_limit', 'changed'];
+/**
+ * Lines per parser batch: records.arrow has one record batch per parser batch
+ * with rows, so every pass and thread uses the same (ALF_BATCH_ROWS: tests only).
+ */
+const BATCH_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Number(process.env['ALF_BATCH_ROWS']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
 
@@ -188,13 +200,63 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   let pack: PackWriter | undefined;
   let sink: RejectsCsvSink | undefined;
   let inputs: Input[] = [];
+  let pool: WorkerPool | undefined;
   try {
     // With --out an unwritable place fails before any input is read.
     if (opts.out !== undefined) pack = await openPack(resolve(opts.out), opts, ctx);
     const relative = opts.fromBound?.kind === 'relative' || opts.toBound?.kind === 'relative';
     const passes = relative ? 3 : 2;
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
-    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex });
+    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, inputIndex });
+    if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
+    const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
+      const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
+      return planInput(path, size, opts.workers, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
+    };
+    const taskBase = (from: number | null, to: number | null): TaskBase => ({
+      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
+      fromMs: from, toMs: to, analysis: opts.analysis,
+    });
+    const wholeRead = (r: AnalyzeTaskResult): InputRead => ({ ...r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable });
+    /**
+     * A later pass over the canonical inputs on the worker pool: all tasks queued
+     * at once, each input's results used in order (after checking it is unchanged).
+     */
+    const inParallel = async (
+      on: WorkerPool, pass: string, make: (k: number, plan: InputPlan) => AnalyzeTask[],
+      use: (k: number, results: readonly AnalyzeTaskResult[], tasks: readonly AnalyzeTask[], plan: InputPlan) => Promise<void>,
+      fixedPlan?: (k: number) => InputPlan | undefined,
+      which: readonly number[] = [...inputs.keys()],
+    ): Promise<void> => {
+      const jobs: { k: number; plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
+      for (const k of which) {
+        const i = inputs[k]!;
+        const plan = fixedPlan?.(k) ?? await planFile(i.source.path, i.read.format?.id);
+        const tasks = make(k, plan);
+        const results = on.run(tasks);
+        const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal);
+        results.catch(() => undefined); // awaited below
+        hashed.catch(() => undefined);
+        jobs.push({ k, plan, tasks, results, hashed });
+      }
+      if (jobs.length === 0) return;
+      progress.startInput(`${inputs.length} input${inputs.length === 1 ? '' : 's'} [${pass}, ${opts.workers} threads]`, undefined, () => 0);
+      for (const job of jobs) {
+        const { k } = job;
+        let { tasks, plan } = job;
+        let results = await job.results;
+        const hashed = await job.hashed;
+        let again = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
+        if (again === null) {
+          plan = { ...plan, ranges: null };
+          tasks = make(k, plan);
+          results = await on.run(tasks);
+          again = wholeRead(results[0]!);
+        }
+        checkUnchanged(inputs[k]!, again, pass);
+        await use(k, results, tasks, plan);
+      }
+    };
 
     // Pass 1: read, hash, account; fold the timeline unless the bounds depend on the data.
     const analysis = createAnalysis(opts.analysis);
@@ -204,7 +266,31 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const analysed = new Span();
     const bySha = new Map<string, Input>();
     const duplicates: { name: string; of: string; sha256: string }[] = [];
-    for (const [index, name] of files.entries()) {
+    /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
+    const pass1Plans = new Map<string, { plan: InputPlan; bases: number[] }>();
+    /** Pass 1 of one input, however it was read. */
+    const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined): void => {
+      const seen = bySha.get(read.sha256);
+      if (seen) {
+        duplicates.push({ name, of: seen.name, sha256: read.sha256 });
+        return;
+      }
+      const flags = [...(read.decode?.flags ?? [])];
+      const notes = [...(read.decode?.notes ?? [])];
+      if (!read.sizeStable && !flags.includes('changed')) {
+        flags.push('changed');
+        notes.push('size changed while it was read');
+      }
+      const input: Input = { name, source: { name, path: spillTo ?? name }, read, firstMs: span.firstMs, lastMs: span.lastMs, flags, notes };
+      bySha.set(read.sha256, input);
+      if (local) {
+        analysis.merge(local);
+        outside += localOutside;
+        analysed.add(localSpan.firstMs, localSpan.lastMs);
+      }
+    };
+    /** Pass 1 of one input on this thread (standard input always: it is read once, here, and spilled). */
+    const pass1Here = async (index: number, name: string): Promise<void> => {
       const local = relative ? undefined : createAnalysis(opts.analysis);
       const span = new Span();
       const localSpan = new Span();
@@ -221,23 +307,57 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           local.add(f.batch);
         },
       });
-      const seen = bySha.get(read.sha256);
-      if (seen) {
-        duplicates.push({ name, of: seen.name, sha256: read.sha256 });
-        continue;
+      addPass1(name, read, span, local, localSpan, localOutside, spillTo);
+    };
+    if (pool === undefined) {
+      for (const [index, name] of files.entries()) await pass1Here(index, name);
+    } else {
+      // Files go to the workers (their tasks all queued at once); standard input is read here meanwhile.
+      const on = pool;
+      const plans = new Map<number, InputPlan>();
+      for (const [index, name] of files.entries()) {
+        if (isStdin(name)) continue;
+        plans.set(index, await planFile(name, undefined));
       }
-      const flags = [...(read.decode?.flags ?? [])];
-      const notes = [...(read.decode?.notes ?? [])];
-      if (!read.sizeStable && !flags.includes('changed')) {
-        flags.push('changed');
-        notes.push('size changed while it was read');
-      }
-      const input: Input = { name, source: { name, path: spillTo ?? name }, read, firstMs: span.firstMs, lastMs: span.lastMs, flags, notes };
-      bySha.set(read.sha256, input);
-      if (local) {
-        analysis.merge(local);
-        outside += localOutside;
-        analysed.add(localSpan.firstMs, localSpan.lastMs);
+      const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative }));
+      const order = [...plans.entries()];
+      const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan))]));
+      const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
+      for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
+      progress.startInput(`${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`, undefined, () => 0);
+      for (const [index, name] of files.entries()) {
+        const plan = plans.get(index);
+        if (plan === undefined) {
+          await pass1Here(index, name);
+          continue;
+        }
+        let results = (await running.get(index)!) as Pass1Result[];
+        const hashed = await hashes.get(index)!;
+        let read = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
+        if (read === null) {
+          // The ranges might differ from a sequential read: read it whole.
+          results = (await on.run(tasksOf(index, { ...plan, ranges: null }))) as Pass1Result[];
+          read = wholeRead(results[0]!);
+        }
+        const bases: number[] = [];
+        let lines = 0;
+        for (const r of results) {
+          bases.push(lines);
+          lines += r.parts.accounting.linesRead;
+        }
+        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases });
+        const span = new Span();
+        const localSpan = new Span();
+        let localOutside = 0;
+        const local = relative ? undefined : createAnalysis(opts.analysis);
+        for (const r of results) {
+          span.add(r.firstMs, r.lastMs);
+          localSpan.add(r.localFirstMs, r.localLastMs);
+          localOutside += r.localOutside;
+          if (local && r.local) local.mergeSnapshot(r.local);
+        }
+        addPass1(name, read, span, local, localSpan, localOutside, undefined);
       }
     }
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
@@ -255,17 +375,27 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       if (fromMs !== null && toMs !== null && fromMs >= toMs) {
         throw new AlfError('ALF_USAGE', `\`--from ${opts.from}\` (${isoSeconds(fromMs)}) is not before \`--to ${opts.to}\` (${isoSeconds(toMs)}) for this data (${isoSeconds(all.firstMs ?? 0)} – ${isoSeconds(all.lastMs ?? 0)})`);
       }
-      for (const [k, i] of inputs.entries()) {
-        const again = await readInput(i.source, {
-          parse: parseOptions(k), ctx, progress, label: label(i.name, 2),
-          onChunk: (chunk) => {
-            const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
-            outside += f.skipped;
-            analysed.addBatch(f.batch);
-            analysis.add(f.batch);
-          },
+      if (pool === undefined) {
+        for (const [k, i] of inputs.entries()) {
+          const again = await readInput(i.source, {
+            parse: parseOptions(k), ctx, progress, label: label(i.name, 2),
+            onChunk: (chunk) => {
+              const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
+              outside += f.skipped;
+              analysed.addBatch(f.batch);
+              analysis.add(f.batch);
+            },
+          });
+          checkUnchanged(i, again, 'pass 2');
+        }
+      } else {
+        await inParallel(pool, 'pass 2', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({ kind: 'pass1', fold: true })), async (_k, results) => {
+          for (const r of results as Pass1Result[]) {
+            outside += r.localOutside;
+            analysed.add(r.localFirstMs, r.localLastMs);
+            if (r.local) analysis.mergeSnapshot(r.local);
+          }
         });
-        checkUnchanged(i, again, 'pass 2');
       }
     }
 
@@ -275,27 +405,69 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // Pass 2 (last): rejects into rejects.csv in canonical order, records into the attribution.
     const rejectSample: Reject[] = [];
     let rejectsTotal = 0;
+    /** Input → how the last parallel pass cut it, and the lines before each of its ranges. */
+    const lastPlans = new Map<number, { plan: InputPlan; bases: number[] }>();
+    /** Input → the spills of its burst-window rows from pass 2, in range order (the records pass then reads no input). */
+    const windowSpills = new Map<number, string[]>();
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
-    for (const [k, i] of inputs.entries()) {
-      const again = await readInput(i.source, {
-        parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
-        onChunk: async (chunk) => {
-          rejectsTotal += chunk.rejects.length;
-          for (const r of chunk.rejects) {
-            if (rejectSample.length >= REJECT_SAMPLE) break;
-            rejectSample.push(r);
-          }
-          const records = scope.apply(chunk.records, scoped);
-          attribution.add(filterByTime(records, fromMs, toMs).batch);
-          clients.add(records);
-          await rejects.add(chunk.rejects);
-        },
-      });
-      checkUnchanged(i, again, `pass ${passes}`);
+    if (pool === undefined) {
+      for (const [k, i] of inputs.entries()) {
+        const again = await readInput(i.source, {
+          parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
+          onChunk: async (chunk) => {
+            rejectsTotal += chunk.rejects.length;
+            for (const r of chunk.rejects) {
+              if (rejectSample.length >= REJECT_SAMPLE) break;
+              rejectSample.push(r);
+            }
+            const records = scope.apply(chunk.records, scoped);
+            attribution.add(filterByTime(records, fromMs, toMs).batch);
+            clients.add(records);
+            await rejects.add(chunk.rejects);
+          },
+        });
+        checkUnchanged(i, again, `pass ${passes}`);
+      }
+    } else {
+      const timeline = analysis.snapshot();
+      // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
+      pool.setInline({ attribution: () => analysis.attribution() });
+      // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
+      const dir = await temp.path();
+      let tasks = 0;
+      // Rows of the burst windows are spilled for the records pass, unless it needs every record (--records all).
+      const windows = analysis.windows().map((w) => [w.startMs, w.endMs + 1000] as const).sort((a, b) => a[0] - b[0]);
+      const basesOf = (k: number, plan: InputPlan): readonly number[] | null => {
+        if (plan.ranges === null) return [0];
+        const p1 = pass1Plans.get(inputs[k]!.source.path);
+        return p1 && p1.plan === plan ? p1.bases : null;
+      };
+      await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => {
+        const bases = basesOf(k, plan);
+        const n = tasks++;
+        return {
+          kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`),
+          windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
+        };
+      }), async (k, results, tasksRun, plan) => {
+        let lineBase = 0;
+        const bases: number[] = [];
+        for (const [t, r] of (results as Pass2Result[]).entries()) {
+          foldPass2(r, attribution, clients, scoped);
+          rejectsTotal += r.rejects;
+          await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE });
+          bases.push(lineBase);
+          lineBase += r.parts.accounting.linesRead;
+        }
+        lastPlans.set(k, { plan, bases });
+        const spills = (results as Pass2Result[]).map((r) => r.windowRows);
+        if (spills.every((f): f is string => f !== null)) windowSpills.set(k, spills);
+      }, (k) => pass1Plans.get(inputs[k]!.source.path)?.plan);
+      pool.setInline(undefined);
     }
     await rejects.close();
     progress.stop();
@@ -311,9 +483,31 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const inScope = scope.active ? (chunk: ParsedChunk) => onChunk({ ...chunk, records: scope.apply(chunk.records) }) : onChunk;
         checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k), ctx, progress, label: what, onChunk: inScope }), 'the records pass');
       },
+      parallel: pool === undefined ? undefined : async (job, consume) => {
+        const dir = await temp.path();
+        let spills = 0;
+        // Inputs whose burst-window rows pass 2 spilled are not read again; the others are, in worker tasks.
+        const reread = new Map<number, readonly RecordsTaskOutput[]>();
+        await inParallel(pool!, 'the records pass', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => ({
+          kind: 'records', job, lineBase: plan.ranges === null ? 0 : lastPlans.get(k)!.bases[r]!,
+          spillFile: job.rows ? join(dir, `records-${k}-${spills++}.bin`) : null,
+        })), async (k, results) => {
+          reread.set(k, results as RecordsResult[]);
+        }, (k) => lastPlans.get(k)?.plan, inputs.map((_, k) => k).filter((k) => !windowSpills.has(k)));
+        for (const k of inputs.keys()) {
+          const spilled = windowSpills.get(k);
+          await consume(k, spilled ? spilled.map((f) => ({ fold: null, spillFile: f })) : reread.get(k)!);
+        }
+      },
       openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
+      plainPath: (k) => {
+        const d = inputs[k]!.read.decode;
+        return d && d.compression === 'none' && d.flags.length === 0 ? inputs[k]!.source.path : null;
+      },
     });
     progress.stop();
+    await pool?.close();
+    pool = undefined;
     const accounting = inputs.reduce((total, i) => {
       const a = i.read.accounting;
       total.linesRead += a.linesRead;
@@ -413,6 +607,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     throw error;
   } finally {
     progress.stop();
+    await pool?.close();
     await temp.remove();
     geo.close();
   }

@@ -28,6 +28,7 @@ export interface AnalyzeArgs {
   readonly records?: unknown;
   readonly 'trusted-proxy'?: unknown;
   readonly vhost?: unknown;
+  readonly workers?: unknown;
   readonly alf: CommandContext;
 }
 
@@ -51,6 +52,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .option('records', { type: 'string', describe: 'records.arrow in the pack (Arrow IPC file, enriched with prefix, ASN, country, burst_id): bursts (records of the burst windows, default), all (every record), none (no file)' })
     .option('trusted-proxy', { type: 'string', describe: 'your own proxies/load balancers (CIDR or address; repeat or separate with commas): for requests they logged, the client is the right-most X-Forwarded-For entry that is not one of them (never read from other peers). Default: the logged remote address' })
     .option('vhost', { type: 'string', describe: 'only records of these virtual hosts (repeat or separate with commas; case-insensitive; *.example.com for subdomains; a :port in the log is ignored); records without a vhost are left out' })
+    .option('workers', { type: 'string', describe: 'threads that parse and fold the inputs: large plain files are cut into byte ranges at line ends, other inputs take one thread each; 1 keeps everything on one thread (default: the cores available). The pack is the same for any N' })
     .example('alf analyze access.log.2018-12-15.gz', 'a pack in ./alf-access.log.2018-12-15-<first>-<last>/')
     .example('zcat access.log.*.gz | alf analyze - --out incident-42', 'standard input (read once, kept in a temporary file for the second pass)')
     .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')

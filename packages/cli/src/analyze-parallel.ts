@@ -1,0 +1,221 @@
+/**
+ * The parallel passes of `alf analyze` (`--workers N`, N > 1): every input
+ * becomes tasks for the worker pool (analyze-task.ts), a large plain file one
+ * task per byte range (analyze-ranges.ts), any other input (gzip, small) one
+ * task for the whole input. The main thread meanwhile hashes the plain files
+ * being cut (SHA-256 of the whole file, as a sequential read gives it) and
+ * then merges the partial results exactly: accounting by sum, timeline,
+ * attribution and client set through core's snapshots, rejects replayed in
+ * order with the line numbers of the ranges before added.
+ *
+ * The format is auto-detected once per input, from its head, and passed to
+ * the tasks of every range after the first; the first range detects it as a
+ * sequential read does, and when the two disagree (or a range other than the
+ * first reports a decoding flag) the input is read again as one task.
+ */
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Attribution, ClientSet } from '@alf/core';
+import type { Accounting, DecodeReport, Reject } from '@alf/parser';
+import type { RejectsCsvSink } from '@alf/report';
+import { cutRanges, plainHead } from './analyze-ranges.ts';
+import type { ByteRange } from './analyze-ranges.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, RecordsTask, TaskCommon } from './analyze-task.ts';
+import type { InputRead } from './analyze-inputs.ts';
+import { inputError } from './inputs.ts';
+import { parseInput } from './parse-input.ts';
+import type { ScopeCounts } from './record-scope.ts';
+
+/** Smallest byte range worth a task of its own (ALF_RANGE_BYTES overrides it, for tests). */
+const DEFAULT_MIN_RANGE_BYTES = 8 * 1024 * 1024;
+const HEAD_BYTES = 256 * 1024;
+const HASH_BUFFER_BYTES = 1024 * 1024;
+
+export function minRangeBytes(): number {
+  const v = Number(process.env['ALF_RANGE_BYTES']);
+  return Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_MIN_RANGE_BYTES;
+}
+
+/** What every task of a run shares. */
+export type TaskBase = Omit<TaskCommon, 'path' | 'range' | 'format' | 'inputIndex'>;
+
+/** How one input is split: its ranges (null: one whole-input task) and the format of the ranges after the first. */
+export interface InputPlan {
+  readonly path: string;
+  readonly ranges: readonly ByteRange[] | null;
+  readonly rangeFormat: string | undefined;
+}
+
+/**
+ * The format a sequential read detects, from the head of a plain file; undefined when unsure.
+ * (json is never passed on: it compiles against the sample it was detected on, and each range would sample its own lines.)
+ */
+async function headFormat(path: string, tz: string | undefined, maxLineBytes: number): Promise<string | undefined> {
+  const fh = await open(path, 'r');
+  let head: Uint8Array;
+  try {
+    const buf = new Uint8Array(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    head = buf.subarray(0, buf.subarray(0, bytesRead).lastIndexOf(10) + 1);
+  } finally {
+    await fh.close();
+  }
+  if (head.length === 0) return undefined;
+  try {
+    const parse = parseInput((async function* () { yield head; })(), { tz, maxLineBytes });
+    for await (const chunk of parse.chunks) void chunk;
+    return parse.result().format?.id;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Plans one input: byte ranges for a large plain file, else one task.
+ * `knownFormat`: the format of the input when already known (a later pass), else detected from its head.
+ */
+export async function planInput(
+  path: string, sizeBytes: number | undefined, parts: number,
+  o: { readonly format: string | undefined; readonly tz: string | undefined; readonly maxLineBytes: number; readonly knownFormat?: string | undefined },
+): Promise<InputPlan> {
+  const whole: InputPlan = { path, ranges: null, rangeFormat: undefined };
+  const min = minRangeBytes();
+  if (parts <= 1 || sizeBytes === undefined || sizeBytes < 2 * min) return whole;
+  let head: Uint8Array;
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return whole;
+  try {
+    const buf = new Uint8Array(1100);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (!plainHead(head)) return whole;
+  const sampled = (id: string | undefined): string | undefined => (id === undefined || id === 'none' || id.trim() === 'json' ? undefined : id);
+  const rangeFormat = o.format !== undefined ? o.format
+    : o.knownFormat !== undefined ? sampled(o.knownFormat) : await headFormat(path, o.tz, o.maxLineBytes);
+  if (rangeFormat === undefined) return whole;
+  const ranges = await cutRanges(path, sizeBytes, parts, min);
+  return ranges.length > 1 ? { path, ranges, rangeFormat } : whole;
+}
+
+/** What is particular to a task of a pass (the rest is TaskCommon). */
+export type TaskExtra = Omit<Pass1Task, keyof TaskCommon> | Omit<Pass2Task, keyof TaskCommon> | Omit<RecordsTask, keyof TaskCommon>;
+
+/** The tasks of one input, in order (`extra(r)` for range r). */
+export function inputTasks(plan: InputPlan, base: TaskBase, format: string | undefined, inputIndex: number, extra: (r: number) => TaskExtra): AnalyzeTask[] {
+  const common = { ...base, path: plan.path, inputIndex };
+  const ranges = plan.ranges ?? [null];
+  return ranges.map((range, r) => ({ ...common, range, format: r === 0 ? format : plan.rangeFormat, ...extra(r) }));
+}
+
+/**
+ * Hashes a whole file as a sequential read does (size and SHA-256 of the bytes
+ * read), through one reused buffer: the main thread allocates little while the
+ * workers parse, so its heap is not collected and fresh buffers would pile up.
+ */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sizeBytes: number; sha256: string; sizeStable: boolean }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (error) {
+    throw inputError(path, error);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const hash = createHash('sha256');
+    const buf = new Uint8Array(HASH_BUFFER_BYTES);
+    let read = 0;
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const { bytesRead } = await fh.read(buf, 0, buf.length, read);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      read += bytesRead;
+    }
+    return { sizeBytes: read, sha256: hash.digest('hex'), sizeStable: size === read };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw inputError(path, error);
+  } finally {
+    await fh.close();
+  }
+}
+
+function addAccounting(into: Accounting, a: Accounting): void {
+  into.linesRead += a.linesRead;
+  into.parsed += a.parsed;
+  into.rejected += a.rejected;
+  into.bytesRead += a.bytesRead;
+  for (const [reason, c] of Object.entries(a.byReason)) into.byReason[reason as Reject['reason']] = (into.byReason[reason as Reject['reason']] ?? 0) + c;
+}
+
+/**
+ * The ranges' results as one read of the whole input, or null when they may
+ * differ from a sequential read (then the input is read again as one task).
+ */
+export function mergeReads(results: readonly AnalyzeTaskResult[], hashed: { sizeBytes: number; sha256: string; sizeStable: boolean }, rangeFormat: string | undefined): InputRead | null {
+  const first = results[0]!;
+  const f = first.parts.format;
+  if (!f || f.id !== rangeFormat && f.detected) return null;
+  const decode0 = first.parts.decode;
+  if (!decode0 || decode0.compression !== 'none') return null;
+  const accounting: Accounting = { ...first.parts.accounting, byReason: { ...first.parts.accounting.byReason } };
+  const decode: DecodeReport = { ...decode0, flags: [...decode0.flags], notes: [...decode0.notes] };
+  let bytes = first.sizeBytes;
+  for (const r of results.slice(1)) {
+    const d = r.parts.decode;
+    if (!d || d.compression !== 'none' || d.flags.length > 0 || d.notes.length > 0) return null;
+    addAccounting(accounting, r.parts.accounting);
+    decode.bytesIn += d.bytesIn;
+    decode.bytesOut += d.bytesOut;
+    bytes += r.sizeBytes;
+  }
+  return {
+    accounting, decode, format: f,
+    sizeBytes: hashed.sizeBytes, sha256: hashed.sha256, sizeStable: hashed.sizeStable && bytes === hashed.sizeBytes,
+  };
+}
+
+export interface RejectReplay {
+  readonly sink: RejectsCsvSink;
+  readonly sample: Reject[];
+  readonly sampleMax: number;
+}
+
+/** Replays one task's rejects into rejects.csv, adding `lineBase` to their line numbers; removes the spill file. */
+export async function replayRejects(file: string, lineBase: number, o: RejectReplay): Promise<void> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let batch: Reject[] = [];
+  for await (const line of lines) {
+    if (line === '') continue;
+    const r = JSON.parse(line) as Reject;
+    const fixed: Reject = lineBase === 0 ? r : { ...r, line: r.line + lineBase };
+    if (o.sample.length < o.sampleMax) o.sample.push(fixed);
+    batch.push(fixed);
+    if (batch.length >= 4096) {
+      await o.sink.add(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await o.sink.add(batch);
+  await rm(file, { force: true });
+}
+
+/** Folds pass-2 results into the run's accumulators. */
+export function foldPass2(r: Pass2Result, attribution: Attribution, clients: ClientSet, scoped: ScopeCounts): void {
+  if (r.live) {
+    attribution.merge(r.live.attribution);
+    clients.merge(r.live.clients);
+  }
+  if (r.attribution) attribution.mergeSnapshot(r.attribution);
+  if (r.clients) clients.merge(r.clients);
+  scoped.fromForwardedFor += r.scoped.fromForwardedFor;
+  scoped.proxyKept += r.scoped.proxyKept;
+  scoped.otherVhost += r.scoped.otherVhost;
+  scoped.withoutVhost += r.scoped.withoutVhost;
+}

@@ -1,0 +1,94 @@
+/**
+ * Cutting one plain input file into byte ranges for parallel parsing: each
+ * range starts right after a '\n' (so a CRLF, a long line over the cap or a
+ * last line without newline always stays whole in one range), and never where
+ * the parser would read the first bytes differently from the middle of a file
+ * (gzip magic, a byte-order mark, NUL bytes that look like UTF-16). A range
+ * parsed on its own then gives the same records and rejects as the same lines
+ * inside the whole input, with line numbers and byte offsets shifted by what
+ * the ranges before it hold.
+ */
+import { open } from 'node:fs/promises';
+
+/** A byte range [start, end) of a file. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Bytes read at a time while looking for a cut. */
+const SCAN_BYTES = 64 * 1024;
+/** Bytes after a cut that must hold no NUL (decode-input sniffs the first KB for UTF-16). */
+const SNIFF_BYTES = 1024;
+
+/** True when parsing could start at `bytes[at]` exactly as it continues there inside the file. */
+function safeStart(bytes: Uint8Array, at: number): boolean {
+  const b0 = bytes[at];
+  const b1 = bytes[at + 1];
+  const b2 = bytes[at + 2];
+  if (b0 === 0x1f && b1 === 0x8b) return false; // gzip magic
+  if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) return false; // UTF-8 BOM (skipped at a stream start)
+  if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff)) return false; // UTF-16 BOM
+  const stop = Math.min(bytes.length, at + SNIFF_BYTES);
+  for (let i = at; i < stop; i++) if (bytes[i] === 0) return false;
+  return true;
+}
+
+/** True when the start of a whole file can be cut into ranges (plain text, not gzip, not UTF-16). */
+export function plainHead(head: Uint8Array): boolean {
+  return head.length === 0 || safeStart(head, 0);
+}
+
+/**
+ * Cuts `path` (of `sizeBytes`) into at most `parts` ranges of at least
+ * `minBytes` each, cut after newlines (see the module comment). One range
+ * when the file is small or no safe cut is found.
+ */
+export async function cutRanges(path: string, sizeBytes: number, parts: number, minBytes: number): Promise<ByteRange[]> {
+  const n = Math.max(1, Math.min(parts, Math.floor(sizeBytes / Math.max(1, minBytes))));
+  if (n <= 1) return [{ start: 0, end: sizeBytes }];
+  const fh = await open(path, 'r');
+  try {
+    const cuts: number[] = [];
+    const buf = new Uint8Array(SCAN_BYTES + SNIFF_BYTES + 3);
+    for (let k = 1; k < n; k++) {
+      const aim = Math.floor((sizeBytes * k) / n);
+      const limit = Math.floor((sizeBytes * (k + 1)) / n); // not past the next aim
+      let pos = Math.max(aim, cuts.length > 0 ? cuts[cuts.length - 1]! : 1) - 1;
+      let cut = -1;
+      let more = true;
+      while (more && pos < limit) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        const view = buf.subarray(0, bytesRead);
+        // A full read leaves the sniff window after every newline scanned; a short one ends the file.
+        const scanEnd = bytesRead === buf.length ? SCAN_BYTES : bytesRead;
+        for (let i = view.indexOf(10); i >= 0 && i < scanEnd; i = view.indexOf(10, i + 1)) {
+          const at = pos + i + 1;
+          if (at >= limit || at >= sizeBytes) {
+            more = false;
+            break;
+          }
+          if (safeStart(view, i + 1)) {
+            cut = at;
+            more = false;
+            break;
+          }
+        }
+        pos += scanEnd;
+      }
+      if (cut > 0 && cut < sizeBytes) cuts.push(cut);
+    }
+    const ranges: ByteRange[] = [];
+    let start = 0;
+    for (const c of cuts) {
+      if (c <= start) continue;
+      ranges.push({ start, end: c });
+      start = c;
+    }
+    ranges.push({ start, end: sizeBytes });
+    return ranges;
+  } finally {
+    await fh.close();
+  }
+}

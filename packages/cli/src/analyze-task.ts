@@ -1,0 +1,313 @@
+/**
+ * One unit of parallel work for `alf analyze` (run in a worker thread by
+ * analyze-worker.ts, or inline): parse one input, or one byte range of a plain
+ * input, and fold its records into partial state that merges exactly.
+ *
+ * - pass 1: accounting, decode report, format, first/last record time, and
+ *   (unless --from/--to depend on the data) the timeline of the records in
+ *   scope and in the time range;
+ * - pass 2: the attribution for the burst windows of the merged pass-1
+ *   timeline, the client set, the scope counts and the rejects (written to a
+ *   spill file as JSON lines: the caller replays them in canonical order,
+ *   adding the line numbers of the ranges before).
+ *
+ * Byte offsets of rejects are made file-absolute here; line numbers are
+ * relative to the range (its first line is 1).
+ */
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
+import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
+import type { ParsedChunk, RecordBatch, Reject } from '@alf/parser';
+import type { InputResultParts } from './parse-input.ts';
+import { parseInput } from './parse-input.ts';
+import { openInput } from './inputs.ts';
+import { batchSpan, filterByTime } from './analyze-filter.ts';
+import { createRecordScope, emptyScopeCounts } from './record-scope.ts';
+import { RecordsFold } from './analyze-records.ts';
+import type { RecordsJob, RecordsTaskOutput } from './analyze-records.ts';
+import { compactRows, writePiece } from './analyze-pieces.ts';
+import type { ScopeCounts } from './record-scope.ts';
+
+const READ_CHUNK_BYTES = 256 * 1024;
+/** Rejects kept in the result for the stderr sample. */
+const REJECT_SAMPLE = 5;
+
+export interface TaskCommon {
+  readonly path: string;
+  /** Byte range of a plain file; null: the whole input (plain or gzip), hashed here. */
+  readonly range: { readonly start: number; readonly end: number } | null;
+  readonly format: string | undefined;
+  readonly tz: string | undefined;
+  readonly maxLineBytes: number;
+  /** Lines per parser batch (records.arrow has one batch per parser batch). */
+  readonly batchRows: number;
+  readonly inputIndex: number;
+  readonly proxies: readonly string[] | null;
+  readonly vhosts: readonly string[] | null;
+  readonly fromMs: number | null;
+  readonly toMs: number | null;
+  readonly analysis: AnalysisOptions;
+}
+
+export interface Pass1Task extends TaskCommon {
+  readonly kind: 'pass1';
+  /** Fold the timeline (false when --from/--to are relative to the data). */
+  readonly fold: boolean;
+}
+
+export interface Pass2Task extends TaskCommon {
+  readonly kind: 'pass2';
+  /** The merged pass-1 timeline (absent for a task given TaskInline). */
+  readonly timeline?: AnalysisSnapshot;
+  /** Where to write this task's rejects (JSON lines). */
+  readonly rejectsFile: string;
+  /**
+   * The records of the pass-1 burst windows, spilled for the records pass (no
+   * re-parse): where, the windows ([startMs, endMs) sorted), and the lines of the
+   * input before this range; null when the records pass reads the input again.
+   */
+  readonly windowRows: { readonly spillFile: string; readonly windows: readonly (readonly [number, number])[]; readonly lineBase: number } | null;
+}
+
+export interface RecordsTask extends TaskCommon {
+  readonly kind: 'records';
+  readonly job: RecordsJob;
+  /** Lines of the input before this range (its line numbers are relative to the range). */
+  readonly lineBase: number;
+  /** Where to spill the rows for records.arrow (RecordPiece), null when the job wants none. */
+  readonly spillFile: string | null;
+}
+
+export type AnalyzeTask = Pass1Task | Pass2Task | RecordsTask;
+
+interface ReadCommon {
+  readonly parts: InputResultParts;
+  /** Bytes read (the range's length, or the whole input's). */
+  readonly sizeBytes: number;
+  /** SHA-256 of the bytes read (whole inputs; '' for a range). */
+  readonly sha256: string;
+  /** Whole inputs: false when the size changed while reading. */
+  readonly sizeStable: boolean;
+}
+
+export interface Pass1Result extends ReadCommon {
+  readonly kind: 'pass1';
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+  readonly local: AnalysisSnapshot | null;
+  readonly localOutside: number;
+  readonly localFirstMs: number | null;
+  readonly localLastMs: number | null;
+}
+
+export interface Pass2Result extends ReadCommon {
+  readonly kind: 'pass2';
+  /** Null when the task ran on the caller's thread (TaskInline): then `live` holds its accumulators. */
+  readonly attribution: AttributionSnapshot | null;
+  readonly clients: ClientSetSnapshot | null;
+  readonly live?: { readonly attribution: Attribution; readonly clients: ClientSet } | undefined;
+  readonly scoped: ScopeCounts;
+  readonly rejects: number;
+  readonly rejectSample: readonly Reject[];
+  /** The spill of the burst-window rows (RecordPiece, not yet selected), when asked for. */
+  readonly windowRows: string | null;
+}
+
+export interface RecordsResult extends ReadCommon, RecordsTaskOutput {
+  readonly kind: 'records';
+}
+
+export type AnalyzeTaskResult = Pass1Result | Pass2Result | RecordsResult;
+
+class Span {
+  firstMs: number | null = null;
+  lastMs: number | null = null;
+  add(first: number | null, last: number | null): void {
+    if (first !== null && (this.firstMs === null || first < this.firstMs)) this.firstMs = first;
+    if (last !== null && (this.lastMs === null || last > this.lastMs)) this.lastMs = last;
+  }
+}
+
+interface Source {
+  readonly bytes: AsyncIterable<Uint8Array>;
+  sizeBytes(): number;
+  sha256(): string;
+  sizeStable(): boolean;
+}
+
+async function openSource(t: TaskCommon): Promise<Source> {
+  if (t.range === null) {
+    const input = await openInput(t.path);
+    return { bytes: input.bytes, sizeBytes: () => input.bytesRead(), sha256: () => input.sha256(), sizeStable: () => input.sizeBytes === undefined || input.sizeBytes === input.bytesRead() };
+  }
+  // A range is not hashed: the caller hashes the whole file once, as a sequential read would.
+  const { start, end } = t.range;
+  let read = 0;
+  async function* bytes(): AsyncGenerator<Uint8Array, void, undefined> {
+    if (end <= start) return;
+    const fh = await open(t.path, 'r');
+    const stream = fh.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        read += chunk.byteLength;
+        yield chunk;
+      }
+    } finally {
+      stream.destroy();
+      await fh.close().catch(() => undefined);
+    }
+  }
+  return { bytes: bytes(), sizeBytes: () => read, sha256: () => '', sizeStable: () => true };
+}
+
+/** Parses the task's bytes, calling `onChunk` per chunk. */
+async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<ReadCommon> {
+  const src = await openSource(t);
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, batchRows: t.batchRows, inputIndex: t.inputIndex });
+  for await (const chunk of parse.chunks) {
+    if (aborted?.()) throw new Error('stopped by a signal');
+    onProgress?.(chunk.records.length + chunk.rejects.length);
+    await onChunk(chunk);
+  }
+  return { parts: parse.result(), sizeBytes: src.sizeBytes(), sha256: src.sha256(), sizeStable: src.sizeStable() };
+}
+
+function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
+  return createRecordScope(t.proxies ? trustedProxies(t.proxies) : undefined, t.vhosts ? vhostFilter(t.vhosts) : undefined);
+}
+
+/** Runs one task to its end. */
+/**
+ * For a pass-2 task run on the caller's thread: a fresh attribution for the
+ * caller's burst windows (the task then neither rebuilds the windows from the
+ * timeline nor returns snapshots; the caller merges its live accumulators).
+ */
+export interface TaskInline {
+  attribution(): Attribution;
+}
+
+export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => void, aborted?: () => boolean, inline?: TaskInline): Promise<AnalyzeTaskResult> {
+  const scope = scopeOf(t);
+  if (t.kind === 'pass1') {
+    const local = t.fold ? createAnalysis(t.analysis) : null;
+    const span = new Span();
+    const localSpan = new Span();
+    let localOutside = 0;
+    const r = await read(t, (chunk) => {
+      const s = batchSpan(chunk.records);
+      if (s) span.add(s.firstMs, s.lastMs);
+      if (!local) return;
+      const f = filterByTime(scope.apply(chunk.records), t.fromMs, t.toMs);
+      localOutside += f.skipped;
+      const ls = batchSpan(f.batch);
+      if (ls) localSpan.add(ls.firstMs, ls.lastMs);
+      local.add(f.batch);
+    }, onProgress, aborted);
+    return {
+      kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
+      localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
+    };
+  }
+  if (t.kind === 'records') return recordsTask(t, onProgress, aborted);
+  let attribution: Attribution;
+  if (inline) attribution = inline.attribution();
+  else {
+    const analysis = createAnalysis(t.analysis);
+    analysis.mergeSnapshot(t.timeline!);
+    analysis.windows();
+    attribution = analysis.attribution();
+  }
+  const clients = new ClientSet();
+  const scoped = emptyScopeCounts();
+  const base = t.range?.start ?? 0;
+  const sample: Reject[] = [];
+  let rejects = 0;
+  const out = await open(t.rejectsFile, 'w', 0o600);
+  const spill = t.windowRows ? await open(t.windowRows.spillFile, 'w', 0o600) : null;
+  try {
+    const r = await read(t, async (chunk) => {
+      if (chunk.rejects.length > 0) {
+        const lines: string[] = [];
+        for (const x of chunk.rejects) {
+          const fixed: Reject = base === 0 ? x : { ...x, byteOffset: x.byteOffset + base };
+          if (sample.length < REJECT_SAMPLE) sample.push(fixed);
+          lines.push(JSON.stringify(fixed));
+        }
+        rejects += chunk.rejects.length;
+        await out.write(`${lines.join('\n')}\n`);
+      }
+      const records = scope.apply(chunk.records, scoped);
+      const inRange = filterByTime(records, t.fromMs, t.toMs).batch;
+      attribution.add(inRange);
+      clients.add(records);
+      if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
+    }, onProgress, aborted);
+    return {
+      kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(), clients: inline ? null : clients.snapshot(),
+      live: inline ? { attribution, clients } : undefined, scoped, rejects, rejectSample: sample,
+      windowRows: t.windowRows?.spillFile ?? null,
+    };
+  } finally {
+    await out.close();
+    await spill?.close();
+  }
+}
+
+/** Spills the rows of `batch` inside a window, one piece per parser batch of the whole input (by global line number). */
+async function spillWindowRows(fh: FileHandle, batch: RecordBatch, w: NonNullable<Pass2Task['windowRows']>, batchRows: number, byteBase: number): Promise<void> {
+  const n = batch.length;
+  if (n === 0 || w.windows.length === 0) return;
+  const rows = new Int32Array(n);
+  let count = 0;
+  const ws = w.windows;
+  for (let i = 0; i < n; i++) {
+    const ts = batch.ts[i]!;
+    let lo = 0;
+    let hi = ws.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ts < ws[mid]![0]) hi = mid - 1;
+      else if (ts >= ws[mid]![1]) lo = mid + 1;
+      else {
+        rows[count++] = i;
+        break;
+      }
+    }
+  }
+  await writeGroups(fh, batch, rows, count, null, w.lineBase, byteBase, batchRows);
+}
+
+/** Writes rows[0..count) of `batch` as pieces, one per parser batch of the whole input. */
+async function writeGroups(fh: FileHandle, batch: RecordBatch, rows: Int32Array, count: number, burstIds: Int32Array | null, lineBase: number, byteBase: number, batchRows: number): Promise<void> {
+  let from = 0;
+  while (from < count) {
+    const group = Math.floor((batch.line[rows[from]!]! + lineBase - 1) / batchRows);
+    const groupEnd = (group + 1) * batchRows; // last line of the group
+    let to = from + 1;
+    while (to < count && batch.line[rows[to]!]! + lineBase <= groupEnd) to++;
+    const part = rows.subarray(from, to);
+    await writePiece(fh, { group, batch: compactRows(batch, part, part.length, lineBase, byteBase), burstIds: burstIds ? burstIds.slice(from, to) : new Int32Array(0) });
+    from = to;
+  }
+}
+
+/** The records pass over one range: burst rows counted and sampled; rows for records.arrow spilled by parser batch. */
+async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<RecordsResult> {
+  const scope = scopeOf(t);
+  const fold = new RecordsFold(t.job);
+  const byteBase = t.range?.start ?? 0;
+  const out = t.spillFile === null ? null : await open(t.spillFile, 'w', 0o600);
+  try {
+    const r = await read(t, async (chunk) => {
+      const batch = filterByTime(scope.apply(chunk.records), t.fromMs, t.toMs).batch;
+      if (batch.length === 0) return;
+      const { rows, burstIds, count } = fold.select(batch, t.inputIndex, t.lineBase, byteBase);
+      if (!out || count === 0) return;
+      await writeGroups(out, batch, rows, count, burstIds, t.lineBase, byteBase, t.batchRows);
+    }, onProgress, aborted);
+    return { kind: 'records', ...r, fold: fold.parts(), spillFile: t.spillFile };
+  } finally {
+    await out?.close();
+  }
+}

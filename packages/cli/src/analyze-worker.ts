@@ -1,0 +1,36 @@
+/**
+ * Worker-thread entry of `alf analyze` (started by analyze-workers.ts): runs
+ * the tasks it is sent (analyze-task.ts), one at a time, and posts back each
+ * result, progress as lines parsed, or the error.
+ */
+import { parentPort } from 'node:worker_threads';
+import { runTask } from './analyze-task.ts';
+import type { AnalyzeTask } from './analyze-task.ts';
+
+export interface TaskMessage {
+  readonly id: number;
+  readonly task: AnalyzeTask;
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (m: TaskMessage) => {
+    let pending = 0;
+    const flush = (): void => {
+      if (pending > 0) port.postMessage({ id: m.id, progress: pending });
+      pending = 0;
+    };
+    runTask(m.task, (lines) => {
+      pending += lines;
+      if (pending >= 65_536) flush();
+    }).then((result) => {
+      flush();
+      const transfer: ArrayBuffer[] = [];
+      if (result.kind === 'pass2' && result.clients) transfer.push(result.clients.ipv4.buffer as ArrayBuffer, result.clients.ipv6.buffer as ArrayBuffer);
+      port.postMessage({ id: m.id, result }, transfer);
+    }, (error: unknown) => {
+      const e = error as { message?: string; code?: string; context?: unknown; name?: string; stack?: string };
+      port.postMessage({ id: m.id, error: { message: e?.message ?? String(error), code: e?.code, context: e?.context, name: e?.name, stack: e?.stack } });
+    });
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * `alf analyze --workers N`: the pack (every file but manifest.json) is the
+ * same with one thread and with several, whatever the input order, for plain
+ * files cut into byte ranges (ALF_RANGE_BYTES makes small files worth
+ * cutting), gzip and standard input; and the cuts themselves fall after a
+ * newline, never inside a CRLF, a long line or before a byte-order mark.
+ */
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cutRanges } from './analyze-ranges.ts';
+import { ROOT, spawnAlf } from './test-cli.ts';
+
+// 4,961 real lines with a single-IP burst (see analyze.test.ts).
+const burstLog = join(ROOT, 'testdata/real/secrepo/access.log.2018-12-15.gz');
+
+let dir: string;
+let crlf: string;
+let crlfBytes: Buffer;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'alf-workers-test-'));
+  const lines = gunzipSync(await readFile(burstLog)).toString('latin1').split('\n').filter((l) => l !== '');
+  // Where the middle of the file falls inside the long line.
+  const total = lines.reduce((n, l) => n + l.length + 2, 0) + 20_100;
+  let half = 0;
+  for (let at = 0; at < total / 2 - 10_000; half++) at += lines[half]!.length + 2;
+  // CRLF line ends, a 20 kB line (over --max-line-bytes 1KiB) across the middle of the file, no newline at the end.
+  const long = `10.0.0.1 - - [16/Dec/2018:00:30:00 -0800] "GET /${'a'.repeat(20_000)} HTTP/1.1" 200 1 "-" "x"`;
+  const text = [...lines.slice(0, half), long, ...lines.slice(half)].join('\r\n');
+  crlfBytes = Buffer.from(text, 'latin1');
+  crlf = join(dir, 'crlf.log');
+  await writeFile(crlf, crlfBytes);
+}, 30_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function packFiles(pack: string): Promise<Map<string, Buffer>> {
+  const entries = await readdir(pack, { recursive: true, withFileTypes: true });
+  const files = new Map<string, Buffer>();
+  for (const e of entries.filter((x) => x.isFile()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = join(e.parentPath, e.name).slice(pack.length + 1);
+    if (rel !== 'manifest.json') files.set(rel, await readFile(join(pack, rel)));
+  }
+  return files;
+}
+
+/** Runs alf analyze and returns the pack's files (all but the manifest). */
+async function analyze(name: string, args: string[], workers: number, input?: Buffer, records = 'all'): Promise<Map<string, Buffer>> {
+  const out = join(dir, name);
+  // Small ranges and parser batches: range boundaries cut parser batches (records.arrow has one batch per parser batch).
+  const env = { ...process.env, ALF_RANGE_BYTES: '60000', ALF_BATCH_ROWS: '1000' };
+  const run = await spawnAlf(['analyze', ...args, '--workers', String(workers), '--max-line-bytes', '1KiB', '--records', records, '--out', out, '--quiet'], input, env);
+  expect(run.stderr).not.toMatch(/internal error/);
+  expect([0, 1]).toContain(run.code);
+  return packFiles(out);
+}
+
+describe('alf analyze --workers', () => {
+  test('cuts fall right after a newline: not inside a CRLF, the 20 kB line or the unterminated last line', async () => {
+    const size = (await stat(crlf)).size;
+    for (const parts of [2, 3, 5]) {
+      const ranges = await cutRanges(crlf, size, parts, 1000);
+      expect(ranges.length).toBeGreaterThan(1);
+      expect(ranges[0]!.start).toBe(0);
+      expect(ranges.at(-1)!.end).toBe(size);
+      for (let r = 1; r < ranges.length; r++) {
+        const at = ranges[r]!.start;
+        expect(ranges[r - 1]!.end).toBe(at);
+        expect(crlfBytes[at - 1]).toBe(0x0a);
+        expect(crlfBytes[at - 2]).toBe(0x0d);
+      }
+    }
+    // Two parts: the middle of the file is inside the long line, so the cut comes after it.
+    const [first] = await cutRanges(crlf, size, 2, 1000);
+    const longStart = crlfBytes.indexOf('"GET /aaaa');
+    expect(first!.end).toBeGreaterThan(longStart + 20_000);
+  });
+
+  test('a cut is never put before a UTF-8 byte-order mark, gzip magic or NUL bytes', async () => {
+    const line = 'x'.repeat(99);
+    const bad = [Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from([0x1f, 0x8b, 0x08]), Buffer.from([0x00])];
+    const body: Buffer[] = [];
+    for (let i = 0; i < 300; i++) body.push(Buffer.concat([i % 3 === 1 ? bad[i % bad.length]! : Buffer.alloc(0), Buffer.from(`${line}\n`)]));
+    const bytes = Buffer.concat(body);
+    const file = join(dir, 'marks.log');
+    await writeFile(file, bytes);
+    const ranges = await cutRanges(file, bytes.length, 7, 100);
+    expect(ranges.length).toBeGreaterThan(1);
+    for (const r of ranges.slice(1)) {
+      expect(bytes[r.start - 1]).toBe(0x0a);
+      expect([0xef, 0x1f, 0x00]).not.toContain(bytes[r.start]);
+    }
+  });
+
+  test('the pack is the same with 1, 2 and 3 threads, in either input order (plain cut into ranges + gzip)', async () => {
+    const one = await analyze('w1', [crlf, burstLog], 1);
+    expect(one.get('bursts.csv')!.toString()).toMatch(/attack/);
+    expect(one.get('rejects.csv')!.toString()).toMatch(/line_too_long/);
+    for (const [name, args, workers] of [['w2', [crlf, burstLog], 2], ['w3', [burstLog, crlf], 3], ['w2r', [burstLog, crlf], 2]] as const) {
+      const other = await analyze(name, [...args], workers);
+      expect([...other.keys()]).toEqual([...one.keys()]);
+      for (const [file, bytes] of one) expect(other.get(file)!.equals(bytes), `${name}: ${file}`).toBe(true);
+    }
+  }, 120_000);
+
+  test('--records bursts and none (pass 2 spills the burst-window rows; no third read): the same pack with 1 and 2 threads', async () => {
+    for (const records of ['bursts', 'none']) {
+      const one = await analyze(`b1-${records}`, [crlf, burstLog], 1, undefined, records);
+      expect(one.has('records.arrow')).toBe(records === 'bursts');
+      const two = await analyze(`b2-${records}`, [burstLog, crlf], 2, undefined, records);
+      expect([...two.keys()]).toEqual([...one.keys()]);
+      for (const [file, bytes] of one) expect(two.get(file)!.equals(bytes), `${records}: ${file}`).toBe(true);
+    }
+  }, 120_000);
+
+  test('standard input (its spill file cut into ranges after pass 1) gives the same pack with 1 and 2 threads', async () => {
+    const one = await analyze('s1', ['-'], 1, crlfBytes);
+    const two = await analyze('s2', ['-'], 2, crlfBytes);
+    expect([...two.keys()]).toEqual([...one.keys()]);
+    for (const [file, bytes] of one) expect(two.get(file)!.equals(bytes), file).toBe(true);
+  }, 120_000);
+});

@@ -1,0 +1,151 @@
+/**
+ * A small pool for `alf analyze` (`--workers N`): N - 1 worker threads running
+ * analyze-worker.ts, plus the main thread itself (its tasks run between the
+ * main thread's other work: hashing, merging), each taking one task at a
+ * time; results come back in task order whatever order they finish in. (A
+ * parsing thread costs ~130 MB of heap and buffers: N parsing threads, not
+ * N + 1, keep the peak RSS down.) The worker entry is the sibling
+ * `analyze-worker.ts` when running from source (started with tsx and the
+ * `alf-source` condition, as in development and tests) or `analyze-worker.js`
+ * in the built `dist/`.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AlfError } from '@alf/parser';
+import type { AlfErrorCode } from '@alf/parser';
+import { runTask } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, TaskInline } from './analyze-task.ts';
+
+interface Job {
+  readonly id: number;
+  readonly task: AnalyzeTask;
+  resolve(r: AnalyzeTaskResult): void;
+  reject(e: unknown): void;
+}
+
+interface ErrorMessage {
+  readonly message: string;
+  readonly code?: string;
+  readonly context?: Record<string, unknown>;
+  readonly name?: string;
+  readonly stack?: string;
+}
+
+export interface WorkerPool {
+  /** Runs the tasks (at most `size` at once); results in the order of `tasks`. */
+  run(tasks: readonly AnalyzeTask[]): Promise<AnalyzeTaskResult[]>;
+  /** Pass-2 tasks run on the main thread fold into these (undefined: into their own, returned as snapshots). */
+  setInline(into: TaskInline | undefined): void;
+  close(): Promise<void>;
+}
+
+/** The worker's entry: the built .js, or the .ts source loaded through tsx (registered in the worker first). */
+function workerEntry(): { entry: URL | string; eval: boolean; execArgv: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    // tsx's ESM API (its `import` export of tsx/esm/api; require.resolve would give the CommonJS one).
+    const tsxApi = new URL('dist/esm/api/index.mjs', pathToFileURL(createRequire(here).resolve('tsx/package.json'))).href;
+    const source = new URL('./analyze-worker.ts', here).href;
+    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
+    return { entry: code, eval: true, execArgv: ['--conditions=alf-source'] };
+  }
+  return { entry: new URL('./analyze-worker.js', here), eval: false, execArgv: [] };
+}
+
+function toError(e: ErrorMessage): Error {
+  const error = e.code?.startsWith('ALF_')
+    ? new AlfError(e.code as AlfErrorCode, e.message, e.context ?? {})
+    : Object.assign(new Error(e.message), { name: e.name ?? 'Error' });
+  if (e.stack) error.stack = e.stack;
+  return error;
+}
+
+/** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go; `signal` stops every task. */
+export function createWorkerPool(size: number, onProgress: (lines: number) => void, signal?: AbortSignal): WorkerPool {
+  let inline: TaskInline | undefined;
+  const entry = workerEntry();
+  const workers: Worker[] = [];
+  const idle: (Worker | 'main')[] = ['main'];
+  const queue: Job[] = [];
+  const running = new Map<Worker | 'main', Job>();
+  let nextId = 1;
+  let failed: unknown = null;
+
+  const pump = (): void => {
+    while (idle.length > 0 && queue.length > 0) {
+      const w = idle.pop()!;
+      const job = queue.shift()!;
+      running.set(w, job);
+      if (w !== 'main') {
+        w.postMessage({ id: job.id, task: job.task });
+        continue;
+      }
+      // A copy, as a worker would get: the task must not share state with the caller's
+      // (with the caller's pass-2 accumulators, the timeline is not needed).
+      const own = job.task.kind === 'pass2' ? inline : undefined;
+      const task = own && job.task.kind === 'pass2' ? { ...job.task, timeline: undefined } : job.task;
+      runTask(structuredClone(task), onProgress, () => signal?.aborted === true, own).then((result) => {
+        if (running.get('main') !== job) return;
+        running.delete('main');
+        idle.push('main');
+        job.resolve(result);
+        pump();
+      }, (error: unknown) => {
+        if (running.get('main') !== job) return;
+        running.delete('main');
+        idle.push('main');
+        job.reject(error);
+        pump();
+      });
+    }
+  };
+  const fail = (e: unknown): void => {
+    failed ??= e;
+    for (const job of [...running.values(), ...queue.splice(0)]) job.reject(failed);
+    running.clear();
+  };
+
+  for (let i = 1; i < size; i++) {
+    const w = new Worker(entry.entry, { eval: entry.eval, execArgv: entry.execArgv });
+    w.on('message', (m: { id: number; progress?: number; result?: AnalyzeTaskResult; error?: ErrorMessage }) => {
+      if (m.progress !== undefined) {
+        onProgress(m.progress);
+        return;
+      }
+      const job = running.get(w);
+      if (!job || job.id !== m.id) return;
+      running.delete(w);
+      idle.push(w);
+      if (m.error) job.reject(toError(m.error));
+      else job.resolve(m.result!);
+      pump();
+    });
+    w.on('error', fail);
+    w.on('exit', (code) => {
+      if (running.has(w)) fail(new Error(`an analyze worker stopped (exit code ${code})`));
+    });
+    workers.push(w);
+    idle.push(w);
+  }
+
+  // SIGINT/SIGTERM: every task pending or running fails with the signal (the caller marks the pack interrupted).
+  signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
+
+  return {
+    setInline(into) {
+      inline = into;
+    },
+    run(tasks) {
+      if (failed) return Promise.reject(failed);
+      const all = tasks.map((task) => new Promise<AnalyzeTaskResult>((resolve, reject) => {
+        queue.push({ id: nextId++, task, resolve, reject });
+      }));
+      pump();
+      return Promise.all(all);
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
