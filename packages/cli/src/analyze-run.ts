@@ -40,7 +40,7 @@ import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsR
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
 import { stat } from 'node:fs/promises';
-import { createRecordScope, emptyScopeCounts, scopeLines } from './record-scope.ts';
+import { createRecordScope, emptyScopeCounts, pass1Columns, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
 import type { CommandContext } from './context.ts';
@@ -297,7 +297,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       let localOutside = 0;
       const spillTo = isStdin(name) ? join(await temp.path(), 'stdin') : undefined;
       const read = await readInput({ name, path: name }, {
-        parse: parseOptions(index), ctx, progress, label: label(name, 1), spillTo,
+        parse: { ...parseOptions(index), columns: pass1Columns(opts['trusted-proxy'] !== undefined, opts.vhost !== undefined) }, ctx, progress, label: label(name, 1), spillTo,
         onChunk: (chunk) => {
           span.addBatch(chunk.records);
           if (!local) return;
@@ -472,7 +472,20 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     await rejects.close();
     progress.stop();
 
-    const result: AnalysisResult = analysis.finish(geo, attribution);
+    // Pass 3, only when a burst window had more IPs than the per-IP detail cap and an
+    // attacker fell outside the detail sample: its exact top path/agent and first/last seen.
+    const detail = analysis.detailPass(attribution);
+    if (detail) {
+      for (const [k, i] of inputs.entries()) {
+        const again = await readInput(i.source, {
+          parse: parseOptions(k), ctx, progress, label: `${isStdin(i.name) ? '(standard input)' : i.name} [attacker detail]`,
+          onChunk: (chunk) => { detail.add(filterByTime(scope.apply(chunk.records), fromMs, toMs).batch); },
+        });
+        checkUnchanged(i, again, 'the attacker-detail pass');
+      }
+      progress.stop();
+    }
+    const result: AnalysisResult = analysis.finish(geo, attribution, detail);
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
     const records = await writeRecordsAndEvidence({
       mode: opts.records, pack, result, inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)), geo, fromMs, toMs,

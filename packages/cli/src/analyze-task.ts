@@ -18,12 +18,12 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
-import type { ParsedChunk, RecordBatch, Reject } from '@alf/parser';
+import type { ParsedChunk, RecordBatch, Reject, StringColumn } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
 import { batchSpan, filterByTime } from './analyze-filter.ts';
-import { createRecordScope, emptyScopeCounts } from './record-scope.ts';
+import { createRecordScope, emptyScopeCounts, pass1Columns } from './record-scope.ts';
 import { RecordsFold } from './analyze-records.ts';
 import type { RecordsJob, RecordsTaskOutput } from './analyze-records.ts';
 import { compactRows, writePiece } from './analyze-pieces.ts';
@@ -162,9 +162,9 @@ async function openSource(t: TaskCommon): Promise<Source> {
 }
 
 /** Parses the task's bytes, calling `onChunk` per chunk. */
-async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean): Promise<ReadCommon> {
+async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, columns?: readonly StringColumn[]): Promise<ReadCommon> {
   const src = await openSource(t);
-  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, batchRows: t.batchRows, inputIndex: t.inputIndex });
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, columns });
   for await (const chunk of parse.chunks) {
     if (aborted?.()) throw new Error('stopped by a signal');
     onProgress?.(chunk.records.length + chunk.rejects.length);
@@ -203,7 +203,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       const ls = batchSpan(f.batch);
       if (ls) localSpan.add(ls.firstMs, ls.lastMs);
       local.add(f.batch);
-    }, onProgress, aborted);
+    }, onProgress, aborted, pass1Columns(t.proxies !== null, t.vhosts !== null));
     return {
       kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
       localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
