@@ -59,7 +59,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .example('alf analyze --from=-2h --sensitivity high access.log', 'the last two hours of the data, small bursts too')
     .example('alf analyze --trusted-proxy 10.0.0.0/8 --trusted-proxy 2001:db8::/32 --vhost shop.example.com,*.shop.example.com lb.log', 'clients from X-Forwarded-For behind your load balancers; one site only')
     .example('alf verify pack', 'check a pack against its manifest later')
-    .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the later ones), and a third for records.arrow and the evidence lines when there is a burst or --records all; the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
+    .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the later ones); one more for records.arrow and the evidence lines with --workers 1, --records all or standard input, and one for attacker detail when a burst window holds more than 100,000 IPs; the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
       + 'Exit status: 0 success; 1 completed with warnings (flagged, changed or duplicate inputs, rejected lines above --max-reject-ratio, databases more than 90 days older or newer than the logs, failed database lookups); '
       + '2 usage error; 3 input or database unreadable; 4 pack directory unwritable (or holding a pack, without --force); 130/143 interrupted (manifest marked interrupted, temporary files removed).') as unknown as Argv<AnalyzeArgs>,
   handler: async (args) => {
