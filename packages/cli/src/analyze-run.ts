@@ -155,6 +155,8 @@ function checkUnchanged(i: Input, again: InputRead, pass: string): void {
 }
 
 export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
+  // --engine clickhouse: the analysis as SQL on a table (clickhouse/analyze-run.ts).
+  if (args.engine !== undefined && args.engine !== 'local') return (await import('./clickhouse/analyze-run.ts')).runClickHouseAnalyze(args);
   const ctx = args.alf;
   const opts = validateAnalyzeOptions(args);
   let files = opts.files;
