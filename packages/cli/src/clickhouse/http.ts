@@ -47,6 +47,24 @@ function serverMessage(body: string): string {
   return terminalSafe(text, 600);
 }
 
+/**
+ * A JSONCompact result, checked: it must parse and hold as many rows as it says.
+ * An exception the server appended part-way through a 200 response fails here.
+ */
+export function parseJsonCompact(body: string, shown: string): ClickHouseResult {
+  let parsed: { meta?: { name: string }[]; data?: unknown[][]; rows?: number };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    const at = body.search(EXCEPTION);
+    throw new ClickHouseError(`ClickHouse at ${shown} sent a broken result (HTTP 200, ${body.length} bytes)${at >= 0 ? `: the query failed part-way: ${serverMessage(body.slice(at))}` : ''}`, 200);
+  }
+  if (!Array.isArray(parsed.data) || !Array.isArray(parsed.meta) || parsed.rows !== parsed.data.length) {
+    throw new ClickHouseError(`ClickHouse at ${shown} sent an incomplete result (${parsed.data?.length ?? 0} rows of ${String(parsed.rows)})`, 200);
+  }
+  return { columns: parsed.meta.map((m) => m.name), rows: parsed.data };
+}
+
 export function createClickHouseClient(url: string): ClickHouseClient {
   let base: URL;
   try {
@@ -92,16 +110,7 @@ export function createClickHouseClient(url: string): ClickHouseClient {
     async query(sql, settings = {}) {
       const res = await send({ wait_end_of_query: '1', output_format_json_quote_64bit_integers: '0', ...settings }, `${sql} FORMAT JSONCompact`);
       if (res.status !== 200) throw failed(res.status, res.body, 'a query');
-      let parsed: { meta?: { name: string }[]; data?: unknown[][]; rows?: number };
-      try {
-        parsed = JSON.parse(res.body) as typeof parsed;
-      } catch {
-        throw new ClickHouseError(`ClickHouse at ${shown} sent a broken result (HTTP 200, ${res.body.length} bytes)${EXCEPTION.test(res.body) ? `: the query failed part-way: ${serverMessage(res.body.slice(res.body.search(EXCEPTION) - 0))}` : ''}`, 200);
-      }
-      if (!Array.isArray(parsed.data) || !Array.isArray(parsed.meta) || parsed.rows !== parsed.data.length) {
-        throw new ClickHouseError(`ClickHouse at ${shown} sent an incomplete result (${parsed.data?.length ?? 0} rows of ${String(parsed.rows)})`, 200);
-      }
-      return { columns: parsed.meta.map((m) => m.name), rows: parsed.data };
+      return parseJsonCompact(res.body, shown);
     },
     async exec(sql) {
       const res = await send({}, sql);

@@ -49,10 +49,9 @@ export function capKeyExpr(e: string): string {
   return `if(lengthUTF8(${e}) > ${SQL_MAX_KEY_CHARS}, concat(substringUTF8(${e}, 1, ${SQL_MAX_KEY_CHARS}), '…'), ${e})`;
 }
 
-/** isAssetPath(capKey(path)). */
+/** isAssetPath(capKey(path)); its 20-character slice of long paths is a speed cap only (the extension is within it). */
 export function assetExpr(path: string): string {
-  const p = capKeyExpr(path);
-  return `toUInt8(match(if(lengthUTF8(${p}) > 200, substringUTF8(${p}, lengthUTF8(${p}) - 19), ${p}), ${sqlString(ASSET_RE)}))`;
+  return `toUInt8(match(${capKeyExpr(path)}, ${sqlString(ASSET_RE)}))`;
 }
 
 /** isRandomQuery(query). */
@@ -81,33 +80,30 @@ export function ipKindExpr(ip: string): string {
 /** Characters of an address hashed by the SQL FNV-1a (longer ones hash their first 64 bytes). */
 const HASH_CHARS = 64;
 
+/** `f(x)` with `x` computed once: a one-element arrayMap (aliases are expanded as text by ClickHouse, lambdas are not). */
+function letIn(param: string, value: string, body: string): string {
+  return `arrayElement(arrayMap(${param} -> ${body}, [${value}]), 1)`;
+}
+
 /**
  * core's hashString (FNV-1a over char codes, then murmur3 fmix32) for ASCII strings,
- * unrolled without arrays or lambdas (ClickHouse 18.16 has no arrayFold); the
- * steps are named with aliases `<prefix>N` so each is computed once.
+ * unrolled without arrayFold (ClickHouse 18.16 has none): one nested lambda per step.
  */
-export function ipHashExpr(ip: string, prefix = '__alf_h'): string {
+export function ipHashExpr(ip: string): string {
   const M = '4294967295';
-  // `def` is the first use of the current value (its definition), `name` the later ones.
-  let def = 'toUInt64(2166136261)';
-  let name = def;
+  let h = 'toUInt64(2166136261)';
   for (let i = 1; i <= HASH_CHARS; i++) {
-    const next = `${prefix}${i}`;
-    def = `(if(length(${ip}) >= ${i}, bitAnd(bitXor(${def}, toUInt64(reinterpretAsUInt8(substring(${ip}, ${i}, 1)))) * 16777619, ${M}), ${name}) AS ${next})`;
-    name = next;
+    h = letIn(`__alf_f${i}`, h, `if(length(${ip}) >= ${i}, bitAnd(bitXor(__alf_f${i}, toUInt64(reinterpretAsUInt8(substring(${ip}, ${i}, 1)))) * 16777619, ${M}), __alf_f${i})`);
   }
   // fmix32: h ^= h >>> 16; h = imul(h, 0x85ebca6b); h ^= h >>> 13; h = imul(h, 0xc2b2ae35); h ^= h >>> 16.
   // imul of two 32-bit values: the low 32 bits of the 64-bit product (split to stay below 2^64).
-  const imul = (x: string, k: number): string => {
-    const lo = k & 0xffff;
-    const hi = k >>> 16;
-    return `bitAnd(${x} * ${lo} + bitShiftLeft(bitAnd(${x} * ${hi}, 65535), 16), ${M})`;
-  };
-  const a = `(bitXor(${def}, bitShiftRight(${name}, 16)) AS ${prefix}a)`;
-  const b = `(${imul(a, 0x85ebca6b)} AS ${prefix}b)`;
-  const c = `(bitXor(${b}, bitShiftRight(${prefix}b, 13)) AS ${prefix}c)`;
-  const d = `(${imul(c, 0xc2b2ae35)} AS ${prefix}d)`;
-  return `toUInt32(bitXor(${d}, bitShiftRight(${prefix}d, 16)))`;
+  const imul = (x: string, k: number): string => `bitAnd(${x} * ${k & 0xffff} + bitShiftLeft(bitAnd(${x} * ${k >>> 16}, 65535), 16), ${M})`;
+  h = letIn('__alf_m1', h, 'bitXor(__alf_m1, bitShiftRight(__alf_m1, 16))');
+  h = letIn('__alf_m2', h, imul('__alf_m2', 0x85ebca6b));
+  h = letIn('__alf_m3', h, 'bitXor(__alf_m3, bitShiftRight(__alf_m3, 13))');
+  h = letIn('__alf_m4', h, imul('__alf_m4', 0xc2b2ae35));
+  h = letIn('__alf_m5', h, 'bitXor(__alf_m5, bitShiftRight(__alf_m5, 16))');
+  return `toUInt32(${h})`;
 }
 
 /** The columns of a table loaded by `alf load clickhouse`. */

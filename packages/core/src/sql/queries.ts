@@ -58,9 +58,11 @@ export function timelineQuery(table: string, c: SqlColumns): SqlQuery {
 export function ipSketchQuery(table: string, c: SqlColumns): SqlQuery {
   const low = 'bitAnd(__alf_ih, 33554431)';
   const bitLength = Array.from({ length: 25 }, (_, k) => `(${low} >= ${2 ** k})`).join(' + ');
+  const hash = `toUInt32(${c.ip_hash})`;
   return {
     name: 'ip_sketch',
-    sql: `SELECT intDiv(${c.ts_ms}, 60000) AS minute, bitShiftRight((toUInt32(${c.ip_hash}) AS __alf_ih), 25) AS reg, max(26 - (${bitLength})) AS rank FROM ${table} WHERE ${timed(c)} AND ${c.ip} != '' GROUP BY minute, reg ORDER BY minute, reg`,
+    sql: `SELECT intDiv(${c.ts_ms}, 60000) AS minute, bitShiftRight(${hash}, 25) AS reg, max(arrayElement(arrayMap(__alf_ih -> 26 - (${bitLength}), [${hash}]), 1)) AS rank `
+      + `FROM ${table} WHERE ${timed(c)} AND ${c.ip} != '' GROUP BY minute, reg ORDER BY minute, reg`,
     columns: ['minute', 'reg', 'rank'],
   };
 }
