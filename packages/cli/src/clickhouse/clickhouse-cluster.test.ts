@@ -16,7 +16,7 @@ import { setBeforeQuery } from './analyze-run.ts';
 import { createClickHouseClient } from './http.ts';
 import { findClickHouseServer, startTestCluster } from './test-cluster.ts';
 import type { TestCluster } from './test-cluster.ts';
-import { writeTestCorpus } from './test-fixture.ts';
+import { TRAIT_STRINGS, expectedTraits, traitsSql, writeTestCorpus } from './test-fixture.ts';
 
 const server = findClickHouseServer();
 const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
@@ -118,6 +118,17 @@ describe.skipIf(server === null)('alf on a 2-shard ClickHouse cluster', () => {
       c.close();
     }
   }, 60_000);
+
+  test('the derived-column SQL equals core\'s functions on 18.16, hostile strings included', async () => {
+    const c = createClickHouseClient(cluster.url);
+    try {
+      const rows = (await c.query(traitsSql())).rows;
+      expect(rows.map((r) => r[0])).toEqual(TRAIT_STRINGS);
+      for (const [s, h, a, r, k, host] of rows) expect({ s, h: Number(h), a, r, c: k, host }).toEqual(expectedTraits(s as string, Number(h)));
+    } finally {
+      c.close();
+    }
+  });
 
   // Last: it stops a shard.
   test('a shard stopped part-way through a run fails it loudly: exit 3, pack marked interrupted, no tables', async () => {

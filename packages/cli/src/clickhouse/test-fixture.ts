@@ -8,6 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createCorpus } from '../../../../scripts/bench/corpus/generate.ts';
+import { assetExpr, ipHash, ipHashExpr, pathAsset, queryRandom, randomQueryExpr, refClassExpr, refHostExpr, refererTraits, sqlString } from '@alf/core';
 import type { Geo } from '@alf/geo';
 import { parseInput } from '../parse-input.ts';
 import { encodeBatch } from './load-run.ts';
@@ -61,4 +62,22 @@ export async function writeTsv(file: string, to: string, geo: Geo): Promise<numb
   out.end();
   await once(out, 'close');
   return rows;
+}
+
+/** Addresses, paths, query strings and referers, hostile ones included, for the SQL-vs-core trait checks. */
+export const TRAIT_STRINGS: readonly string[] = ['1.2.3.4', '2001:db8::1', '', 'host.example', '/a/b.css', '/x.JS', '/index.html', `/${'a'.repeat(600)}.css`,
+  'cb=1a2b3c4d', 'q=hello', 'v=deadbeef01', 'a=1&b=abc123', "it's", 'tab\there', 'back\\slash', 'new\nline', 'https://www.google.com/search?q=x',
+  'https://news.ycombinator.com/item', 'http://t.co/x', 'android-app://x', '-', 'https://Example.COM:8080/p', 'ftp://[::1]/', `${'x'.repeat(700)}=abcdef12`,
+  "'; DROP TABLE logs; --", '=HYPERLINK("x")'];
+
+/** One row per TRAIT_STRINGS value: s, ip hash, asset, random query, referer class and host, computed in SQL. */
+export function traitsSql(): string {
+  const list = `[${TRAIT_STRINGS.map(sqlString).join(', ')}]`;
+  return `SELECT s, ${ipHashExpr('s')} AS h, ${assetExpr('s')} AS a, ${randomQueryExpr('s')} AS r, ${refClassExpr('s')} AS c, ${refHostExpr('s')} AS host FROM (SELECT arrayJoin(${list}) AS s)`;
+}
+
+/** What core's functions give for `s` (the SQL hash covers the first 64 characters: addresses have at most 45). */
+export function expectedTraits(s: string, sqlHash: number): { s: string; h: number; a: number; r: number; c: number; host: string } {
+  const t = refererTraits(s);
+  return { s, h: s.length <= 64 ? ipHash(s) : sqlHash, a: pathAsset(s), r: queryRandom(s), c: t.refClass, host: t.refHost };
 }
