@@ -61,54 +61,143 @@ function tsv(s: string): string {
   return s.replace(/[\\\t\n\r\0\b\f]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\0' ? '\\0' : c === '\b' ? '\\b' : '\\f'));
 }
 
-/** Per-batch memo of a dictionary column's encoded values. */
-function encoded<T>(values: readonly string[], f: (v: string) => T): (id: number, none: T) => T {
-  const memo: (T | undefined)[] = new Array(values.length);
-  return (id, none) => {
-    if (id < 0) return none;
+/**
+ * A growing byte buffer for one batch of TSV rows: values are copied in as
+ * bytes (each distinct dictionary value encoded once per record batch), numbers
+ * written digit by digit: no per-row strings for the garbage collector.
+ */
+export class TsvBuffer {
+  buf: Buffer;
+  pos = 0;
+  rows = 0;
+  constructor(initialBytes = 1 << 22) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    this.ensure(n);
+    if (n < 24) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+      this.pos = p;
+    } else {
+      this.buf.set(b, this.pos);
+      this.pos += n;
+    }
+  }
+  /** A non-negative integer below 2^53, then a tab (or `end`). */
+  uint(x: number, end = 9): void {
+    this.ensure(18);
+    const buf = this.buf;
+    if (x < 10) {
+      buf[this.pos++] = 48 + x;
+    } else {
+      let digits = 0;
+      for (let y = x; y >= 1; y = Math.floor(y / 10)) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      for (let y = x; y >= 1; y = Math.floor(y / 10)) buf[--p] = 48 + (y % 10);
+    }
+    buf[this.pos++] = end;
+  }
+  ascii(s: string): void {
+    this.ensure(s.length);
+    this.pos += this.buf.write(s, this.pos, 'latin1');
+  }
+  /** The bytes written so far (a view; the buffer is not reused). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** Per-batch memo of a dictionary column's encoded values (`none` for a missing value). */
+function encoded(values: readonly string[], f: (v: string, id: number) => string, none: string): (id: number) => Uint8Array {
+  const memo: (Uint8Array | undefined)[] = new Array(values.length);
+  const noneBytes = Buffer.from(none, 'utf8');
+  return (id) => {
+    if (id < 0) return noneBytes;
     let v = memo[id];
-    if (v === undefined) v = memo[id] = f(values[id]!);
+    if (v === undefined) v = memo[id] = Buffer.from(f(values[id]!, id), 'utf8');
     return v;
   };
 }
 
-/** The TSV rows of one record batch (columns in ALF_TABLE_COLUMNS order up to byte_offset; `tail` adds load_id and batch). */
-export function encodeBatch(b: RecordBatch, geo: Geo, inputName: string, tail: string): string[] {
-  const ipText = encoded(b.ip.values, tsv);
-  const ipInfo = encoded(b.ip.values, (v) => {
+/**
+ * Appends the TSV rows of one record batch to `out` (columns in ALF_TABLE_COLUMNS
+ * order; `tail` holds the last columns, load_id and batch, with the newline).
+ */
+export function encodeBatch(b: RecordBatch, geo: Geo, inputName: string, tail: string, out: TsvBuffer): void {
+  const kinds = b.ipKind;
+  const firstRow = new Int32Array(b.ip.values.length).fill(-1);
+  for (let i = 0; i < b.length; i++) {
+    const id = b.ip.ids[i]!;
+    if (id >= 0 && firstRow[id]! < 0) firstRow[id] = i;
+  }
+  const ipBlock = encoded(b.ip.values, (v, id) => {
     const g = geo.lookup(v);
-    return `${ipHash(v)}\t${tsv(g.aggPrefix ?? '')}\t${g.asn ?? 0}\t${tsv(g.asOrg ?? '')}\t${tsv(g.country ?? '')}`;
-  });
-  const method = encoded(b.method.values, tsv);
-  const path = encoded(b.path.values, tsv);
-  const asset = encoded(b.path.values, pathAsset);
-  const query = encoded(b.query.values, tsv);
-  const random = encoded(b.query.values, queryRandom);
-  const protocol = encoded(b.protocol.values, tsv);
-  const referer = encoded(b.referer.values, tsv);
+    return `${tsv(v)}\t${kinds[firstRow[id]!]!}\t${ipHash(v)}\t${tsv(g.aggPrefix ?? '')}\t${g.asn ?? 0}\t${tsv(g.asOrg ?? '')}\t${tsv(g.country ?? '')}\t`;
+  }, '');
+  const field = (v: string): string => `${tsv(v)}\t`;
+  const method = encoded(b.method.values, field, '\t');
+  const path = encoded(b.path.values, field, '\t');
+  const query = encoded(b.query.values, field, '\t');
+  const protocol = encoded(b.protocol.values, field, '\t');
+  const referer = encoded(b.referer.values, field, '\t');
+  const ua = encoded(b.userAgent.values, field, '\t');
+  const vhost = encoded(b.vhost.values, field, '\t');
+  const asset = encoded(b.path.values, (v) => `${pathAsset(v)}\t`, '0\t');
+  const random = encoded(b.query.values, (v) => `${queryRandom(v)}\t`, '0\t');
   const refTraits = encoded(b.referer.values, (v) => {
     const t = refererTraits(v);
-    return `${t.refClass}\t${tsv(t.refHost)}`;
-  });
-  const ua = encoded(b.userAgent.values, tsv);
-  const vhost = encoded(b.vhost.values, tsv);
-  const input = tsv(inputName);
-  const rows: string[] = new Array(b.length);
+    return `${t.refClass}\t${tsv(t.refHost)}\t`;
+  }, '0\t\t');
+  const input = Buffer.from(`${tsv(inputName)}\t`, 'utf8');
+  const end = Buffer.from(tail, 'utf8');
+  const noIp = Buffer.from('\t', 'utf8');
   for (let i = 0; i < b.length; i++) {
     const t = b.ts[i]!;
     const ok = Number.isFinite(t);
-    const ipId = b.ip.ids[i]!;
-    const pathId = b.path.ids[i]!;
-    const queryId = b.query.ids[i]!;
-    const refId = b.referer.ids[i]!;
+    out.uint(ok ? Math.max(0, Math.floor(t)) : 0);
+    out.uint(ok ? 1 : 0);
+    const ip = b.ip.ids[i]!;
+    if (ip >= 0) {
+      out.bytes(ipBlock(ip));
+    } else {
+      out.bytes(noIp);
+      out.uint(kinds[i]!);
+      out.ascii('0\t\t0\t\t\t');
+    }
+    out.bytes(method(b.method.ids[i]!));
+    out.bytes(path(b.path.ids[i]!));
+    out.bytes(query(b.query.ids[i]!));
+    out.bytes(protocol(b.protocol.ids[i]!));
+    out.uint(b.status[i]!);
     const bytes = b.bytesSent[i]!;
+    if (Number.isFinite(bytes) && bytes >= 0) out.uint(Math.floor(bytes));
+    else out.ascii('-1\t');
     const dur = b.durationMs[i]!;
-    rows[i] = `${ok ? Math.floor(t) : 0}\t${ok ? 1 : 0}\t${ipText(ipId, '')}\t${b.ipKind[i]!}\t${ipInfo(ipId, '0\t\t0\t\t')}\t`
-      + `${method(b.method.ids[i]!, '')}\t${path(pathId, '')}\t${query(queryId, '')}\t${protocol(b.protocol.ids[i]!, '')}\t${b.status[i]!}\t`
-      + `${Number.isFinite(bytes) ? Math.floor(bytes) : -1}\t${Number.isFinite(dur) ? dur : -1}\t${referer(refId, '')}\t${ua(b.userAgent.ids[i]!, '')}\t${vhost(b.vhost.ids[i]!, '')}\t`
-      + `${asset(pathId, 0)}\t${random(queryId, 0)}\t${refTraits(refId, '0\t')}\t${input}\t${b.line[i]!}\t${b.byteOffset[i]!}\t${tail}\n`;
+    out.ascii(Number.isFinite(dur) ? `${dur}\t` : '-1\t');
+    out.bytes(referer(b.referer.ids[i]!));
+    out.bytes(ua(b.userAgent.ids[i]!));
+    out.bytes(vhost(b.vhost.ids[i]!));
+    out.bytes(asset(b.path.ids[i]!));
+    out.bytes(random(b.query.ids[i]!));
+    out.bytes(refTraits(b.referer.ids[i]!));
+    out.bytes(input);
+    out.uint(b.line[i]!);
+    out.uint(b.byteOffset[i]!);
+    out.bytes(end);
+    out.rows++;
   }
-  return rows;
 }
 
 /** Connection errors, 5xx statuses other than a plain query/data error, and ClickHouse's network/overload codes are retried. */
@@ -170,15 +259,13 @@ export async function runLoad(args: LoadArgs): Promise<number> {
   const retries: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
-  let pending: string[] = [];
-  let pendingRows = 0;
+  let pending = new TsvBuffer();
   const flush = async (): Promise<void> => {
-    if (pendingRows === 0) return;
-    const body = Buffer.from(pending.join(''), 'utf8');
-    const rows = pendingRows;
+    if (pending.rows === 0) return;
+    const body = pending.view();
+    const rows = pending.rows;
     const n = batchNo++;
-    pending = [];
-    pendingRows = 0;
+    pending = new TsvBuffer(body.length + (body.length >> 3));
     while (inFlight.size >= 2) await Promise.race(inFlight);
     if (failure !== null) throw failure;
     rowsSent += rows;
@@ -200,10 +287,8 @@ export async function runLoad(args: LoadArgs): Promise<number> {
           rejectsTotal += chunk.rejects.length;
           for (const r of chunk.rejects) if (rejectSample.length < REJECT_SAMPLE) rejectSample.push(r);
           if (chunk.records.length === 0) return;
-          const rows = encodeBatch(chunk.records, geo, name, `${loadId}\t${batchNo}`);
-          for (const r of rows) pending.push(r);
-          pendingRows += rows.length;
-          if (pendingRows >= opts['batch-rows']) await flush();
+          encodeBatch(chunk.records, geo, name, `${loadId}\t${batchNo}\n`, pending);
+          if (pending.rows >= opts['batch-rows']) await flush();
           if (failure !== null) throw failure;
         },
       });

@@ -11,7 +11,7 @@ import { createCorpus } from '../../../../scripts/bench/corpus/generate.ts';
 import { assetExpr, ipHash, ipHashExpr, pathAsset, queryRandom, randomQueryExpr, refClassExpr, refHostExpr, refererTraits, sqlString } from '@alf/core';
 import type { Geo } from '@alf/geo';
 import { parseInput } from '../parse-input.ts';
-import { encodeBatch } from './load-run.ts';
+import { TsvBuffer, encodeBatch } from './load-run.ts';
 
 function clf(ms: number): string {
   const d = new Date(ms);
@@ -55,9 +55,10 @@ export async function writeTsv(file: string, to: string, geo: Geo): Promise<numb
   const parse = parseInput(createReadStream(file), { maxLineBytes: 1 << 20, inputIndex: 0 });
   let rows = 0;
   for await (const chunk of parse.chunks) {
-    const text = encodeBatch(chunk.records, geo, file, 'test\t0').join('');
-    rows += chunk.records.length;
-    if (!out.write(text)) await once(out, 'drain');
+    const buf = new TsvBuffer();
+    encodeBatch(chunk.records, geo, file, 'test\t0\n', buf);
+    rows += buf.rows;
+    if (!out.write(buf.view())) await once(out, 'drain');
   }
   out.end();
   await once(out, 'close');
