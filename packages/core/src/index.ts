@@ -26,5 +26,5 @@ export {
   refererHostsQuery, refererTotalQuery, referenceIpsQuery, referenceTotalsQuery, type SqlQuery, type SqlWindowRange,
 } from './sql/queries.ts';
 export { buildAnalysisSnapshot, buildWindowState, buildAttributionSnapshot, type SqlRow, type WindowRows } from './sql/build-state.ts';
-export { ALF_TABLE_COLUMNS, createLocalTableSql, createDistributedTableSql, insertSql, batchCountSql } from './sql/schema.ts';
+export { ALF_TABLE_COLUMNS, createLocalTableSql, createDistributedTableSql, insertSql, batchRowsSql } from './sql/schema.ts';
 export { ipHash, pathAsset, queryRandom, refererTraits } from './sql/row-traits.ts';

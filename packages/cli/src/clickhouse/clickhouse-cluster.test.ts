@@ -130,6 +130,25 @@ describe.skipIf(server === null)('alf on a 2-shard ClickHouse cluster', () => {
     }
   });
 
+  test('a load while a shard is down retries, resends only the rows that did not land, and ends with every row once', async () => {
+    const c = createClickHouseClient(cluster.url);
+    try {
+      await cluster.kill(1);
+      const load = runAlf(['load', 'clickhouse', '--url', cluster.url, '--table', 'logs', '--batch-rows', '1000', files[1]!]);
+      await new Promise((r) => setTimeout(r, 2500));
+      await cluster.restart(1);
+      const r = await load;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/retried: batch 0 \(/);
+      const id = /load_id ([0-9a-f-]{36})/.exec(r.stderr)![1]!;
+      const parsed = Number(/([\d,]+) parsed/.exec(r.stderr)![1]!.replace(/,/g, ''));
+      const q = await c.query(`SELECT count() AS n, uniqExact(input, line) AS distinct_lines FROM logs WHERE load_id = '${id}'`);
+      expect(q.rows[0]!.map(Number)).toEqual([parsed, parsed]);
+    } finally {
+      c.close();
+    }
+  }, 180_000);
+
   // Last: it stops a shard.
   test('a shard stopped part-way through a run fails it loudly: exit 3, pack marked interrupted, no tables', async () => {
     setBeforeQuery(async (_q, index) => {

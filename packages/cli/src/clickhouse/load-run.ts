@@ -5,17 +5,17 @@
  *
  * Retries: a batch whose insert fails on a connection error or a server error
  * is retried with backoff (0.5 s doubling, 6 tries). An insert can fail after
- * the server stored it, and plain MergeTree has no insert deduplication on
+ * the server stored some or all of it (a Distributed insert stores each
+ * shard's part separately), and plain MergeTree has no insert deduplication on
  * 18.16 (`insert_deduplicate` is for Replicated tables), so every row carries
- * the run's `load_id` and its `batch` number: before resending, alf counts the
- * batch's rows in the table; all there → accepted, none → resend, some → stop
- * with an error naming the batch (never a silent duplicate). Inserts into a
- * Distributed table use `insert_distributed_sync=1`, so an acknowledged batch
- * is on its shards.
+ * the run's `load_id`, its `batch` number, input and line: before resending,
+ * alf asks the table which rows of the batch landed and resends only the
+ * others (never a duplicate, never a gap). Inserts into a Distributed table use
+ * `insert_distributed_sync=1`, so an acknowledged batch is on its shards.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { batchCountSql, createLocalTableSql, insertSql, ipHash, pathAsset, queryRandom, refererTraits } from '@alf/core';
+import { batchRowsSql, createLocalTableSql, insertSql, ipHash, pathAsset, queryRandom, refererTraits } from '@alf/core';
 import { openGeo } from '@alf/geo';
 import type { Geo } from '@alf/geo';
 import { AlfError } from '@alf/parser';
@@ -70,6 +70,11 @@ export class TsvBuffer {
   buf: Buffer;
   pos = 0;
   rows = 0;
+  /** Per row: byte offset of its start, its input's index in `inputNames`, its line number (to resend only missing rows). */
+  readonly starts: number[] = [];
+  readonly inputs: number[] = [];
+  readonly lines: number[] = [];
+  readonly inputNames: string[] = [];
   constructor(initialBytes = 1 << 22) {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
@@ -113,6 +118,31 @@ export class TsvBuffer {
     this.ensure(s.length);
     this.pos += this.buf.write(s, this.pos, 'latin1');
   }
+  /** Starts a row of input `name`, line `line`. */
+  startRow(name: string, line: number): void {
+    let k = this.inputNames.length - 1;
+    if (k < 0 || this.inputNames[k] !== name) {
+      k = this.inputNames.indexOf(name);
+      if (k < 0) k = this.inputNames.push(name) - 1;
+    }
+    this.starts.push(this.pos);
+    this.inputs.push(k);
+    this.lines.push(line);
+    this.rows++;
+  }
+
+  /** A copy holding only the rows whose `input\tline` is not in `landed`. */
+  without(landed: ReadonlySet<string>): TsvBuffer {
+    const out = new TsvBuffer(Math.max(1024, this.pos));
+    for (let r = 0; r < this.rows; r++) {
+      const name = this.inputNames[this.inputs[r]!]!;
+      if (landed.has(`${name}\t${this.lines[r]!}`)) continue;
+      out.startRow(name, this.lines[r]!);
+      out.bytes(this.buf.subarray(this.starts[r]!, r + 1 < this.rows ? this.starts[r + 1]! : this.pos));
+    }
+    return out;
+  }
+
   /** The bytes written so far (a view; the buffer is not reused). */
   view(): Buffer {
     return this.buf.subarray(0, this.pos);
@@ -166,6 +196,7 @@ export function encodeBatch(b: RecordBatch, geo: Geo, inputName: string, tail: s
   for (let i = 0; i < b.length; i++) {
     const t = b.ts[i]!;
     const ok = Number.isFinite(t);
+    out.startRow(inputName, b.line[i]!);
     out.uint(ok ? Math.max(0, Math.floor(t)) : 0);
     out.uint(ok ? 1 : 0);
     const ip = b.ip.ids[i]!;
@@ -196,7 +227,6 @@ export function encodeBatch(b: RecordBatch, geo: Geo, inputName: string, tail: s
     out.uint(b.line[i]!);
     out.uint(b.byteOffset[i]!);
     out.bytes(end);
-    out.rows++;
   }
 }
 
@@ -210,30 +240,37 @@ export function retryable(e: unknown): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Inserts one batch; on a retryable failure checks what landed, then resends or stops. */
-async function insertBatch(client: ClickHouseClient, table: string, loadId: string, batch: number, rows: number, body: Buffer, onRetry: (msg: string) => void): Promise<void> {
+/**
+ * Inserts one batch; on a retryable failure waits, then asks the table which of
+ * the batch's rows landed (by load_id, batch, input and line) and resends only
+ * the others, so a retry never duplicates a row (a Distributed insert can fail
+ * after some shards stored their part).
+ */
+async function insertBatch(client: ClickHouseClient, table: string, loadId: string, batch: number, data: TsvBuffer, onRetry: (msg: string) => void): Promise<void> {
+  let body = data;
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.insert(insertSql(table), body, { insert_distributed_sync: '1' });
+      await client.insert(insertSql(table), body.view(), { insert_distributed_sync: '1' });
       return;
     } catch (e) {
       if (!retryable(e) || attempt >= TRIES) throw e;
       const wait = 500 * 2 ** (attempt - 1);
-      onRetry(`batch ${batch} (${rows} rows): ${(e as Error).message}; retrying in ${wait} ms`);
+      onRetry(`batch ${batch} (${body.rows} rows): ${(e as Error).message}; retrying in ${wait} ms`);
       await sleep(wait);
-      let landed: number | null = null;
+      let landed: Set<string> | null = null;
       for (let check = attempt; landed === null; check++) {
         try {
-          const r = await client.query(batchCountSql(table, loadId, batch));
-          landed = Number(r.rows[0]?.[0] ?? 0);
+          const r = await client.query(batchRowsSql(table, loadId, batch));
+          landed = new Set(r.rows.map((row) => `${String(row[0])}\t${String(row[1])}`));
         } catch (ce) {
           if (!retryable(ce) || check >= TRIES) throw ce;
           await sleep(500 * 2 ** (check - 1));
         }
       }
-      if (landed === rows) return;
-      if (landed !== 0) {
-        throw new ClickHouseError(`batch ${batch} of load ${loadId} is partly in ${table} (${landed} of ${rows} rows) after a failed insert; delete it (ALTER TABLE ${table} DELETE WHERE load_id = '${loadId}') and load again`, 0);
+      if (landed.size > 0) {
+        body = body.without(landed);
+        onRetry(`batch ${batch}: ${landed.size} rows had landed; resending the other ${body.rows}`);
+        if (body.rows === 0) return;
       }
     }
   }
@@ -262,14 +299,14 @@ export async function runLoad(args: LoadArgs): Promise<number> {
   let pending = new TsvBuffer();
   const flush = async (): Promise<void> => {
     if (pending.rows === 0) return;
-    const body = pending.view();
+    const data = pending;
     const rows = pending.rows;
     const n = batchNo++;
-    pending = new TsvBuffer(body.length + (body.length >> 3));
+    pending = new TsvBuffer(data.pos + (data.pos >> 3));
     while (inFlight.size >= 2) await Promise.race(inFlight);
     if (failure !== null) throw failure;
     rowsSent += rows;
-    const p: Promise<void> = insertBatch(client, opts.table, loadId, n, rows, body, (m) => retries.push(m))
+    const p: Promise<void> = insertBatch(client, opts.table, loadId, n, data, (m) => retries.push(m))
       .then(() => { rowsAccepted += rows; }, (e: unknown) => { failure ??= e; })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);

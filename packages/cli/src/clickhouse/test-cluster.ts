@@ -46,6 +46,8 @@ export interface TestCluster {
   createTables(table: string): Promise<void>;
   /** Ends one node by PID (SIGTERM, then SIGKILL) and waits for its exit. */
   kill(index: number): Promise<void>;
+  /** Starts a stopped node again (same ports, config and data) and waits until it answers. */
+  restart(index: number): Promise<void>;
   /** Ends every node this cluster started and removes its directory. */
   stop(): Promise<void>;
 }
@@ -91,6 +93,12 @@ async function waitReady(url: string, p: ChildProcess, dir: string, timeoutMs: n
   }
 }
 
+function spawnNode(server: string, dir: string): ChildProcess {
+  const p = spawn(server, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
+  p.on('error', () => undefined);
+  return p;
+}
+
 /** Starts `shards` servers, each one shard of cluster `alf`. */
 export async function startTestCluster(shards = 2, opts: { readonly timeoutMs?: number } = {}): Promise<TestCluster> {
   const server = findClickHouseServer();
@@ -133,9 +141,7 @@ export async function startTestCluster(shards = 2, opts: { readonly timeoutMs?: 
   <remote_servers><alf>${remote}</alf></remote_servers>
 </yandex>
 `);
-      const p = spawn(server, [`--config-file=${join(d, 'config.xml')}`], { cwd: d, stdio: 'ignore' });
-      p.on('error', () => undefined);
-      nodes.push({ url: `http://127.0.0.1:${ports[i]!.http}`, tcpPort: ports[i]!.tcp, dir: d, process: p });
+      nodes.push({ url: `http://127.0.0.1:${ports[i]!.http}`, tcpPort: ports[i]!.tcp, dir: d, process: spawnNode(server, d) });
     }
     await Promise.all(nodes.map((n) => waitReady(n.url, n.process!, n.dir, opts.timeoutMs ?? 30_000)));
   } catch (e) {
@@ -160,6 +166,12 @@ export async function startTestCluster(shards = 2, opts: { readonly timeoutMs?: 
     async kill(index) {
       const n = nodes[index]!;
       if (n.process) await stopProcess(n.process, 10_000);
+    },
+    async restart(index) {
+      const n = nodes[index]!;
+      if (n.process && n.process.exitCode === null && n.process.signalCode === null) return;
+      n.process = spawnNode(server, n.dir);
+      await waitReady(n.url, n.process, n.dir, opts.timeoutMs ?? 30_000);
     },
     async stop() {
       if (stopped) return;

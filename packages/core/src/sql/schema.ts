@@ -59,7 +59,7 @@ export function insertSql(table: string): string {
   return `INSERT INTO ${quoteTable(table)} (${ALF_TABLE_COLUMNS.map(([n]) => n).join(', ')}) FORMAT TabSeparated`;
 }
 
-/** Rows of one batch already in the table (to tell whether a failed insert landed before retrying). */
-export function batchCountSql(table: string, loadId: string, batch: number): string {
-  return `SELECT count() AS rows FROM ${quoteTable(table)} WHERE load_id = ${sqlString(loadId)} AND batch = ${Math.trunc(batch)}`;
+/** The (input, line) of the rows of one batch already in the table (to resend only the others after a failed insert). */
+export function batchRowsSql(table: string, loadId: string, batch: number): string {
+  return `SELECT input, line FROM ${quoteTable(table)} WHERE load_id = ${sqlString(loadId)} AND batch = ${Math.trunc(batch)}`;
 }
