@@ -1,6 +1,7 @@
 /** `alf analyze --engine clickhouse` usage checks (the engine itself is tested on a real cluster and on chdb). */
 import { describe, expect, test } from 'vitest';
 import { runAlf } from '../test-cli.ts';
+import { redactUrl } from './analyze-run.ts';
 
 describe('--engine usage', () => {
   test('--url without --engine clickhouse is a usage error, not silently a local run', async () => {
@@ -19,4 +20,11 @@ describe('--engine usage', () => {
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toMatch(/ClickHouse at http:\/\/127\.0\.0\.1:1 is unreachable/);
   });
+});
+
+test('a password in --url is not written to the manifest', () => {
+  expect(redactUrl('http://alf:s3cret@ch1:8123')).toBe('http://alf:***@ch1:8123');
+  expect(redactUrl('--url=https://u:p@h/')).toBe('--url=https://u:***@h/');
+  expect(redactUrl('http://ch1:8123')).toBe('http://ch1:8123');
+  expect(redactUrl('access.log')).toBe('access.log');
 });

@@ -120,6 +120,11 @@ function manifestOptions(opts: AnalyzeOptions, engine: { url: string; table: str
   };
 }
 
+/** A password in a `--url` (`http://user:secret@host`) is not written to the manifest. */
+export function redactUrl(arg: string): string {
+  return arg.replace(/^(--url=)?(https?:\/\/[^/:@\s]*):[^@/\s]*@/i, '$1$2:***@');
+}
+
 const NOT_WITH_ENGINE = ['from', 'to', 'trusted-proxy', 'vhost', 'format', 'tz'] as const;
 
 export async function runClickHouseAnalyze(args: AnalyzeArgs & { readonly url?: unknown; readonly table?: unknown; readonly columns?: unknown }): Promise<number> {
@@ -144,7 +149,7 @@ export async function runClickHouseAnalyze(args: AnalyzeArgs & { readonly url?: 
   const openPack = async (dir: string): Promise<PackWriter> => {
     try {
       return await createPack(dir, {
-        tool: { name: 'alf', version: ctx.version }, argv: ['alf', ...process.argv.slice(2)],
+        tool: { name: 'alf', version: ctx.version }, argv: ['alf', ...process.argv.slice(2).map(redactUrl)],
         options: manifestOptions(opts, { url: client.url, table: engine.data.table, columns: engine.data.columns }), replace: opts.force,
       });
     } catch (error) {

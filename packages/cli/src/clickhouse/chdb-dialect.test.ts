@@ -94,6 +94,12 @@ describe('the engine SQL on ClickHouse 26 (chdb)', () => {
     expect({ bursts: result.bursts, asns: result.asns, countries: result.countries }).toEqual({ bursts: local.bursts, asns: local.asns, countries: local.countries });
   }, 120_000);
 
+  test('an empty table gives an empty analysis', async () => {
+    session.query(createLocalTableSql('empty_logs'), 'TSV');
+    const { result } = await analyzeTable(chdbClient(session), 'empty_logs', ALF_COLUMNS, {}, geo);
+    expect({ records: result.records, bursts: result.bursts, firstMs: result.firstMs }).toEqual({ records: 0, bursts: [], firstMs: null });
+  });
+
   test('the SQL traits equal core\'s functions, hostile strings included', () => {
     const strings = TRAIT_STRINGS;
     const rows = parseJsonCompact(session.query(traitsSql(), 'JSONCompact'), 'chdb').rows;
