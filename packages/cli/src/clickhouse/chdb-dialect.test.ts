@@ -83,7 +83,7 @@ describe('the engine SQL on ClickHouse 26 (chdb)', () => {
     expect(tables(result)).toEqual(tables(local));
   }, 120_000);
 
-  test('on a table with other column names, the derived columns give the same bursts, ASNs and countries', async () => {
+  test('on a table with other column names, the derived columns give the same analysis', async () => {
     session.query('CREATE TABLE user_logs (timestamp DateTime, client_ip String, code UInt16, size Int64, url String, qs String, ref String, agent String) ENGINE = MergeTree ORDER BY timestamp', 'TSV');
     session.query('INSERT INTO user_logs SELECT ts, ip, status, bytes, path, query, referer, ua FROM logs', 'TSV');
     const existing = ['timestamp', 'client_ip', 'code', 'size', 'url', 'qs', 'ref', 'agent'];
@@ -91,7 +91,8 @@ describe('the engine SQL on ClickHouse 26 (chdb)', () => {
     expect(derived).toEqual(expect.arrayContaining(['ip_hash', 'path_asset', 'query_random', 'ref_class', 'ref_host']));
     const local = analyze(await batchesOf(files), geo);
     const { result } = await analyzeTable(chdbClient(session), 'user_logs', columns, {}, geo);
-    expect({ bursts: result.bursts, asns: result.asns, countries: result.countries }).toEqual({ bursts: local.bursts, asns: local.asns, countries: local.countries });
+    // Whole-second times in the corpus: a DateTime column loses nothing.
+    expect(tables(result)).toEqual(tables(local));
   }, 120_000);
 
   test('an empty table gives an empty analysis', async () => {

@@ -99,9 +99,8 @@ describe.skipIf(server === null)('alf on a 2-shard ClickHouse cluster', () => {
     const r = await runAlf(['analyze', '--engine', 'clickhouse', '--url', cluster.url, '--table', 'user_logs', '-o', join(dir, 'mapped'),
       '--columns', 'ts=timestamp,ip=client_ip,status=code,bytes=size,path=url,query=qs,referer=ref,ua=agent']);
     expect(r.code, r.stderr).toBe(0);
-    for (const t of ['bursts.csv', 'asns.csv', 'countries.csv', 'prefixes.csv', 'paths.csv', 'statuses.csv', 'timeline.csv']) {
-      expect(readFileSync(join(dir, 'mapped', t), 'utf8'), t).toBe(readFileSync(join(dir, 'local', t), 'utf8'));
-    }
+    // The corpus has whole-second times, so a DateTime column loses nothing: every table matches.
+    for (const t of TABLES) expect(readFileSync(join(dir, 'mapped', t), 'utf8'), t).toBe(readFileSync(join(dir, 'local', t), 'utf8'));
     expect(readFileSync(join(dir, 'mapped', 'summary.md'), 'utf8')).toMatch(/Computed in SQL from the base columns/);
   }, 240_000);
 
