@@ -23,8 +23,9 @@ export {
 } from './sql/columns.ts';
 export {
   totalsQuery, timelineQuery, ipSketchQuery, insideIpsQuery, insideStatusesQuery, insidePathsQuery, insideAgentsQuery,
-  refererHostsQuery, refererTotalQuery, referenceIpsQuery, referenceTotalsQuery, type SqlQuery, type SqlWindowRange,
+  refererHostsQuery, refererTotalQuery, referenceIpsQuery, referenceTotalsQuery, hashLevelsQuery, distinctClientsQuery, insideSampledOutQuery, referenceSampledOutQuery,
+  type SqlQuery, type SqlWindowRange,
 } from './sql/queries.ts';
-export { buildAnalysisSnapshot, buildWindowState, buildAttributionSnapshot, type SqlRow, type WindowRows } from './sql/build-state.ts';
+export { buildAnalysisSnapshot, buildWindowState, buildAttributionSnapshot, fetchLimit, type SqlRow, type WindowRows } from './sql/build-state.ts';
 export { ALF_TABLE_COLUMNS, createLocalTableSql, createDistributedTableSql, insertSql, batchRowsSql } from './sql/schema.ts';
 export { ipHash, pathAsset, queryRandom, refererTraits } from './sql/row-traits.ts';

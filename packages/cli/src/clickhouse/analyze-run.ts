@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import {
-  ALF_COLUMNS, buildAnalysisSnapshot, buildAttributionSnapshot, buildWindowState, burstSeries, createAnalysis, insideAgentsQuery, insideIpsQuery,
+  ALF_COLUMNS, buildAnalysisSnapshot, fetchLimit, hashLevelsQuery, distinctClientsQuery, insideSampledOutQuery, referenceSampledOutQuery, buildAttributionSnapshot, buildWindowState, burstSeries, createAnalysis, insideAgentsQuery, insideIpsQuery,
   insidePathsQuery, insideStatusesQuery, ipSketchQuery, parseColumnMapping, quoteTable, referenceIpsQuery, referencePeriods, referenceTotalsQuery,
   refererHostsQuery, refererTotalQuery, resolveColumns, resolveOptions, Timeline, timelineQuery, totalsQuery,
 } from '@alf/core';
@@ -95,15 +95,26 @@ export async function analyzeTable(client: ClickHouseClient, table: string, c: S
   }));
   const states = [];
   for (let k = 0; k < ranges.length; k++) {
+    // Per-IP rows are fetched for at most maxIpsPerWindow IPs inside and twice that in the reference
+    // periods (hash sampling as core's attribution does; its own cap, never larger, applies on merge).
+    const maxInside = resolved.maxIpsPerWindow;
+    const insideClients = Number((await run(client, distinctClientsQuery(t, c, ranges, k, 'inside'), counter))[0]![0]);
+    const referenceClients = Number((await run(client, distinctClientsQuery(t, c, ranges, k, 'reference'), counter))[0]![0]);
+    const limit = insideClients <= maxInside && referenceClients <= 2 * maxInside ? 2 ** 32
+      : fetchLimit(await run(client, hashLevelsQuery(t, c, ranges, k, 'inside'), counter),
+        await run(client, hashLevelsQuery(t, c, ranges, k, 'reference'), counter), maxInside, 2 * maxInside);
     states.push(buildWindowState(ranges[k]!, {
-      ips: await run(client, insideIpsQuery(t, c, ranges, k), counter),
-      statuses: await run(client, insideStatusesQuery(t, c, ranges, k), counter),
-      paths: await run(client, insidePathsQuery(t, c, ranges, k, resolved.maxPathsPerIp), counter),
-      agents: await run(client, insideAgentsQuery(t, c, ranges, k, MAX_USER_AGENTS_PER_IP), counter),
+      limit,
+      ips: await run(client, insideIpsQuery(t, c, ranges, k, limit), counter),
+      statuses: await run(client, insideStatusesQuery(t, c, ranges, k, limit), counter),
+      paths: await run(client, insidePathsQuery(t, c, ranges, k, limit, resolved.maxPathsPerIp), counter),
+      agents: await run(client, insideAgentsQuery(t, c, ranges, k, limit, MAX_USER_AGENTS_PER_IP), counter),
+      sampledOut: (await run(client, insideSampledOutQuery(t, c, ranges, k, limit), counter))[0]!,
       refererHosts: await run(client, refererHostsQuery(t, c, ranges, k, MAX_REFERER_HOSTS), counter),
       refererTotal: (await run(client, refererTotalQuery(t, c, ranges, k), counter))[0]!,
-      referenceIps: await run(client, referenceIpsQuery(t, c, ranges, k), counter),
+      referenceIps: await run(client, referenceIpsQuery(t, c, ranges, k, limit), counter),
       referenceTotals: (await run(client, referenceTotalsQuery(t, c, ranges, k), counter))[0]!,
+      referenceSampledOut: (await run(client, referenceSampledOutQuery(t, c, ranges, k, limit), counter))[0]!,
     }));
   }
   const attribution = analysis.attribution();

@@ -83,6 +83,18 @@ describe('the engine SQL on ClickHouse 26 (chdb)', () => {
     expect(tables(result)).toEqual(tables(local));
   }, 120_000);
 
+  test('with small per-window caps the IPs are sampled by hash in SQL and the result still equals the local analysis', async () => {
+    const caps = { maxIpsPerWindow: 40, maxTrackedIps: 40 };
+    const local = analyze(await batchesOf(files), geo, caps);
+    const queries: string[] = [];
+    const client = chdbClient(session);
+    const spy: ClickHouseClient = { ...client, query: (sql) => { queries.push(sql); return client.query(sql); } };
+    const { result } = await analyzeTable(spy, 'logs', ALF_COLUMNS, caps, geo);
+    expect(tables(result)).toEqual(tables(local));
+    // The per-IP rows were fetched under a hash limit below 2^32 for at least one window.
+    expect(queries.some((q) => /AS client, max\(.*toUInt64\(toUInt32\(ip_hash\)\) < (\d+)/.test(q) && Number(/< (\d+) GROUP BY client ORDER/.exec(q)?.[1]) < 2 ** 32)).toBe(true);
+  }, 120_000);
+
   test('on a table with other column names, the derived columns give the same analysis', async () => {
     session.query('CREATE TABLE user_logs (timestamp DateTime, client_ip String, code UInt16, size Int64, url String, qs String, ref String, agent String) ENGINE = MergeTree ORDER BY timestamp', 'TSV');
     session.query('INSERT INTO user_logs SELECT ts, ip, status, bytes, path, query, referer, ua FROM logs', 'TSV');

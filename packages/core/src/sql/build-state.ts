@@ -79,6 +79,33 @@ export interface WindowRows {
   readonly refererTotal: SqlRow;
   readonly referenceIps: readonly SqlRow[];
   readonly referenceTotals: SqlRow;
+  /** The hash limit the per-IP rows were fetched under (2^32: all IPs). */
+  readonly limit: number;
+  /** insideSampledOutQuery and referenceSampledOutQuery results (IPs at or past `limit`). */
+  readonly sampledOut: SqlRow;
+  readonly referenceSampledOut: SqlRow;
+}
+
+const FULL = 2 ** 32;
+
+/**
+ * The hash limit to fetch a window's per-IP rows under: the largest 2^32 / 2^k
+ * (k ≤ 16) under which at most `maxInside` IPs are inside the window and at most
+ * `maxReference` in its reference periods, from hashLevelsQuery's rows. Core's
+ * attribution samples the same way (halving the limit until the IPs fit its cap),
+ * so with caps at least as large as the attribution's, every IP it keeps is fetched
+ * and merging the state applies its exact cap.
+ */
+export function fetchLimit(insideLevels: readonly SqlRow[], referenceLevels: readonly SqlRow[], maxInside: number, maxReference: number): number {
+  const perTop = (rows: readonly SqlRow[]): [number, number][] => rows.map((r) => [num(r[0], 'hash_levels.top'), num(r[1], 'hash_levels.clients')]);
+  const inside = perTop(insideLevels);
+  const reference = perTop(referenceLevels);
+  const under = (list: readonly [number, number][], top: number): number => list.reduce((a, [t, n]) => (t < top ? a + n : a), 0);
+  for (let k = 0; k < 16; k++) {
+    const top = 2 ** (16 - k);
+    if (under(inside, top) <= maxInside && under(reference, top) <= maxReference) return FULL / 2 ** k;
+  }
+  return FULL / 2 ** 16;
 }
 
 function emptyAggregate(): WindowAggregate {
@@ -86,11 +113,19 @@ function emptyAggregate(): WindowAggregate {
 }
 
 /**
- * One window's pass-2 state with every IP tracked (no sampling: merging the
- * snapshot into an analysis' attribution applies its caps, as a local run does).
+ * One window's pass-2 state: the IPs under `rows.limit` tracked, the others summed
+ * in sampledOut; merging the snapshot into an analysis' attribution applies its
+ * exact cap, as a local run does.
  */
 export function buildWindowState(range: SqlWindowRange, rows: WindowRows): WindowState {
-  const inside = emptyAggregate();
+  const so = rows.sampledOut;
+  const sampledOut: WindowAggregate = {
+    requests: num(so[0], 'sampled_out.requests'), assets: num(so[1], 'sampled_out.assets'), randomQuery: num(so[2], 'sampled_out.random_query'),
+    refNone: num(so[3], 'sampled_out.ref_none'), refSearch: num(so[4], 'sampled_out.ref_search'), refSocial: num(so[5], 'sampled_out.ref_social'),
+    refOther: num(so[6], 'sampled_out.ref_other'), errors4xx: num(so[7], 'sampled_out.e4xx'), errors5xx: num(so[8], 'sampled_out.e5xx'),
+    throttled: num(so[9], 'sampled_out.throttled'),
+  };
+  const inside = { ...sampledOut };
   const ips = new Map<string, IpWindowStats>();
   for (const r of rows.ips) {
     const ip = str(r[0], 'ips.client');
@@ -150,8 +185,9 @@ export function buildWindowState(range: SqlWindowRange, rows: WindowRows): Windo
   };
   return {
     insideFromMs: range.insideFromMs, insideToMs: range.insideToMs, refBefore: range.refBefore, refAfter: range.refAfter,
-    refDurationMs: 0, limit: 2 ** 32, ips, ref, inside, reference, sampledOut: emptyAggregate(),
-    refererHosts, refererHostsDropped: num(rows.refererTotal[0], 'referer_total.requests') - kept, refSampledOutRequests: 0,
+    refDurationMs: 0, limit: rows.limit, ips, ref, inside, reference, sampledOut,
+    refererHosts, refererHostsDropped: num(rows.refererTotal[0], 'referer_total.requests') - kept,
+    refSampledOutRequests: num(rows.referenceSampledOut[0], 'reference_sampled_out.requests'),
   };
 }
 

@@ -69,6 +69,10 @@ export function ipSketchQuery(table: string, c: SqlColumns): SqlQuery {
 
 const inRange = (c: SqlColumns, from: number, to: number): string => `(${c.ts_ms} >= ${int(from)} AND ${c.ts_ms} < ${int(to)})`;
 
+/** `hash < limit` for the per-IP queries of a window; with limit 2^32 (every IP) no hash is computed. */
+const under = (c: SqlColumns, limit: number): string => (limit >= 2 ** 32 ? '1' : `toUInt64(toUInt32(${c.ip_hash})) < ${int(limit)}`);
+const atOrAbove = (c: SqlColumns, limit: number): string => (limit >= 2 ** 32 ? '0' : `toUInt64(toUInt32(${c.ip_hash})) >= ${int(limit)}`);
+
 /** Records inside window `k` (with a time and an IP: pass 2 skips the others). */
 export function insideCondition(c: SqlColumns, ranges: readonly SqlWindowRange[], k: number): string {
   const r = ranges[k]!;
@@ -85,7 +89,7 @@ export function referenceCondition(c: SqlColumns, ranges: readonly SqlWindowRang
 }
 
 /** Pass 2, per window: each IP's inside counts (the window's aggregate is their sum). */
-export function insideIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number): SqlQuery {
+export function insideIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
   const st = c.status;
   return {
     name: `window_${k}_ips`,
@@ -95,38 +99,38 @@ export function insideIpsQuery(table: string, c: SqlColumns, ranges: readonly Sq
       + `sum(if(${c.bytes} > 0, ${c.bytes}, 0)) AS bytes_sent, `
       + `sum(${st} >= 400 AND ${st} < 500) AS e4xx, sum(${st} >= 500) AS e5xx, sum(${st} IN (429, 499, 503)) AS throttled, `
       + `uniqExact(${capKeyExpr(c.path)}) AS paths, uniqExact(${capKeyExpr(c.ua)}) AS agents `
-      + `FROM ${table} WHERE ${insideCondition(c, ranges, k)} GROUP BY client ORDER BY client`,
+      + `FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client ORDER BY client`,
     columns: ['client', 'kind', 'requests', 'first_ms', 'last_ms', 'assets', 'random_query', 'ref_none', 'ref_search', 'ref_social', 'ref_other',
       'bytes_sent', 'e4xx', 'e5xx', 'throttled', 'paths', 'agents'],
   };
 }
 
 /** Pass 2, per window: requests per (IP, status). */
-export function insideStatusesQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number): SqlQuery {
+export function insideStatusesQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
   return {
     name: `window_${k}_statuses`,
-    sql: `SELECT ${c.ip} AS client, toUInt32(${c.status}) AS code, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} GROUP BY client, code ORDER BY client, code`,
+    sql: `SELECT ${c.ip} AS client, toUInt32(${c.status}) AS code, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client, code ORDER BY client, code`,
     columns: ['client', 'code', 'requests'],
   };
 }
 
 /** Pass 2, per window: requests (and random-query requests) per (IP, path) of the IPs with at most `maxPaths` paths. */
-export function insidePathsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, maxPaths: number): SqlQuery {
+export function insidePathsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number, maxPaths: number): SqlQuery {
   return {
     name: `window_${k}_paths`,
     sql: `SELECT client, groupArray(key) AS keys, groupArray(requests) AS counts, groupArray(random_query) AS random FROM (`
-      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.path)} AS key, count() AS requests, sum(${c.query_random}) AS random_query FROM ${table} WHERE ${insideCondition(c, ranges, k)} GROUP BY client, key`
+      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.path)} AS key, count() AS requests, sum(${c.query_random}) AS random_query FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client, key`
       + `) GROUP BY client HAVING count() <= ${int(maxPaths)} ORDER BY client`,
     columns: ['client', 'keys', 'counts', 'random'],
   };
 }
 
 /** Pass 2, per window: requests per (IP, user agent) of the IPs with at most `maxAgents` agents. */
-export function insideAgentsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, maxAgents: number): SqlQuery {
+export function insideAgentsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number, maxAgents: number): SqlQuery {
   return {
     name: `window_${k}_agents`,
     sql: `SELECT client, groupArray(key) AS keys, groupArray(requests) AS counts FROM (`
-      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.ua)} AS key, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} GROUP BY client, key`
+      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.ua)} AS key, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client, key`
       + `) GROUP BY client HAVING count() <= ${int(maxAgents)} ORDER BY client`,
     columns: ['client', 'keys', 'counts'],
   };
@@ -152,10 +156,10 @@ export function refererTotalQuery(table: string, c: SqlColumns, ranges: readonly
 }
 
 /** Pass 2, per window: requests per IP in the reference periods. */
-export function referenceIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number): SqlQuery {
+export function referenceIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
   return {
     name: `window_${k}_reference_ips`,
-    sql: `SELECT ${c.ip} AS client, count() AS requests FROM ${table} WHERE ${referenceCondition(c, ranges, k)} GROUP BY client ORDER BY client`,
+    sql: `SELECT ${c.ip} AS client, count() AS requests FROM ${table} WHERE ${referenceCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client ORDER BY client`,
     columns: ['client', 'requests'],
   };
 }
@@ -168,5 +172,46 @@ export function referenceTotalsQuery(table: string, c: SqlColumns, ranges: reado
     sql: `SELECT count() AS requests, sum(${st} >= 400 AND ${st} < 500) AS e4xx, sum(${st} >= 500) AS e5xx, sum(${st} IN (429, 499, 503)) AS throttled, sum(${c.query_random}) AS random_query `
       + `FROM ${table} WHERE ${referenceCondition(c, ranges, k)}`,
     columns: ['requests', 'e4xx', 'e5xx', 'throttled', 'random_query'],
+  };
+}
+
+/** Pass 2, per window: distinct IPs inside the window or in its reference periods. */
+export function distinctClientsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, role: 'inside' | 'reference'): SqlQuery {
+  const where = role === 'inside' ? insideCondition(c, ranges, k) : referenceCondition(c, ranges, k);
+  return { name: `window_${k}_${role}_clients`, sql: `SELECT uniqExact(${c.ip}) AS clients FROM ${table} WHERE ${where}`, columns: ['clients'] };
+}
+
+/**
+ * Pass 2, per window: distinct IPs per top 16 bits of their hash, inside the window
+ * or in its reference periods; tells how far to sample before fetching per-IP rows.
+ */
+export function hashLevelsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, role: 'inside' | 'reference'): SqlQuery {
+  const where = role === 'inside' ? insideCondition(c, ranges, k) : referenceCondition(c, ranges, k);
+  return {
+    name: `window_${k}_${role}_hash_levels`,
+    sql: `SELECT bitShiftRight(toUInt32(${c.ip_hash}), 16) AS top, uniqExact(${c.ip}) AS clients FROM ${table} WHERE ${where} GROUP BY top ORDER BY top`,
+    columns: ['top', 'clients'],
+  };
+}
+
+/** Pass 2, per window: the inside requests of IPs at or past the sampling limit, summed (core's sampledOut). */
+export function insideSampledOutQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
+  const st = c.status;
+  return {
+    name: `window_${k}_sampled_out`,
+    sql: `SELECT count() AS requests, sum(${c.path_asset}) AS assets, sum(${c.query_random}) AS random_query, `
+      + `sum(${c.ref_class} = 0) AS ref_none, sum(${c.ref_class} = 1) AS ref_search, sum(${c.ref_class} = 2) AS ref_social, sum(${c.ref_class} = 3) AS ref_other, `
+      + `sum(${st} >= 400 AND ${st} < 500) AS e4xx, sum(${st} >= 500) AS e5xx, sum(${st} IN (429, 499, 503)) AS throttled `
+      + `FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${atOrAbove(c, limit)}`,
+    columns: ['requests', 'assets', 'random_query', 'ref_none', 'ref_search', 'ref_social', 'ref_other', 'e4xx', 'e5xx', 'throttled'],
+  };
+}
+
+/** Pass 2, per window: reference-period requests of IPs at or past the sampling limit. */
+export function referenceSampledOutQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
+  return {
+    name: `window_${k}_reference_sampled_out`,
+    sql: `SELECT count() AS requests FROM ${table} WHERE ${referenceCondition(c, ranges, k)} AND ${atOrAbove(c, limit)}`,
+    columns: ['requests'],
   };
 }
