@@ -11,7 +11,7 @@ import { createCorpus } from '../../../../scripts/bench/corpus/generate.ts';
 import { assetExpr, ipHash, ipHashExpr, pathAsset, queryRandom, randomQueryExpr, refClassExpr, refHostExpr, refererTraits, sqlString } from '@alf/core';
 import type { Geo } from '@alf/geo';
 import { parseInput } from '../parse-input.ts';
-import { TsvBuffer, encodeBatch } from './load-run.ts';
+import { TsvBuffer, encodeBatch } from './tsv-rows.ts';
 
 function clf(ms: number): string {
   const d = new Date(ms);

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { ALF_TABLE_COLUMNS, ipHash } from '@alf/core';
 import { openGeo } from '@alf/geo';
 import { parseInput } from '../parse-input.ts';
-import { TsvBuffer, encodeBatch } from './load-run.ts';
+import { TsvBuffer, encodeBatch } from './tsv-rows.ts';
 
 const LINES = [
   '203.0.113.7 - - [02/Mar/2026:10:00:00 +0000] "GET /a.css?x=1 HTTP/1.1" 200 512 "https://www.google.com/search" "Mozilla/5.0"',
