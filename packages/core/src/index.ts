@@ -20,3 +20,16 @@ export {
 } from './client-address.ts';
 export { vhostFilter, filterByVhost, vhostHost, type VhostMatcher, type VhostFiltered } from './vhost-filter.ts';
 export { selectRows } from './select-rows.ts';
+// SQL engine (ClickHouse): query text, table schema and state builders (pure).
+export {
+  SQL_FIELDS, ALF_COLUMNS, resolveColumns, parseColumnMapping, quoteIdent, quoteTable, sqlString,
+  assetExpr, randomQueryExpr, refHostExpr, refClassExpr, ipKindExpr, ipHashExpr, type SqlField, type SqlColumns,
+} from './sql/columns.ts';
+export {
+  totalsQuery, timelineQuery, ipSketchQuery, insideIpsQuery, insideStatusesQuery, insidePathsQuery, insideAgentsQuery,
+  refererHostsQuery, refererTotalQuery, referenceIpsQuery, referenceTotalsQuery, hashLevelsQuery, distinctClientsQuery, insideSampledOutQuery, referenceSampledOutQuery,
+  type SqlQuery, type SqlWindowRange,
+} from './sql/queries.ts';
+export { buildAnalysisSnapshot, buildWindowState, buildAttributionSnapshot, fetchLimit, type SqlRow, type WindowRows } from './sql/build-state.ts';
+export { ALF_TABLE_COLUMNS, createLocalTableSql, createDistributedTableSql, insertSql, batchRowsSql } from './sql/schema.ts';
+export { ipHash, pathAsset, queryRandom, refererTraits } from './sql/row-traits.ts';
