@@ -7,7 +7,7 @@ export type { WindowCountsSnapshot, WindowDetail, IpWindowStats, WindowAggregate
 export type { IpCountsSnapshot } from './ip-counts.ts';
 export type { TimelineSnapshot } from './timeline.ts';
 export { hashString } from './hash.ts';
-export { createAnalysis, analyze, resolveOptions, referencePeriods, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
+export { createAnalysis, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
 export { detectBursts } from './detect-bursts.ts';
 export { Timeline } from './timeline.ts';
 export {
@@ -27,9 +27,12 @@ export {
 } from './sql/columns.ts';
 export {
   totalsQuery, timelineQuery, ipSketchQuery, insideIpsQuery, insideStatusesQuery, insidePathsQuery, insideAgentsQuery,
-  refererHostsQuery, refererTotalQuery, referenceIpsQuery, referenceTotalsQuery, hashLevelsQuery, distinctClientsQuery, insideSampledOutQuery, referenceSampledOutQuery,
-  type SqlQuery, type SqlWindowRange,
+  refererHostsQuery, refererTotalQuery, referenceTotalsQuery, hashLevelsQuery, insideSampledOutQuery, ipCountsQuery,
+  type SqlQuery, type SqlWindowRange, type IpSelection,
 } from './sql/queries.ts';
-export { buildAnalysisSnapshot, buildWindowState, buildAttributionSnapshot, fetchLimit, type SqlRow, type WindowRows } from './sql/build-state.ts';
+export {
+  buildAnalysisSnapshot, buildWindowState, buildDetailWindow, buildIpDetail, buildAttributionSnapshot, fetchLimit, IpCountsBuilder,
+  type SqlRow, type WindowRows, type IpDetailRows, type SqlWindowState,
+} from './sql/build-state.ts';
 export { ALF_TABLE_COLUMNS, createLocalTableSql, createDistributedTableSql, insertSql, batchRowsSql } from './sql/schema.ts';
 export { ipHash, pathAsset, queryRandom, refererTraits } from './sql/row-traits.ts';

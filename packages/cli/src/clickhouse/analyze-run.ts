@@ -15,11 +15,12 @@
  */
 import { z } from 'zod';
 import {
-  ALF_COLUMNS, buildAnalysisSnapshot, fetchLimit, hashLevelsQuery, distinctClientsQuery, insideSampledOutQuery, referenceSampledOutQuery, buildAttributionSnapshot, buildWindowState, burstSeries, createAnalysis, insideAgentsQuery, insideIpsQuery,
-  insidePathsQuery, insideStatusesQuery, ipSketchQuery, parseColumnMapping, quoteTable, referenceIpsQuery, referencePeriods, referenceTotalsQuery,
-  refererHostsQuery, refererTotalQuery, resolveColumns, resolveOptions, Timeline, timelineQuery, totalsQuery,
+  ALF_COLUMNS, buildAnalysisSnapshot, buildAttributionSnapshot, buildDetailWindow, buildIpDetail, buildWindowState, burstSeries, createAnalysis, detailIpsPerWindow,
+  detailPassIps, fetchLimit, hashLevelsQuery, insideAgentsQuery, insideIpsQuery, insidePathsQuery, insideSampledOutQuery, insideStatusesQuery, IpCountsBuilder,
+  ipCountsQuery, ipSketchQuery, parseColumnMapping, quoteTable, referencePeriods, referenceTotalsQuery, refererHostsQuery, refererTotalQuery, resolveColumns,
+  resolveOptions, Timeline, timelineQuery, totalsQuery,
 } from '@alf/core';
-import type { AnalysisResult, SqlColumns, SqlQuery, SqlRow, SqlWindowRange } from '@alf/core';
+import type { AnalysisResult, IpDetailRows, IpSelection, IpWindowStats, SqlColumns, SqlQuery, SqlRow, SqlWindowRange } from '@alf/core';
 import { openGeo } from '@alf/geo';
 import type { Geo } from '@alf/geo';
 import { AlfError, isAlfError } from '@alf/parser';
@@ -35,7 +36,7 @@ import type { CommandContext } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { styleFor } from '../style.ts';
 import { terminalSafe } from '../terminal-text.ts';
-import { createClickHouseClient } from './http.ts';
+import { ClickHouseError, createClickHouseClient, JsonCompactLines } from './http.ts';
 import type { ClickHouseClient } from './http.ts';
 
 /** Per-IP path and user-agent caps of the attribution (core's defaults for a local run). */
@@ -80,7 +81,47 @@ async function run(client: ClickHouseClient, q: SqlQuery, counter: { n: number }
   return res.rows as SqlRow[];
 }
 
-/** The whole analysis from the table: pass-1 and pass-2 states built from query results, then core's finish. */
+/** A row of ipCountsQuery as JSONCompact writes it: `["client", inside, ref]`. */
+const COUNTS_ROW = /^\s*\[("(?:[^"\\]|\\.)*"),\s*(\d+),\s*(\d+)\],?$/;
+
+/**
+ * ipCountsQuery's result read as a stream into core's typed-array counts (millions of rows
+ * for a window of a large botnet: no object per row, nothing but the arrays is kept).
+ */
+async function runCounts(client: ClickHouseClient, q: SqlQuery, counter: { n: number }): Promise<IpCountsBuilder> {
+  if (beforeQuery) await beforeQuery(q, counter.n);
+  counter.n++;
+  const counts = new IpCountsBuilder();
+  const reader = new JsonCompactLines(client.url, q.columns, (line) => {
+    const m = COUNTS_ROW.exec(line);
+    if (m === null) throw new ClickHouseError(`ClickHouse at ${client.url} sent a broken row for ${q.name}: ${terminalSafe(line, 120)}`, 200);
+    const text = m[1]!;
+    counts.add(text.includes('\\') ? (JSON.parse(text) as string) : text.slice(1, -1), Number(m[2]), Number(m[3]));
+  });
+  await client.queryLines(q.sql, (line) => reader.line(line));
+  reader.end();
+  return counts;
+}
+
+/** Client texts of an IP list in chunks of at most ~64 KB of SQL (under max_query_size, 256 KiB by default). */
+function ipChunks(ips: Iterable<string>): string[][] {
+  const out: string[][] = [];
+  let chunk: string[] = [];
+  let chars = 0;
+  for (const ip of ips) {
+    if (chunk.length > 0 && chars + ip.length > 64_000) {
+      out.push(chunk);
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(ip);
+    chars += 2 * ip.length + 4;
+  }
+  if (chunk.length > 0) out.push(chunk);
+  return out;
+}
+
+/** The whole analysis from the table: pass-1, pass-2 (and detail-pass) states built from query results, then core's finish. */
 export async function analyzeTable(client: ClickHouseClient, table: string, c: SqlColumns, opts: AnalyzeOptions['analysis'], geo: Geo): Promise<{ result: AnalysisResult; timeline: Timeline; queries: number }> {
   const counter = { n: 0 };
   const t = quoteTable(table);
@@ -93,33 +134,48 @@ export async function analyzeTable(client: ClickHouseClient, table: string, c: S
   const ranges: SqlWindowRange[] = windows.map((w) => ({
     insideFromMs: w.startMs, insideToMs: w.endMs + 1000, ...referencePeriods(w, snap.timeline.minMs, snap.timeline.maxMs),
   }));
-  const states = [];
+  const detailRows = async (k: number, sel: IpSelection): Promise<IpDetailRows> => ({
+    ips: await run(client, insideIpsQuery(t, c, ranges, k, sel), counter),
+    statuses: await run(client, insideStatusesQuery(t, c, ranges, k, sel), counter),
+    paths: await run(client, insidePathsQuery(t, c, ranges, k, sel, resolved.maxPathsPerIp), counter),
+    agents: await run(client, insideAgentsQuery(t, c, ranges, k, sel, MAX_USER_AGENTS_PER_IP), counter),
+  });
+  // One window at a time is folded into the attribution (the other windows empty in its
+  // snapshot), so only one window's fetched counts are held besides the attribution's tables.
+  const empty = (): ReturnType<typeof buildDetailWindow>[] => ranges.map((r) => buildDetailWindow(r, new Map()));
+  const attribution = analysis.attribution();
+  const perWindow = detailIpsPerWindow(resolved, windows.length);
   for (let k = 0; k < ranges.length; k++) {
-    // Per-IP rows are fetched for at most maxIpsPerWindow IPs inside and twice that in the reference
-    // periods (hash sampling as core's attribution does; its own cap, never larger, applies on merge).
-    const maxInside = resolved.maxIpsPerWindow;
-    const insideClients = Number((await run(client, distinctClientsQuery(t, c, ranges, k, 'inside'), counter))[0]![0]);
-    const referenceClients = Number((await run(client, distinctClientsQuery(t, c, ranges, k, 'reference'), counter))[0]![0]);
-    const limit = insideClients <= maxInside && referenceClients <= 2 * maxInside ? 2 ** 32
-      : fetchLimit(await run(client, hashLevelsQuery(t, c, ranges, k, 'inside'), counter),
-        await run(client, hashLevelsQuery(t, c, ranges, k, 'reference'), counter), maxInside, 2 * maxInside);
-    states.push(buildWindowState(ranges[k]!, {
+    // Exact counts of every client; per-IP detail for at most the attribution's cap, chosen
+    // by hash as core samples (its own cap applies again on merge).
+    const counts = await runCounts(client, ipCountsQuery(t, c, ranges, k), counter);
+    const limit = counts.insideClients <= perWindow ? 2 ** 32 : fetchLimit(await run(client, hashLevelsQuery(t, c, ranges, k, 'inside'), counter), perWindow);
+    const windowsSnap = empty();
+    windowsSnap[k] = buildWindowState(ranges[k]!, {
+      ...(await detailRows(k, limit)),
+      counts: counts.snapshot(),
       limit,
-      ips: await run(client, insideIpsQuery(t, c, ranges, k, limit), counter),
-      statuses: await run(client, insideStatusesQuery(t, c, ranges, k, limit), counter),
-      paths: await run(client, insidePathsQuery(t, c, ranges, k, limit, resolved.maxPathsPerIp), counter),
-      agents: await run(client, insideAgentsQuery(t, c, ranges, k, limit, MAX_USER_AGENTS_PER_IP), counter),
       sampledOut: (await run(client, insideSampledOutQuery(t, c, ranges, k, limit), counter))[0]!,
       refererHosts: await run(client, refererHostsQuery(t, c, ranges, k, MAX_REFERER_HOSTS), counter),
       refererTotal: (await run(client, refererTotalQuery(t, c, ranges, k), counter))[0]!,
-      referenceIps: await run(client, referenceIpsQuery(t, c, ranges, k, limit), counter),
       referenceTotals: (await run(client, referenceTotalsQuery(t, c, ranges, k), counter))[0]!,
-      referenceSampledOut: (await run(client, referenceSampledOutQuery(t, c, ranges, k, limit), counter))[0]!,
-    }));
+    });
+    attribution.mergeSnapshot(buildAttributionSnapshot(windowsSnap));
   }
-  const attribution = analysis.attribution();
-  attribution.mergeSnapshot(buildAttributionSnapshot(states));
-  return { result: analysis.finish(geo, attribution), timeline: Timeline.fromSnapshot(analysis.snapshot().timeline), queries: counter.n };
+  // Pass 3 when core asks for it (a window past the detail cap): exact detail of the IPs it
+  // names (attackers outside the hash sample, light new IPs), queried by IP list.
+  const detail = analysis.detailPass(attribution);
+  if (detail !== null) {
+    const wanted = detailPassIps(detail);
+    const windowsSnap = empty();
+    for (let k = 0; k < ranges.length; k++) {
+      const heavy = new Map<string, IpWindowStats>();
+      for (const chunk of ipChunks([...wanted[k]!].sort())) buildIpDetail(await detailRows(k, chunk), heavy);
+      windowsSnap[k] = buildDetailWindow(ranges[k]!, heavy);
+    }
+    detail.mergeSnapshot(buildAttributionSnapshot(windowsSnap));
+  }
+  return { result: analysis.finish(geo, attribution, detail), timeline: Timeline.fromSnapshot(analysis.snapshot().timeline), queries: counter.n };
 }
 
 function manifestOptions(opts: AnalyzeOptions, engine: { url: string; table: string; columns: string | undefined }): JsonObject {
@@ -189,6 +245,7 @@ export async function runClickHouseAnalyze(args: AnalyzeArgs & { readonly url?: 
     const input: AnalysisPackInput = {
       result,
       inputs: [],
+      source: `ClickHouse ${client.url}, table ${engine.data.table}`,
       accounting: { linesRead: records, parsed: records, rejected: 0, bytesRead: 0, byReason: {} as AnalysisPackInput['accounting']['byReason'] },
       databases: geo.databases,
       databaseAgeWarning: result.firstMs !== null && result.lastMs !== null ? geo.ageWarning(result.firstMs, result.lastMs) : null,

@@ -85,7 +85,10 @@ describe.skipIf(server === null)('alf on a 2-shard ClickHouse cluster', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'ch', 'manifest.json'), 'utf8')) as { status: string; notes: string[] };
     expect(manifest.status).toBe('complete');
     expect(manifest.notes.join('\n')).toMatch(/No evidence lines/);
-    expect(readFileSync(join(dir, 'ch', 'summary.md'), 'utf8')).toMatch(/Analysed in ClickHouse/);
+    const summary = readFileSync(join(dir, 'ch', 'summary.md'), 'utf8');
+    expect(summary).toMatch(/Analysed in ClickHouse/);
+    expect(summary).toContain(`# alf analysis: ClickHouse ${cluster.url.replace('http://', 'hxxp\\[://\\]')}, table logs`);
+    expect(summary).not.toContain('analysis: no input');
   }, 240_000);
 
   test('--columns runs on a table with other column names, deriving the rest in SQL', async () => {

@@ -6,7 +6,7 @@
  * value is used twice. Exact aggregates only (count, sum, uniqExact, min, max).
  */
 import type { SqlColumns } from './columns.ts';
-import { capKeyExpr } from './columns.ts';
+import { capKeyExpr, sqlString } from './columns.ts';
 
 /** One window's time ranges (epoch ms; `to` exclusive), as core's attribution uses them. */
 export interface SqlWindowRange {
@@ -69,8 +69,17 @@ export function ipSketchQuery(table: string, c: SqlColumns): SqlQuery {
 
 const inRange = (c: SqlColumns, from: number, to: number): string => `(${c.ts_ms} >= ${int(from)} AND ${c.ts_ms} < ${int(to)})`;
 
-/** `hash < limit` for the per-IP queries of a window; with limit 2^32 (every IP) no hash is computed. */
-const under = (c: SqlColumns, limit: number): string => (limit >= 2 ** 32 ? '1' : `toUInt64(toUInt32(${c.ip_hash})) < ${int(limit)}`);
+/**
+ * Which inside IPs a per-IP detail query covers: a hash limit (the IPs with `hashString(ip) <
+ * limit`, pass 2's detail sample; 2^32: every IP) or a list of client texts (the detail pass).
+ */
+export type IpSelection = number | readonly string[];
+
+/** The selection as a condition; with limit 2^32 (every IP) no hash is computed. */
+const selected = (c: SqlColumns, sel: IpSelection): string => {
+  if (typeof sel !== 'number') return sel.length === 0 ? '0' : `${c.ip} IN (${sel.map(sqlString).join(', ')})`;
+  return sel >= 2 ** 32 ? '1' : `toUInt64(toUInt32(${c.ip_hash})) < ${int(sel)}`;
+};
 const atOrAbove = (c: SqlColumns, limit: number): string => (limit >= 2 ** 32 ? '0' : `toUInt64(toUInt32(${c.ip_hash})) >= ${int(limit)}`);
 
 /** Records inside window `k` (with a time and an IP: pass 2 skips the others). */
@@ -89,7 +98,7 @@ export function referenceCondition(c: SqlColumns, ranges: readonly SqlWindowRang
 }
 
 /** Pass 2, per window: each IP's inside counts (the window's aggregate is their sum). */
-export function insideIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
+export function insideIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, sel: IpSelection): SqlQuery {
   const st = c.status;
   return {
     name: `window_${k}_ips`,
@@ -99,38 +108,38 @@ export function insideIpsQuery(table: string, c: SqlColumns, ranges: readonly Sq
       + `sum(if(${c.bytes} > 0, ${c.bytes}, 0)) AS bytes_sent, `
       + `sum(${st} >= 400 AND ${st} < 500) AS e4xx, sum(${st} >= 500) AS e5xx, sum(${st} IN (429, 499, 503)) AS throttled, `
       + `uniqExact(${capKeyExpr(c.path)}) AS paths, uniqExact(${capKeyExpr(c.ua)}) AS agents `
-      + `FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client ORDER BY client`,
+      + `FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${selected(c, sel)} GROUP BY client ORDER BY client`,
     columns: ['client', 'kind', 'requests', 'first_ms', 'last_ms', 'assets', 'random_query', 'ref_none', 'ref_search', 'ref_social', 'ref_other',
       'bytes_sent', 'e4xx', 'e5xx', 'throttled', 'paths', 'agents'],
   };
 }
 
 /** Pass 2, per window: requests per (IP, status). */
-export function insideStatusesQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
+export function insideStatusesQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, sel: IpSelection): SqlQuery {
   return {
     name: `window_${k}_statuses`,
-    sql: `SELECT ${c.ip} AS client, toUInt32(${c.status}) AS code, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client, code ORDER BY client, code`,
+    sql: `SELECT ${c.ip} AS client, toUInt32(${c.status}) AS code, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${selected(c, sel)} GROUP BY client, code ORDER BY client, code`,
     columns: ['client', 'code', 'requests'],
   };
 }
 
 /** Pass 2, per window: requests (and random-query requests) per (IP, path) of the IPs with at most `maxPaths` paths. */
-export function insidePathsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number, maxPaths: number): SqlQuery {
+export function insidePathsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, sel: IpSelection, maxPaths: number): SqlQuery {
   return {
     name: `window_${k}_paths`,
     sql: `SELECT client, groupArray(key) AS keys, groupArray(requests) AS counts, groupArray(random_query) AS random FROM (`
-      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.path)} AS key, count() AS requests, sum(${c.query_random}) AS random_query FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client, key`
+      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.path)} AS key, count() AS requests, sum(${c.query_random}) AS random_query FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${selected(c, sel)} GROUP BY client, key`
       + `) GROUP BY client HAVING count() <= ${int(maxPaths)} ORDER BY client`,
     columns: ['client', 'keys', 'counts', 'random'],
   };
 }
 
 /** Pass 2, per window: requests per (IP, user agent) of the IPs with at most `maxAgents` agents. */
-export function insideAgentsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number, maxAgents: number): SqlQuery {
+export function insideAgentsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, sel: IpSelection, maxAgents: number): SqlQuery {
   return {
     name: `window_${k}_agents`,
     sql: `SELECT client, groupArray(key) AS keys, groupArray(requests) AS counts FROM (`
-      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.ua)} AS key, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client, key`
+      + `SELECT ${c.ip} AS client, ${capKeyExpr(c.ua)} AS key, count() AS requests FROM ${table} WHERE ${insideCondition(c, ranges, k)} AND ${selected(c, sel)} GROUP BY client, key`
       + `) GROUP BY client HAVING count() <= ${int(maxAgents)} ORDER BY client`,
     columns: ['client', 'keys', 'counts'],
   };
@@ -155,15 +164,6 @@ export function refererTotalQuery(table: string, c: SqlColumns, ranges: readonly
   };
 }
 
-/** Pass 2, per window: requests per IP in the reference periods. */
-export function referenceIpsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
-  return {
-    name: `window_${k}_reference_ips`,
-    sql: `SELECT ${c.ip} AS client, count() AS requests FROM ${table} WHERE ${referenceCondition(c, ranges, k)} AND ${under(c, limit)} GROUP BY client ORDER BY client`,
-    columns: ['client', 'requests'],
-  };
-}
-
 /** Pass 2, per window: the reference periods' aggregate. */
 export function referenceTotalsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number): SqlQuery {
   const st = c.status;
@@ -173,12 +173,6 @@ export function referenceTotalsQuery(table: string, c: SqlColumns, ranges: reado
       + `FROM ${table} WHERE ${referenceCondition(c, ranges, k)}`,
     columns: ['requests', 'e4xx', 'e5xx', 'throttled', 'random_query'],
   };
-}
-
-/** Pass 2, per window: distinct IPs inside the window or in its reference periods. */
-export function distinctClientsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, role: 'inside' | 'reference'): SqlQuery {
-  const where = role === 'inside' ? insideCondition(c, ranges, k) : referenceCondition(c, ranges, k);
-  return { name: `window_${k}_${role}_clients`, sql: `SELECT uniqExact(${c.ip}) AS clients FROM ${table} WHERE ${where}`, columns: ['clients'] };
 }
 
 /**
@@ -207,11 +201,16 @@ export function insideSampledOutQuery(table: string, c: SqlColumns, ranges: read
   };
 }
 
-/** Pass 2, per window: reference-period requests of IPs at or past the sampling limit. */
-export function referenceSampledOutQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number, limit: number): SqlQuery {
-  return {
-    name: `window_${k}_reference_sampled_out`,
-    sql: `SELECT count() AS requests FROM ${table} WHERE ${referenceCondition(c, ranges, k)} AND ${atOrAbove(c, limit)}`,
-    columns: ['requests'],
-  };
+/**
+ * Pass 2, per window: the exact inside and reference request counts of every client
+ * (core's IpCounts; `GROUP BY ip` with countIf). Unordered: the result can hold millions
+ * of rows and is read as a stream (analyze-run), never sorted or held as objects.
+ */
+export function ipCountsQuery(table: string, c: SqlColumns, ranges: readonly SqlWindowRange[], k: number): SqlQuery {
+  const inside = insideCondition(c, ranges, k);
+  const reference = referenceCondition(c, ranges, k);
+  const sql = reference === '0'
+    ? `SELECT ${c.ip} AS client, count() AS inside_requests, toUInt64(0) AS ref_requests FROM ${table} WHERE ${inside} GROUP BY client`
+    : `SELECT ${c.ip} AS client, countIf(${inside}) AS inside_requests, countIf(${reference}) AS ref_requests FROM ${table} WHERE (${inside}) OR (${reference}) GROUP BY client`;
+  return { name: `window_${k}_ip_counts`, sql, columns: ['client', 'inside_requests', 'ref_requests'] };
 }
