@@ -87,9 +87,9 @@ class U32List {
     }
     this.data[this.length++] = v;
   }
-  /** The values, trimmed to their length (a copy: the growth slack is released). */
+  /** The values (a view: no copy at the peak; the slack goes with the builder). */
   done(): Uint32Array {
-    return this.data.slice(0, this.length);
+    return this.data.subarray(0, this.length);
   }
 }
 
