@@ -29,6 +29,8 @@ export const MEASUREMENTS: readonly Measurement[] = [
   { name: 'analyze.plain', script: 'analyze.ts', input: 'plain', baseline: 'newline-count.plain', args: (f, c, out) => [f, ...lines(c), '--out', out] },
   { name: 'analyze.gzip', script: 'analyze.ts', input: 'gzip', baseline: 'newline-count.gzip', args: (f, c, out) => [f, ...lines(c), '--out', out] },
   { name: 'analyze.stdin', script: 'analyze.ts', input: 'stdin', baseline: 'newline-count.plain', args: (f, c, out) => [f, ...lines(c), '--out', out, '--stdin'] },
+  // Runs only where clickhouse-server is installed (skipped otherwise): load rows/s and engine analysis time on 2 shards.
+  { name: 'clickhouse.plain', script: 'clickhouse.ts', input: 'plain', baseline: 'newline-count.plain', args: (f, c, out) => [f, ...lines(c), '--out', out] },
   { name: 'mawk', script: 'external.ts', input: 'plain', tool: true, baseline: 'newline-count.plain', args: (f, c, out) => ['mawk', f, ...lines(c), '--out', out] },
   { name: 'goaccess', script: 'external.ts', input: 'plain', tool: true, baseline: 'newline-count.plain', args: (f, c, out) => ['goaccess', f, ...lines(c), '--out', out] },
   { name: 'lnav', script: 'external.ts', input: 'plain', tool: true, baseline: 'newline-count.plain', args: (f, c, out) => ['lnav', f, ...lines(c), '--out', out] },

@@ -167,6 +167,9 @@ function checkUnchanged(i: Input, again: InputRead, pass: string): void {
 }
 
 export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
+  // --engine clickhouse: the analysis as SQL on a table (clickhouse/analyze-run.ts).
+  if (args.engine !== undefined && args.engine !== 'local') return (await import('./clickhouse/analyze-run.ts')).runClickHouseAnalyze(args);
+  if (args.url !== undefined || args.table !== undefined || args.columns !== undefined) throw new AlfError('ALF_USAGE', '`--url`, `--table` and `--columns` go with `--engine clickhouse` (add it to analyse a ClickHouse table)');
   const ctx = args.alf;
   const opts = validateAnalyzeOptions(args);
   let files = opts.files;

@@ -16,6 +16,7 @@ import { styleFor } from './style.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
 import { analyzeCommand } from './commands/analyze.ts';
 import { formatsCommand } from './commands/formats.ts';
+import { loadCommand } from './commands/load.ts';
 import { lookupCommand } from './commands/lookup.ts';
 import { parseCommand } from './commands/parse.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -32,12 +33,14 @@ const COMMANDS: readonly CommandModule<object, never>[] = [
   lookupCommand as unknown as CommandModule<object, never>,
   formatsCommand as unknown as CommandModule<object, never>,
   verifyCommand as unknown as CommandModule<object, never>,
+  loadCommand as unknown as CommandModule<object, never>,
 ];
 
 /** Flags of every command, for "did you mean" on unknown ones. */
 // Keep in step with the command modules' options.
 const KNOWN_FLAGS = ['format', 'tz', 'to', 'output', 'max-line-bytes', 'max-reject-ratio', 'quiet', 'config', 'help', 'version', 'csv', 'asn-db', 'geo-db',
-  'from', 'out', 'force', 'sensitivity', 'min-requests', 'trusted-proxy', 'vhost', 'max-decompressed-bytes'];
+  'from', 'out', 'force', 'sensitivity', 'min-requests', 'trusted-proxy', 'vhost', 'max-decompressed-bytes',
+  'url', 'table', 'create', 'batch-rows', 'engine', 'columns'];
 
 /**
  * `--from -30m` / `--to -2h` (relative to the end of the data) as `--from=-30m`: yargs would

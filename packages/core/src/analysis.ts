@@ -138,6 +138,25 @@ class AttributionImpl implements Attribution {
   }
 }
 
+/**
+ * Per-IP detail cap of each window of pass 2: one budget of `maxTrackedIps` shared by the
+ * windows (a few hundred bytes per tracked IP), at least 2,000 each, at most `maxIpsPerWindow`.
+ */
+export function detailIpsPerWindow(opts: ResolvedOptions, windows: number): number {
+  return Math.min(opts.maxIpsPerWindow, Math.max(2000, Math.floor(opts.maxTrackedIps / Math.max(1, windows))));
+}
+
+/**
+ * The IPs a detail-pass accumulator (`Analysis.detailPass`) tracks, per window: for an engine
+ * that collects their detail itself (e.g. by SQL) and folds it in with `mergeSnapshot`
+ * (the detail in `heavy`, everything else empty).
+ */
+export function detailPassIps(detail: Attribution): readonly ReadonlySet<string>[] {
+  const only = (detail as AttributionImpl).counts.only;
+  if (only === null) throw new Error('detailPassIps: not a detail-pass accumulator (Analysis.detailPass)');
+  return only;
+}
+
 export function resolveOptions(opts: AnalysisOptions = {}): ResolvedOptions {
   const o = { ...DEFAULT_ANALYSIS_OPTIONS };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
@@ -195,10 +214,8 @@ class AnalysisImpl implements Analysis {
     const ranges = ws.map((w) => ({
       insideFromMs: w.startMs, insideToMs: w.endMs + 1000, ...referencePeriods(w, this.timeline.minMs, this.timeline.maxMs),
     }));
-    // One budget shared by all windows (a few hundred bytes per tracked IP), at least 2,000 each.
-    const perWindow = Math.min(this.opts.maxIpsPerWindow, Math.max(2000, Math.floor(this.opts.maxTrackedIps / Math.max(1, ws.length))));
     return new AttributionImpl(new WindowCounts(ranges, {
-      maxIpsPerWindow: perWindow, maxPathsPerIp: this.opts.maxPathsPerIp, maxUserAgentsPerIp: 4, maxRefererHosts: 10_000,
+      maxIpsPerWindow: detailIpsPerWindow(this.opts, ws.length), maxPathsPerIp: this.opts.maxPathsPerIp, maxUserAgentsPerIp: 4, maxRefererHosts: 10_000,
     }));
   }
 

@@ -7,7 +7,7 @@ export type { WindowCountsSnapshot, WindowDetail, IpWindowStats, WindowAggregate
 export type { IpCountsSnapshot } from './ip-counts.ts';
 export type { TimelineSnapshot } from './timeline.ts';
 export { hashString } from './hash.ts';
-export { createAnalysis, analyze, resolveOptions, referencePeriods, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
+export { createAnalysis, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
 export { detectBursts } from './detect-bursts.ts';
 export { Timeline } from './timeline.ts';
 export {
@@ -20,3 +20,19 @@ export {
 } from './client-address.ts';
 export { vhostFilter, filterByVhost, vhostHost, type VhostMatcher, type VhostFiltered } from './vhost-filter.ts';
 export { selectRows } from './select-rows.ts';
+// SQL engine (ClickHouse): query text, table schema and state builders (pure).
+export {
+  SQL_FIELDS, ALF_COLUMNS, resolveColumns, parseColumnMapping, quoteIdent, quoteTable, sqlString,
+  assetExpr, randomQueryExpr, refHostExpr, refClassExpr, ipKindExpr, ipHashExpr, type SqlField, type SqlColumns,
+} from './sql/columns.ts';
+export {
+  totalsQuery, timelineQuery, ipSketchQuery, insideIpsQuery, insideStatusesQuery, insidePathsQuery, insideAgentsQuery,
+  refererHostsQuery, refererTotalQuery, referenceTotalsQuery, hashLevelsQuery, insideSampledOutQuery, ipCountsQuery,
+  type SqlQuery, type SqlWindowRange, type IpSelection,
+} from './sql/queries.ts';
+export {
+  buildAnalysisSnapshot, buildWindowState, buildDetailWindow, buildIpDetail, buildAttributionSnapshot, fetchLimit, IpCountsBuilder,
+  type SqlRow, type WindowRows, type IpDetailRows, type SqlWindowState,
+} from './sql/build-state.ts';
+export { ALF_TABLE_COLUMNS, createLocalTableSql, createDistributedTableSql, insertSql, batchRowsSql } from './sql/schema.ts';
+export { ipHash, pathAsset, queryRandom, refererTraits } from './sql/row-traits.ts';

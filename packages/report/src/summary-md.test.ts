@@ -178,6 +178,16 @@ describe('summary.md', () => {
     expect(q).toContain('No ASN or geolocation database was used');
   });
 
+  test('records from a table, not files: the title and the Inputs section name the source', () => {
+    const fromTable = renderSummaryMd({ ...INPUT, inputs: [], source: 'ClickHouse http://ch1:8123, table logs|x' });
+    // Escaped and defanged like any text in summary.md (no link, no table cell split).
+    expect(fromTable).toContain('# alf analysis: ClickHouse hxxp\\[://\\]ch1:8123, table logs\\|x');
+    expect(fromTable).toContain('Records read from ClickHouse hxxp\\[://\\]ch1:8123, table logs\\|x, not from input files.');
+    expect(fromTable).not.toContain('analysis: no input');
+    expect(fromTable).not.toContain('| # | input |');
+    expect(renderSummaryMd({ ...INPUT, inputs: [] })).toContain('# alf analysis: no input');
+  });
+
   test('byte-identical across runs and time zones', () => {
     const before = process.env['TZ'];
     try {

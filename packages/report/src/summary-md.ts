@@ -129,12 +129,13 @@ function timelineNote(result: AnalysisResult): string {
 function header(input: AnalysisPackInput): string[] {
   const { result, inputs } = input;
   const title =
-    inputs.length === 0 ? 'no input' : inputs.length === 1 ? md(inputs[0]!.name) : `${md(inputs[0]!.name)} and ${plural(inputs.length - 1, 'more input', 'more inputs')}`;
+    inputs.length === 0 ? (input.source !== undefined ? md(input.source) : 'no input') : inputs.length === 1 ? md(inputs[0]!.name) : `${md(inputs[0]!.name)} and ${plural(inputs.length - 1, 'more input', 'more inputs')}`;
   return [
     `<!-- alf summary.md; ${timelineNote(result)}; all times UTC (ISO-8601) -->`,
     `# alf analysis: ${title}`,
     '',
-    `alf ${input.toolVersion.replace(/[^0-9A-Za-z.+-]/g, '')}; ${plural(inputs.length, 'input', 'inputs')}; ${plural(input.accounting.linesRead, 'line', 'lines')}; ` +
+    `alf ${input.toolVersion.replace(/[^0-9A-Za-z.+-]/g, '')}; ${inputs.length === 0 && input.source !== undefined ? 'no input files' : plural(inputs.length, 'input', 'inputs')}; ` +
+      `${plural(input.accounting.linesRead, input.source !== undefined ? 'record' : 'line', input.source !== undefined ? 'records' : 'lines')}; ` +
       `${plural(result.bursts.length, 'burst', 'bursts')}.`,
     '',
     `Time span of the records: ${span(result.firstMs, result.lastMs)}. All times are UTC (ISO-8601). ` +
@@ -165,7 +166,8 @@ function optionsLine(input: AnalysisPackInput): string {
   return parts.length > 0 ? `Options: ${parts.join('; ')}.` : 'Options: defaults.';
 }
 
-function inputsSection(inputs: readonly PackInputSummary[]): string[] {
+function inputsSection(inputs: readonly PackInputSummary[], source?: string): string[] {
+  if (inputs.length === 0 && source !== undefined) return ['## Inputs', '', `Records read from ${md(source)}, not from input files.`, ''];
   const rows = inputs.map((inp, i) => [
     String(i + 1),
     md(inp.name),
@@ -397,7 +399,7 @@ export function renderSummaryMd(input: AnalysisPackInput): string {
   const bursts = sortBursts(input.result.bursts);
   const lines: string[] = [
     ...header(input),
-    ...inputsSection(input.inputs),
+    ...inputsSection(input.inputs, input.source),
     optionsLine(input),
     '',
     ...accountingSection(input),

@@ -47,6 +47,11 @@ export interface AnalysisPackInput {
   readonly inputs: readonly PackInputSummary[];
   /** Line accounting summed over all inputs. */
   readonly accounting: Accounting;
+  /**
+   * Where the records came from when not from input files (e.g. `ClickHouse http://ch1:8123,
+   * table logs`; no password): summary.md's title and Inputs section name it. Omitted: files.
+   */
+  readonly source?: string | undefined;
   /** Databases used (one entry per role, as `Geo.databases`). */
   readonly databases: readonly GeoDbInfo[];
   /** `Geo.ageWarning(first, last)`: databases much older or newer than the logs; null when none. */

@@ -29,6 +29,11 @@ export interface AnalyzeArgs {
   readonly 'trusted-proxy'?: unknown;
   readonly vhost?: unknown;
   readonly workers?: unknown;
+  // --engine clickhouse (clickhouse/analyze-run.ts)
+  readonly engine?: unknown;
+  readonly url?: unknown;
+  readonly table?: unknown;
+  readonly columns?: unknown;
   readonly alf: CommandContext;
 }
 
@@ -53,12 +58,17 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .option('trusted-proxy', { type: 'string', describe: 'your own proxies/load balancers (CIDR or address; repeat or separate with commas): for requests they logged, the client is the right-most X-Forwarded-For entry that is not one of them (never read from other peers). Default: the logged remote address' })
     .option('vhost', { type: 'string', describe: 'only records of these virtual hosts (repeat or separate with commas; case-insensitive; *.example.com for subdomains; a :port in the log is ignored); records without a vhost are left out' })
     .option('workers', { type: 'string', describe: 'threads that parse and fold the inputs: large plain files are cut into byte ranges at line ends, other inputs take one thread each; 1 keeps everything on one thread (default: the cores available). The pack is the same for any N' })
+    .option('engine', { type: 'string', choices: ['local', 'clickhouse'], describe: 'where the analysis runs: local (default; reads the files) or clickhouse (SQL on --table at --url; load it with `alf load clickhouse`)' })
+    .option('url', { type: 'string', describe: 'with --engine clickhouse: the HTTP interface, e.g. http://localhost:8123' })
+    .option('table', { type: 'string', describe: 'with --engine clickhouse: the table ([db.]name; MergeTree or Distributed)' })
+    .option('columns', { type: 'string', describe: 'with --engine clickhouse: FIELD=COLUMN pairs for a table with other column names, e.g. ts=timestamp,ip=client_ip (README)' })
     .example('alf analyze access.log.2018-12-15.gz', 'a pack in ./alf-access.log.2018-12-15-<first>-<last>/')
     .example('zcat access.log.*.gz | alf analyze - --out incident-42', 'standard input (read once, kept in a temporary file for the second pass)')
     .example('alf analyze --from 2021-03-29T08:00Z --to 2021-03-29T12:00Z web1.log web2.log.gz -o pack', 'several servers, a time window')
     .example('alf analyze --from=-2h --sensitivity high access.log', 'the last two hours of the data, small bursts too')
     .example('alf analyze --trusted-proxy 10.0.0.0/8 --trusted-proxy 2001:db8::/32 --vhost shop.example.com,*.shop.example.com lb.log', 'clients from X-Forwarded-For behind your load balancers; one site only')
     .example('alf verify pack', 'check a pack against its manifest later')
+    .example('alf analyze --engine clickhouse --url http://ch1:8123 --table logs -o pack', 'the same analysis as SQL on a ClickHouse table (alf load clickhouse)')
     .epilogue('Two passes over the inputs (standard input is kept in a temporary file for the later ones); one more for records.arrow and the evidence lines with --workers 1, --records all or standard input, and one for attacker detail when a burst window holds more than 100,000 IPs; the pack does not depend on input order, file names or stdin vs file (inputs are named by SHA-256 inside it; manifest.json maps them to paths). '
       + 'Exit status: 0 success; 1 completed with warnings (flagged, changed or duplicate inputs, rejected lines above --max-reject-ratio, databases more than 90 days older or newer than the logs, failed database lookups); '
       + '2 usage error; 3 input or database unreadable; 4 pack directory unwritable (or holding a pack, without --force); 130/143 interrupted (manifest marked interrupted, temporary files removed).') as unknown as Argv<AnalyzeArgs>,

@@ -1,0 +1,55 @@
+/**
+ * `alf load clickhouse` and `alf analyze --engine clickhouse` on a real 2-shard
+ * cluster (two clickhouse-server processes started for the step, a Distributed
+ * table sharded by cityHash64(ip)), each command in its own process. Skipped
+ * when clickhouse-server is not installed.
+ *
+ *   node --conditions=alf-source --import tsx scripts/bench/clickhouse.ts FILE --lines N --out DIR
+ *
+ * Prints `seconds` (the load, wall time, start-up included), `insert-rows-per-s`
+ * (rows accepted / load seconds) and `analyze-seconds` (the engine run).
+ */
+import { rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findClickHouseServer, startTestCluster } from '../../packages/cli/src/clickhouse/test-cluster.ts';
+import { emit, runTimed, skipStep } from './protocol.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = ['--conditions=alf-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts')];
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { lines: { type: 'string' }, out: { type: 'string' } } });
+  const file = positionals[0];
+  if (!file || !values.lines || !values.out) throw new Error('usage: clickhouse.ts FILE --lines N --out DIR');
+  if (findClickHouseServer() === null) skipStep('clickhouse-server is not installed (apt-get install clickhouse-server)');
+  const cluster = await startTestCluster(2);
+  try {
+    await cluster.createTables('logs');
+    const load = await runTimed(process.execPath, [...CLI, 'load', 'clickhouse', '--url', cluster.url, '--table', 'logs', resolve(file)], { cwd: ROOT });
+    if (load.code !== 0) {
+      process.stderr.write(load.stderr);
+      throw new Error(`alf load clickhouse exited with ${load.code}`);
+    }
+    const accepted = Number(/([\d,]+) accepted/.exec(load.stderr)?.[1]?.replace(/,/g, '') ?? NaN);
+    const out = resolve(values.out);
+    rmSync(out, { recursive: true, force: true });
+    const analyze = await runTimed(process.execPath, [...CLI, 'analyze', '--engine', 'clickhouse', '--url', cluster.url, '--table', 'logs', '--out', out], { cwd: ROOT });
+    if (analyze.code !== 0) {
+      process.stderr.write(analyze.stderr);
+      throw new Error(`alf analyze --engine clickhouse exited with ${analyze.code}`);
+    }
+    emit('lines', Number(values.lines), 'lines');
+    emit('seconds', load.wallSeconds.toFixed(3), 's');
+    if (load.maxRssMb !== undefined) emit('peak-rss', load.maxRssMb.toFixed(1), 'MB');
+    emit('insert-rows', accepted, 'rows');
+    emit('insert-rows-per-s', Math.round(accepted / load.wallSeconds), 'rows/s (one client, 2 shards, start-up included)');
+    emit('analyze-seconds', analyze.wallSeconds.toFixed(3), 's (alf analyze --engine clickhouse, 2 shards)');
+    if (analyze.maxRssMb !== undefined) emit('analyze-peak-rss', analyze.maxRssMb.toFixed(1), 'MB');
+  } finally {
+    await cluster.stop();
+  }
+}
+
+await main(process.argv.slice(2));
