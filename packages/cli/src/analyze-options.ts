@@ -112,6 +112,7 @@ function analyzeOptionsSchema() {
     sensitivity: oneOf('--sensitivity', SENSITIVITIES).default('normal'),
     'min-requests': positiveInt('--min-requests').optional(),
     'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
+    'max-decompressed-bytes': byteSizeOption('--max-decompressed-bytes', 1, 2 ** 50).optional(),
     'max-reject-ratio': ratioOption('--max-reject-ratio').default(0.01),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
     records: oneOf('--records', RECORDS_MODES).default('bursts'),
@@ -155,6 +156,8 @@ export interface AnalyzeOptions {
   readonly sensitivity: Sensitivity;
   readonly 'min-requests'?: number | undefined;
   readonly 'max-line-bytes': number;
+  /** `--max-decompressed-bytes`: stop reading an input after this many (decompressed) bytes; the pack is then `partial`. */
+  readonly 'max-decompressed-bytes'?: number | undefined;
   readonly 'max-reject-ratio': number;
   readonly quiet: boolean;
   /** records.arrow: the records of the burst windows (default), every record, or no file. */

@@ -102,6 +102,7 @@ function manifestOptions(opts: AnalyzeOptions): JsonObject {
     sensitivity: opts.sensitivity,
     minRequests: opts['min-requests'] ?? null,
     maxLineBytes: opts['max-line-bytes'],
+    maxDecompressedBytes: opts['max-decompressed-bytes'] ?? null,
     maxRejectRatio: opts['max-reject-ratio'],
     records: opts.records,
     trustedProxy: opts['trusted-proxy']?.cidrs ?? null,
@@ -210,14 +211,16 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const relative = opts.fromBound?.kind === 'relative' || opts.toBound?.kind === 'relative';
     const passes = relative ? 3 : 2;
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
-    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, inputIndex });
+    const maxDecompressedBytes = opts['max-decompressed-bytes'];
+    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, inputIndex });
     if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
-      return planInput(path, size, opts.workers, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
+      // A byte limit is per input, as `alf parse` applies it: such inputs are not cut into ranges.
+      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
     };
     const taskBase = (from: number | null, to: number | null): TaskBase => ({
-      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
+      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
       fromMs: from, toMs: to, analysis: opts.analysis,
     });
     const wholeRead = (r: AnalyzeTaskResult): InputRead => ({ ...r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable });

@@ -40,6 +40,8 @@ export interface TaskCommon {
   readonly format: string | undefined;
   readonly tz: string | undefined;
   readonly maxLineBytes: number;
+  /** `--max-decompressed-bytes` (whole inputs only: a limited input is never cut into ranges). */
+  readonly maxDecompressedBytes: number | undefined;
   /** Lines per parser batch (records.arrow has one batch per parser batch). */
   readonly batchRows: number;
   readonly inputIndex: number;
@@ -164,7 +166,7 @@ async function openSource(t: TaskCommon): Promise<Source> {
 /** Parses the task's bytes, calling `onChunk` per chunk. */
 async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, columns?: readonly StringColumn[]): Promise<ReadCommon> {
   const src = await openSource(t);
-  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, columns });
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, columns });
   for await (const chunk of parse.chunks) {
     if (aborted?.()) throw new Error('stopped by a signal');
     onProgress?.(chunk.records.length + chunk.rejects.length);

@@ -24,6 +24,7 @@ export interface AnalyzeArgs {
   readonly 'min-requests'?: unknown;
   readonly 'max-line-bytes'?: unknown;
   readonly 'max-reject-ratio'?: unknown;
+  readonly 'max-decompressed-bytes'?: unknown;
   readonly quiet?: unknown;
   readonly records?: unknown;
   readonly 'trusted-proxy'?: unknown;
@@ -53,6 +54,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .option('sensitivity', { type: 'string', describe: 'burst detection: low (only large clear bursts: ×3 over baseline, 2,000 excess requests, 0.5/s), normal (×2, 500, 0.2/s), high (×1.5, 150, 0.05/s)' })
     .option('min-requests', { type: 'string', describe: 'a burst must carry at least N requests above baseline (overrides the --sensitivity value; default 500)' })
     .option('max-line-bytes', { type: 'string', describe: 'longest line kept, e.g. 1MiB; longer lines are rejected as line_too_long (default 1MiB)' })
+    .option('max-decompressed-bytes', { type: 'string', describe: 'stop reading an input after this many decompressed bytes (e.g. 10GiB), flagged decompressed_limit and the pack marked partial: a guard against gzip bombs; inputs are then not cut into byte ranges. Default: no limit' })
     .option('max-reject-ratio', { type: 'string', describe: 'exit with status 1 when more than this share of lines is rejected (default 0.01)' })
     .option('records', { type: 'string', describe: 'records.arrow in the pack (Arrow IPC file, enriched with prefix, ASN, country, burst_id): bursts (records of the burst windows, default), all (every record), none (no file)' })
     .option('trusted-proxy', { type: 'string', describe: 'your own proxies/load balancers (CIDR or address; repeat or separate with commas): for requests they logged, the client is the right-most X-Forwarded-For entry that is not one of them (never read from other peers). Default: the logged remote address' })

@@ -1,8 +1,10 @@
 /**
- * The attacker-detail pass of `alf analyze`: a burst window with more distinct
- * IPs than the per-IP detail cap (core's maxIpsPerWindow, 100,000) keeps exact
- * counts for every IP but detail (paths, agents, first/last seen) only for a
- * hash sample; attackers outside the sample get theirs from one more read.
+ * `alf analyze` at its limits.
+ * - The attacker-detail pass: a burst window with more distinct IPs than the
+ *   per-IP detail cap (core's maxIpsPerWindow, 100,000) keeps exact counts for
+ *   every IP but detail (paths, agents, first/last seen) only for a hash sample;
+ *   attackers outside the sample get theirs from one more read.
+ * - `--max-decompressed-bytes`: the gzip-bomb guard, per input.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,4 +61,31 @@ test('every attacker of a window past the detail cap gets its own exact top path
     expect(f[col('top_path')]).toBe(`/attack-${n}`);
     expect(f[col('top_user_agent')]).toBe(`AttackBot/${n}`);
   }
+}, 300_000);
+
+test('--max-decompressed-bytes stops a gzip input at the limit: flagged decompressed_limit, pack partial, exit 1, with 1 and 2 threads', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const start = Date.UTC(2024, 2, 1, 0, 0, 0);
+  const body = Array.from({ length: 40_000 }, (_, i) => line(`198.51.100.${i % 250}`, start + i * 1000, '/x', 'Mozilla/5.0')).join('\n');
+  const bomb = join(dir, 'bomb.log.gz');
+  await writeFile(bomb, gzipSync(`${body}\n`));
+  const plain = join(dir, 'big.log');
+  await writeFile(plain, `${body}\n`);
+  const packs: string[] = [];
+  for (const workers of ['1', '2']) {
+    const out = join(dir, `limited-${workers}`);
+    const r = await runAlf(['analyze', bomb, plain, '--out', out, '--quiet', '--workers', workers, '--max-decompressed-bytes', '1MiB']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/decompressed_limit/);
+    const m = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { status: string; statusReason: string; command: { options: Record<string, unknown> }; inputs: { decode?: { flags: string[]; bytesOut: number } }[] };
+    expect(m.status).toBe('partial');
+    expect(m.command.options['maxDecompressedBytes']).toBe(1024 ** 2);
+    // Both inputs stop at the limit (it is per input, plain ones included, as in `alf parse`).
+    for (const i of m.inputs) {
+      expect(i.decode?.flags).toContain('decompressed_limit');
+      expect(i.decode?.bytesOut).toBe(1024 ** 2);
+    }
+    packs.push(await readFile(join(out, 'timeline.csv'), 'utf8'));
+  }
+  expect(packs[1]).toBe(packs[0]);
 }, 300_000);
