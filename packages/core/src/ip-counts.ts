@@ -20,7 +20,7 @@
  * multiset of requests. In SQL: `SELECT ip, countIf(inside), countIf(ref) …
  * GROUP BY ip`.
  */
-import { formatIpv4, formatIpv6 } from '@alf/geo';
+import { formatIpv4, formatIpv6, parseIpv4Number } from '@alf/geo';
 
 export const ROLE_INSIDE = 0;
 export const ROLE_REF = 1;
@@ -421,27 +421,7 @@ export function clientKey(text: string, into?: ClientKey): ClientKey {
 
 /** Canonical dotted quad → u32, else -1 (no leading zeros, so the text is the key's only spelling). */
 export function parseIpv4(text: string): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return -1;
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + octet;
+  return parseIpv4Number(text);
 }
 
 /** Plain `a:b::c` IPv6 (no brackets, zone or embedded IPv4) into 8 hextets; false otherwise. */
