@@ -9,41 +9,25 @@
  * output. Then hostile payloads in every field of a burst, through every
  * output of the evidence pack.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readRecordsArrow } from '@alf/report';
 import { hostileCorpus, payloadBurstLog } from '../../../testdata/hostile/corpus.ts';
 import type { HostileCase } from '../../../testdata/hostile/corpus.ts';
 import { loadPayloads } from '../../../testdata/hostile/load-payloads.ts';
 import { parseXmlStrict } from '../../report/src/charts/test-xml.ts';
-import { ROOT } from './test-cli.ts';
-
-/** `node` arguments that run the CLI's sources from any working directory (tsx by absolute URL). */
-const NODE_ARGS_ANY_CWD = ['--conditions=alf-source', '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'packages/cli/src/bin-dev.ts')];
+import { ROOT, spawnAlf } from './test-cli.ts';
+import type { SpawnResult } from './test-cli.ts';
 
 const clean = join(ROOT, 'testdata/real/secrepo/access.log.2018-12-15.gz');
 const corpus = hostileCorpus();
 let dir: string;
 let inputs: string;
 
-interface Run { code: number | null; stdout: Buffer; stderr: string }
-
 /** `alf …` as a child in `cwd` with its own TMPDIR, so stray files would show. */
-function alfIn(cwd: string, tmp: string, args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS_ANY_CWD, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
+const alfIn = (cwd: string, tmp: string, args: readonly string[]): Promise<SpawnResult> => spawnAlf(args, undefined, { ...process.env, TMPDIR: tmp }, cwd);
 
 /** Entries of a directory tree, relative, sorted. */
 async function tree(root: string): Promise<string[]> {

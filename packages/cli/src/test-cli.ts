@@ -6,12 +6,15 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { main } from './main.ts';
 
 /** The repository root. */
 export const ROOT: string = new URL('../../../', import.meta.url).pathname;
-/** `node` arguments that run the CLI's sources. */
-export const NODE_ARGS: readonly string[] = ['--conditions=alf-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/bin-dev.ts')];
+/** `node` arguments that run the CLI's sources, from any working directory (tsx by absolute URL). */
+export const NODE_ARGS: readonly string[] = [
+  '--conditions=alf-source', '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'packages/cli/src/bin-dev.ts'),
+];
 
 export interface SpawnResult {
   readonly code: number | null;
@@ -20,10 +23,10 @@ export interface SpawnResult {
   readonly stderr: string;
 }
 
-/** Runs `alf …` as a child with stdin from `input` (or an empty pipe), collecting stdout and stderr. */
-export function spawnAlf(args: readonly string[], input?: Buffer | string, env: NodeJS.ProcessEnv = process.env): Promise<SpawnResult> {
+/** Runs `alf …` as a child (in `cwd`) with stdin from `input` (or an empty pipe), collecting stdout and stderr. */
+export function spawnAlf(args: readonly string[], input?: Buffer | string, env: NodeJS.ProcessEnv = process.env, cwd: string = ROOT): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
