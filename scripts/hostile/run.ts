@@ -6,7 +6,8 @@
  *   node --conditions=alf-source --import tsx scripts/hostile/run.ts [--only a,b] [--kills 50] [--ips 10000000]
  *
  * Parts (all by default):
- *   long-line   a 1 GiB line inside gzip through `alf parse` (peak RSS vs a small input)
+ *   long-line   a 10 MiB and a 1 GiB line inside gzip through `alf parse` (peak RSS vs a two-line
+ *               gzip, same flags; median of --repeat runs, default 3)
  *   empty       100M empty lines in a small gzip through `alf parse`
  *   bomb        10 MB of gzip expanding to 10 GiB, with and without --max-decompressed-bytes
  *   ips         N distinct IPv4 (default 10M) through the parser (parseStream, in a child): peak RSS
@@ -26,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { combinedLine, cleanLog, gzipEmptyLines, gzipWithLongLine, hostileCorpus } from '../../testdata/hostile/corpus.ts';
 import { HEAVY_IP, heavyLog, urlsExpected, urlsLog } from './cardinality.ts';
 import { ALF_NODE_ARGS, ROOT, killCampaign } from './kill-runs.ts';
@@ -37,7 +39,7 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' }, kills: { type: 'string', default: '50' }, ips: { type: 'string', default: '10000000' },
     urls: { type: 'string', default: '10000000' }, heavy: { type: 'string', default: '50000000' }, singles: { type: 'string', default: String(2 ** 24) },
-    child: { type: 'string' }, help: { type: 'boolean' },
+    child: { type: 'string' }, help: { type: 'boolean' }, repeat: { type: 'string', default: '3' },
   },
   allowPositionals: true,
 });
@@ -46,6 +48,7 @@ if (values.help) {
   process.exit(0);
 }
 
+const repeat = Math.max(1, Number(values.repeat));
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -119,15 +122,19 @@ const alfArgs = (...args: string[]): string[] => [...ALF_NODE_ARGS, ...args];
 const summaryLine = (stderr: string): string => stderr.split('\n').find((l) => / lines?: [\d,]+ parsed/.test(l) && l.startsWith('  '))?.trim() ?? stderr.slice(0, 300);
 
 let work: string;
-let baselineRss = 0;
+const baselineRss: number[] = [];
 
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+const range = (xs: readonly number[]): string => `${mb(Math.min(...xs))}–${mb(Math.max(...xs))}`;
+
+/** Peak RSS of `alf parse` (same flags as the runs compared with it) on a two-line gzip, `repeat` runs. */
 async function baseline(): Promise<number> {
-  if (baselineRss > 0) return baselineRss;
-  const f = join(work, 'tiny.log');
-  await writeFile(f, `${combinedLine()}\n`);
-  baselineRss = (await measure(alfArgs('parse', '-q', '-f', 'combined', '--to', 'ndjson', f))).peakRssBytes;
-  console.log(`baseline: \`alf parse\` of a one-line file peaks at ${mb(baselineRss)} RSS`);
-  return baselineRss;
+  if (baselineRss.length > 0) return median(baselineRss);
+  const f = join(work, 'tiny.log.gz');
+  await writeFile(f, gzipSync(`${combinedLine({ ip: '192.0.2.1' })}\n${combinedLine({ ip: '192.0.2.2' })}\n`));
+  for (let i = 0; i < repeat; i++) baselineRss.push((await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f))).peakRssBytes);
+  console.log(`baseline: \`alf parse -f combined --to ndjson\` of a two-line gzip peaks at ${mb(median(baselineRss))} RSS (median of ${repeat}, ${range(baselineRss)})`);
+  return median(baselineRss);
 }
 
 async function longLine(): Promise<void> {
@@ -135,9 +142,14 @@ async function longLine(): Promise<void> {
   const f = join(work, 'long-line.log.gz');
   const head = `${combinedLine({ ip: '192.0.2.1' })}\n`;
   const tail = `\n${combinedLine({ ip: '192.0.2.2' })}\n`;
-  await writeFile(f, gzipWithLongLine(head, 1024 ** 3, tail));
-  const r = await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f));
-  console.log(`long-line: 1 GiB line in gzip: exit ${r.code}, ${r.seconds.toFixed(1)} s, peak RSS ${mb(r.peakRssBytes)} (+${mb(r.peakRssBytes - base)} over baseline; cap 1 MiB); ${summaryLine(r.stderr)}`);
+  for (const size of [10 * 1024 ** 2, 1024 ** 3]) {
+    await writeFile(f, gzipWithLongLine(head, size, tail));
+    const runs: Measured[] = [];
+    for (let i = 0; i < repeat; i++) runs.push(await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f)));
+    const rss = runs.map((r) => r.peakRssBytes);
+    const r = runs[0]!;
+    console.log(`long-line: ${size >= 1024 ** 3 ? '1 GiB' : '10 MiB'} line in gzip: exit ${r.code}, ${median(runs.map((x) => x.seconds)).toFixed(1)} s, peak RSS ${mb(median(rss))} (median of ${repeat}, ${range(rss)}; +${mb(median(rss) - base)} over the two-line gzip; cap 1 MiB); ${summaryLine(r.stderr)}`);
+  }
   await rm(f);
 }
 
