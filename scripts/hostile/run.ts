@@ -6,10 +6,16 @@
  *   node --conditions=alf-source --import tsx scripts/hostile/run.ts [--only a,b] [--kills 50] [--ips 10000000]
  *
  * Parts (all by default):
- *   long-line   a 1 GiB line inside gzip through `alf parse` (peak RSS vs a small input)
+ *   long-line   a 10 MiB and a 1 GiB line inside gzip through `alf parse` (peak RSS vs a two-line
+ *               gzip, same flags; median of --repeat runs, default 3)
  *   empty       100M empty lines in a small gzip through `alf parse`
  *   bomb        10 MB of gzip expanding to 10 GiB, with and without --max-decompressed-bytes
  *   ips         N distinct IPv4 (default 10M) through the parser (parseStream, in a child): peak RSS
+ *   urls        10M requests with a path and user agent each of their own, plus a burst (half
+ *               `/login`), streamed into `alf analyze -` (scripts/hostile/cardinality.ts): peak
+ *               RSS, rate, the burst's top path and agent
+ *   heavy       one IP sending 50M requests among 2^24 single-request IPs into `alf analyze -`:
+ *               peak RSS, rate, the heavy hitter's row ([--heavy 50m] [--singles 16777216])
  *   line-time   worst-case parse time per byte of hostile line shapes, 1 KB to 1 MB
  *   throughput  parser lines/s and MB/s on the hostile grammar lines vs clean lines
  *   kills       N random SIGKILLs of `alf analyze` (default 50), every pack checked
@@ -20,24 +26,29 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { combinedLine, cleanLog, gzipEmptyLines, gzipWithLongLine, hostileCorpus } from '../../testdata/hostile/corpus.ts';
+import { HEAVY_IP, heavyLog, urlsExpected, urlsLog } from './cardinality.ts';
 import { ALF_NODE_ARGS, ROOT, killCampaign } from './kill-runs.ts';
 
-const PARTS = ['long-line', 'empty', 'bomb', 'ips', 'line-time', 'throughput', 'kills'] as const;
+const PARTS = ['long-line', 'empty', 'bomb', 'ips', 'line-time', 'throughput', 'kills', 'urls', 'heavy'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' }, kills: { type: 'string', default: '50' }, ips: { type: 'string', default: '10000000' },
-    child: { type: 'string' }, help: { type: 'boolean' },
+    urls: { type: 'string', default: '10000000' }, heavy: { type: 'string', default: '50000000' }, singles: { type: 'string', default: String(2 ** 24) },
+    child: { type: 'string' }, help: { type: 'boolean' }, repeat: { type: 'string', default: '3' },
   },
   allowPositionals: true,
 });
 if (values.help) {
-  console.log('usage: scripts/hostile/run.ts [--only long-line,empty,bomb,ips,line-time,throughput,kills] [--kills 50] [--ips 10000000]');
+  console.log('usage: scripts/hostile/run.ts [--only long-line,empty,bomb,ips,line-time,throughput,kills,urls,heavy] [--kills 50] [--ips 10000000] [--urls 10000000] [--heavy 50000000] [--singles 16777216]');
   process.exit(0);
 }
 
+const repeat = Math.max(1, Number(values.repeat));
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -62,19 +73,68 @@ function measure(nodeArgs: readonly string[], keepStdout = false): Promise<Measu
   });
 }
 
+/** Like `measure`, with the lines of `input` written to the child's standard input (with backpressure). */
+function measureFed(nodeArgs: readonly string[], input: Iterable<Buffer>): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'ALF_PEAK_RSS_KB=%M', process.execPath, ...nodeArgs], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const kb = Number(/ALF_PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? NaN);
+      resolve({ code, seconds: (performance.now() - start) / 1000, peakRssBytes: kb * 1024, stdout: '', stderr: stderr.replace(/.*ALF_PEAK_RSS_KB=\d+\n?/, '').replace(/^Command exited with non-zero status \d+\n/m, '') });
+    });
+    const stdin = child.stdin;
+    stdin.on('error', () => { /* the child stopped reading: its exit status tells */ });
+    const it = input[Symbol.iterator]();
+    const pump = (): void => {
+      for (;;) {
+        const r = it.next();
+        if (r.done === true) { stdin.end(); return; }
+        if (!stdin.write(r.value)) { stdin.once('drain', pump); return; }
+      }
+    };
+    pump();
+  });
+}
+
+/** A CSV file of the pack as rows of named fields (RFC 4180 quoting). */
+async function csvRows(file: string): Promise<Record<string, string>[]> {
+  const text = await readFile(file, 'utf8');
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (ch === '"') quoted = false; else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(field); field = ''; } else if (ch === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else if (ch !== '\r') field += ch;
+  }
+  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries((head ?? []).map((h, i) => [h, r[i] ?? ''])));
+}
+
 const alfArgs = (...args: string[]): string[] => [...ALF_NODE_ARGS, ...args];
 const summaryLine = (stderr: string): string => stderr.split('\n').find((l) => / lines?: [\d,]+ parsed/.test(l) && l.startsWith('  '))?.trim() ?? stderr.slice(0, 300);
 
 let work: string;
-let baselineRss = 0;
+const baselineRss: number[] = [];
 
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+const range = (xs: readonly number[]): string => `${mb(Math.min(...xs))}–${mb(Math.max(...xs))}`;
+
+/** Peak RSS of `alf parse` (same flags as the runs compared with it) on a two-line gzip, `repeat` runs. */
 async function baseline(): Promise<number> {
-  if (baselineRss > 0) return baselineRss;
-  const f = join(work, 'tiny.log');
-  await writeFile(f, `${combinedLine()}\n`);
-  baselineRss = (await measure(alfArgs('parse', '-q', '-f', 'combined', '--to', 'ndjson', f))).peakRssBytes;
-  console.log(`baseline: \`alf parse\` of a one-line file peaks at ${mb(baselineRss)} RSS`);
-  return baselineRss;
+  if (baselineRss.length > 0) return median(baselineRss);
+  const f = join(work, 'tiny.log.gz');
+  await writeFile(f, gzipSync(`${combinedLine({ ip: '192.0.2.1' })}\n${combinedLine({ ip: '192.0.2.2' })}\n`));
+  for (let i = 0; i < repeat; i++) baselineRss.push((await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f))).peakRssBytes);
+  console.log(`baseline: \`alf parse -f combined --to ndjson\` of a two-line gzip peaks at ${mb(median(baselineRss))} RSS (median of ${repeat}, ${range(baselineRss)})`);
+  return median(baselineRss);
 }
 
 async function longLine(): Promise<void> {
@@ -82,9 +142,14 @@ async function longLine(): Promise<void> {
   const f = join(work, 'long-line.log.gz');
   const head = `${combinedLine({ ip: '192.0.2.1' })}\n`;
   const tail = `\n${combinedLine({ ip: '192.0.2.2' })}\n`;
-  await writeFile(f, gzipWithLongLine(head, 1024 ** 3, tail));
-  const r = await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f));
-  console.log(`long-line: 1 GiB line in gzip: exit ${r.code}, ${r.seconds.toFixed(1)} s, peak RSS ${mb(r.peakRssBytes)} (+${mb(r.peakRssBytes - base)} over baseline; cap 1 MiB); ${summaryLine(r.stderr)}`);
+  for (const size of [10 * 1024 ** 2, 1024 ** 3]) {
+    await writeFile(f, gzipWithLongLine(head, size, tail));
+    const runs: Measured[] = [];
+    for (let i = 0; i < repeat; i++) runs.push(await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f)));
+    const rss = runs.map((r) => r.peakRssBytes);
+    const r = runs[0]!;
+    console.log(`long-line: ${size >= 1024 ** 3 ? '1 GiB' : '10 MiB'} line in gzip: exit ${r.code}, ${median(runs.map((x) => x.seconds)).toFixed(1)} s, peak RSS ${mb(median(rss))} (median of ${repeat}, ${range(rss)}; +${mb(median(rss) - base)} over the two-line gzip; cap 1 MiB); ${summaryLine(r.stderr)}`);
+  }
   await rm(f);
 }
 
@@ -108,6 +173,33 @@ async function bomb(): Promise<void> {
   const full = await measure(alfArgs('parse', '-f', 'combined', '--to', 'ndjson', f));
   console.log(`bomb: no limit: exit ${full.code}, ${full.seconds.toFixed(1)} s (${mb(10 * 1024 ** 3 / full.seconds)}/s decompressed), peak RSS ${mb(full.peakRssBytes)} (+${mb(full.peakRssBytes - base)}); ${summaryLine(full.stderr)}`);
   await rm(f);
+}
+
+async function urls(lines: number): Promise<void> {
+  const want = urlsExpected(lines);
+  const pack = join(work, 'urls-pack');
+  const r = await measureFed(alfArgs('analyze', '-', '-f', 'combined', '--records', 'none', '-o', pack), urlsLog({ lines }));
+  const bursts = await csvRows(join(pack, 'bursts.csv'));
+  const paths = await csvRows(join(pack, 'paths.csv'));
+  const agents = await csvRows(join(pack, 'user_agents.csv'));
+  const login = paths.find((p) => p['path'] === '/login');
+  const bot = agents.find((a) => a['user_agent'] === 'evil-bot/1.0');
+  console.log(`urls: ${n(want.lines)} requests, ${n(want.distinctPaths)} distinct paths and as many agents, \`alf analyze -\`: exit ${r.code}, ${r.seconds.toFixed(1)} s (${n(want.lines / r.seconds)} lines/s), peak RSS ${mb(r.peakRssBytes)}; ${bursts.length} burst(s) ${bursts.map((b) => `${b['start'] ?? ''}–${b['end'] ?? ''}`).join(', ')}; rows: paths.csv ${paths.length}, user_agents.csv ${agents.length}; /login ${login ? `burst ${login['burst_id']} ${login['requests']} requests (want ${n(want.loginRequests)})` : 'NOT LISTED'}; evil-bot/1.0 ${bot ? `${bot['requests']} requests` : 'NOT LISTED'}; ${summaryLine(r.stderr)}`);
+  if (r.code !== 0 && r.code !== 1) console.log(r.stderr.slice(-2000));
+  await rm(pack, { recursive: true, force: true });
+}
+
+async function heavy(heavyCount: number, singles: number): Promise<void> {
+  const pack = join(work, 'heavy-pack');
+  const lines = heavyCount + singles;
+  const r = await measureFed(alfArgs('analyze', '-', '-f', 'combined', '--records', 'none', '-o', pack), heavyLog({ heavy: heavyCount, singles }));
+  const bursts = await csvRows(join(pack, 'bursts.csv'));
+  const attackers = await csvRows(join(pack, 'attackers.csv'));
+  const hit = attackers.filter((a) => a['ip'] === HEAVY_IP);
+  const others = attackers.filter((a) => a['ip'] !== HEAVY_IP);
+  console.log(`heavy: ${HEAVY_IP} sending ${n(heavyCount)} requests among ${n(singles)} single-request IPs (${n(lines)} lines), \`alf analyze -\`: exit ${r.code}, ${r.seconds.toFixed(1)} s (${n(lines / r.seconds)} lines/s), peak RSS ${mb(r.peakRssBytes)}; ${bursts.length} burst(s); ${HEAVY_IP}: ${hit.map((a) => `burst ${a['burst_id']} ${a['requests']} requests (excess ${a['excess_requests']}, ${a['first_seen']}–${a['last_seen']})`).join('; ') || 'NOT AN ATTACKER'}; other attackers: ${others.length}; ${summaryLine(r.stderr)}`);
+  if (r.code !== 0 && r.code !== 1) console.log(r.stderr.slice(-2000));
+  await rm(pack, { recursive: true, force: true });
 }
 
 // ---- in-child measurements (the parser alone) ----
@@ -256,6 +348,8 @@ if (values.child) {
       if (part === 'line-time') await lineTime();
       if (part === 'throughput') await throughput();
       if (part === 'kills') await kills(Number(values.kills));
+      if (part === 'urls') await urls(Number(values.urls));
+      if (part === 'heavy') await heavy(Number(values.heavy), Number(values.singles));
     }
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -9,6 +9,13 @@
  * counted so the caller can account them as rejected `encoding`
  * (`encodingRefusedLines(report)`). A UTF-8 byte-order mark is noted and
  * passed on: `frameLines` skips it while keeping byte offsets exact.
+ *
+ * A yielded chunk is never rewritten, unless its consumer hands it back with
+ * `releaseChunk` once it holds no view of it: then the gzip decoder (inline or
+ * on the inflate thread) fills that buffer again instead of allocating one.
+ * `frameLines` does so for every decoded piece it keeps nothing of (an
+ * over-long line being skipped, runs of short lines it copies), so a 1 GiB
+ * line or a bomb goes through the same few 256 KiB buffers.
  */
 import type { DecodeReport, InputFlag } from './types.ts';
 import { GzipDecoder } from './gzip-decoder.ts';
@@ -27,6 +34,32 @@ export function newDecodeReport(): DecodeReport {
 }
 
 const SNIFF_BYTES = 1024;
+
+/** Decoded pieces lent to the consumer, by buffer: how each goes back to its decoder. */
+const leases = new WeakMap<ArrayBufferLike, (piece: Uint8Array) => void>();
+
+/** Marks a whole-buffer piece as returnable through `releaseChunk`. */
+function lease(piece: Buffer, back: (piece: Uint8Array) => void): Buffer {
+  if (piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength) leases.set(piece.buffer, back);
+  return piece;
+}
+
+/** Whether `chunk` is a decoded piece `releaseChunk` would hand back to its decoder. */
+export function isLeasedChunk(chunk: Uint8Array): boolean {
+  return leases.has(chunk.buffer);
+}
+
+/**
+ * Hands a chunk yielded by `decodeInput` back for reuse; the caller (and
+ * everything it passed the chunk to) must hold no view of it any more. A chunk
+ * that is not a decoded piece is left alone.
+ */
+export function releaseChunk(chunk: Uint8Array): void {
+  const back = leases.get(chunk.buffer);
+  if (back === undefined) return;
+  leases.delete(chunk.buffer);
+  back(chunk);
+}
 const REFUSED_NOTE = /; (\d+) lines? refused$/;
 
 /**
@@ -96,10 +129,11 @@ export async function* decodeInput(
             return true;
           }
         };
+        const back = (p: Uint8Array): void => t.recycle(p);
         for (;;) {
           const piece = await t.next(feed);
           if (piece === null) break;
-          const out = stage.push(asBuffer(piece));
+          const out = stage.push(lease(asBuffer(piece), back));
           if (out !== null) yield out;
           if (stage.stopped) break;
         }
@@ -109,8 +143,10 @@ export async function* decodeInput(
         const out = stage.push(chunk);
         if (out !== null) yield out;
       } else {
+        const d = decoder;
+        const back = (p: Uint8Array): void => d.recycle(p);
         for (const piece of decoder.write(chunk)) {
-          const out = stage.push(piece);
+          const out = stage.push(lease(piece, back));
           if (out !== null) yield out;
           if (stage.stopped) break;
         }

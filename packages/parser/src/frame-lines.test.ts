@@ -337,6 +337,45 @@ describe('properties', () => {
   });
 });
 
+describe('decoded gzip pieces are only lent to the framer', () => {
+  // long lines over the cap (skipped), lines just under it spanning pieces, runs of empty
+  // lines and ordinary lines: pieces are handed back and refilled while blocks are kept
+  const parts: Buffer[] = [];
+  for (let r = 0; r < 3; r++) {
+    parts.push(Buffer.from(Array.from({ length: 3000 }, (_, i) => `line ${r}.${i} ${'x'.repeat(i % 151)}\n`).join('')));
+    parts.push(Buffer.alloc(3 * 1024 * 1024 + r, 0x41 + r), Buffer.from('\n'));
+    parts.push(Buffer.alloc(200_000 + r, 0x0a));
+    parts.push(Buffer.alloc((1 << 20) - 7 - r, 0x61 + r), Buffer.from('\n'));
+    parts.push(Buffer.alloc(300_000, 0x62), Buffer.from('\nshort\n'));
+  }
+  const text = Buffer.concat(parts);
+  const gz = zlib.gzipSync(text, { level: 1 });
+
+  test.for([false, true])('blocks kept to the end are intact (inflate thread: %s)', async (inflateThread) => {
+    for (const size of [65536, 1 << 20]) {
+      const report = newDecodeReport();
+      const chunks = await frame(decodeInput(chunked(gz, size), report, { inflateThread }));
+      expectSame(flatten(chunks), reference(text));
+      expect(report.flags).toEqual([]);
+    }
+  });
+
+  test('inline, pieces the framer keeps nothing of go round: a few buffers for 20 MiB', async () => {
+    const buffers = new Set<ArrayBufferLike>();
+    async function* spy(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const c of src) {
+        buffers.add(c.buffer);
+        yield c;
+      }
+    }
+    const skipped = zlib.gzipSync(Buffer.concat([Buffer.from('a\n'), Buffer.alloc(10 << 20, 0x41), Buffer.alloc(10 << 20, 0x0a)]), { level: 1 });
+    const chunks = await frame(spy(decodeInput(chunked(skipped, 65536), newDecodeReport(), { inflateThread: false })));
+    const lines = chunks.reduce((n, c) => n + (c.kind === 'lines' ? c.lineCount : 1), 0);
+    expect(lines).toBe(1 + (10 << 20)); // "a", the long line (ended by the first newline), then empty lines
+    expect(buffers.size).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('real logs in testdata/real', () => {
   const root = join(new URL('../../../', import.meta.url).pathname, 'testdata/real');
   const sourceCounts: [string, number][] = [

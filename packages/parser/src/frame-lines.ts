@@ -11,9 +11,16 @@
  *
  * Blocks may be views of the source's chunks, so a source must not rewrite a
  * chunk after yielding it (streams from node:fs and decodeInput never do).
- * Read in chunks of about `targetBlockBytes` (1 MiB) to get blocks without any
- * copy; smaller chunks are joined into blocks (one copy).
+ * A run of lines of at least `BIG_RUN_BYTES` (128 KiB, or half the target when
+ * that is smaller) becomes a block of its own, a view (no copy); smaller runs
+ * are joined into blocks of about `targetBlockBytes` (one copy).
+ *
+ * A decoded gzip piece (decodeInput) is only borrowed: whatever is kept of it
+ * (a short run, a carried partial line) is copied, and when no block is a view
+ * of it, it goes back to its decoder (`releaseChunk`) to be filled again. So
+ * skipping a 1 GiB line, or 100M empty lines, allocates nothing per piece.
  */
+import { isLeasedChunk, releaseChunk } from './decode-input.ts';
 import type { FramedChunk, LineBlock, SkippedLine } from './types.ts';
 
 export interface FrameOptions {
@@ -31,6 +38,8 @@ export const DEFAULT_TARGET_BLOCK_BYTES: number = 1 << 20;
 export const DEFAULT_MAX_BLOCK_LINES: number = 1 << 16;
 /** Bytes of a skipped line kept for its reject excerpt. */
 export const SKIPPED_HEAD_BYTES = 200;
+/** A run of whole lines this long is a block of its own, a view of its chunk (256 KiB reads and gzip pieces are never copied). */
+export const BIG_RUN_BYTES: number = 128 * 1024;
 
 const NL = 10;
 
@@ -41,7 +50,9 @@ export async function* frameLines(
   const framer = new LineFramer(opts);
   const out: FramedChunk[] = [];
   for await (const chunk of src) {
-    framer.push(chunk, out);
+    const borrowed = isLeasedChunk(chunk);
+    const kept = framer.push(chunk, out, borrowed);
+    if (borrowed && !kept) releaseChunk(chunk);
     if (out.length > 0) {
       for (const framed of out) yield framed;
       out.length = 0;
@@ -56,6 +67,11 @@ export class LineFramer {
   private readonly maxLine: number;
   private readonly target: number;
   private readonly maxBlockLines: number;
+  private readonly bigRun: number;
+
+  /** The buffer of the chunk being pushed when it is only borrowed (copy what is kept of it), and whether a view of it was kept. */
+  private lent: ArrayBufferLike | null = null;
+  private kept = false;
 
   /** Number of the next line to assign. */
   private nextLine = 1;
@@ -86,26 +102,38 @@ export class LineFramer {
     this.maxLine = Math.max(0, Math.floor(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
     this.target = Math.max(1, Math.floor(opts.targetBlockBytes ?? DEFAULT_TARGET_BLOCK_BYTES));
     this.maxBlockLines = Math.max(1, Math.floor(opts.maxBlockLines ?? DEFAULT_MAX_BLOCK_LINES));
+    this.bigRun = Math.min(BIG_RUN_BYTES, Math.ceil(this.target / 2));
   }
 
-  /** Frames one chunk; appends what is complete to `out`. */
-  push(chunk: Uint8Array, out: FramedChunk[]): void {
-    if (chunk.length === 0) return;
+  /**
+   * Frames one chunk; appends what is complete to `out`. A `borrowed` chunk
+   * is taken back by the caller after this call unless the answer is true (a
+   * block in `out` is a view of it): everything else kept of it is copied.
+   */
+  push(chunk: Uint8Array, out: FramedChunk[], borrowed = false): boolean {
+    if (chunk.length === 0) return false;
     let buf = asBuffer(chunk);
-    if (this.start !== null) {
-      const seen: Buffer = this.start.length === 0 ? buf : Buffer.concat([this.start, buf]);
-      if (seen.length < 3) {
-        this.start = seen;
-        return;
+    this.lent = borrowed ? buf.buffer : null;
+    this.kept = false;
+    try {
+      if (this.start !== null) {
+        const seen: Buffer = this.start.length === 0 ? buf : Buffer.concat([this.start, buf]);
+        if (seen.length < 3) {
+          this.start = seen === buf && borrowed ? Buffer.from(seen) : seen;
+          return false;
+        }
+        this.start = null;
+        buf = seen;
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+          this.consumed = 3;
+          buf = buf.subarray(3);
+        }
       }
-      this.start = null;
-      buf = seen;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-        this.consumed = 3;
-        buf = buf.subarray(3);
-      }
+      this.frame(buf, out);
+      return this.kept;
+    } finally {
+      this.lent = null;
     }
-    this.frame(buf, out);
   }
 
   /** End of input: the last line (even without a newline) and the last block. */
@@ -152,7 +180,7 @@ export class LineFramer {
           continue; // the skipping branch takes it from p
         }
         if (nl < 0) {
-          this.carry.push(keep(buf, p, len));
+          this.carry.push(this.keep(buf, p, len));
           this.carryLen += len - p;
           return;
         }
@@ -173,7 +201,7 @@ export class LineFramer {
           this.addHead(buf, p, len);
           this.skipLen = len - p;
         } else {
-          this.carry.push(keep(buf, p, len));
+          this.carry.push(this.keep(buf, p, len));
           this.carryLen = len - p;
         }
         return;
@@ -215,7 +243,11 @@ export class LineFramer {
 
   /** Whole lines starting at `consumed`. A big run becomes its own block (no copy). */
   private addLines(seg: Buffer, lines: number, out: FramedChunk[]): void {
-    const big = seg.length * 2 >= this.target;
+    const big = seg.length >= this.bigRun;
+    if (this.lent !== null && seg.buffer === this.lent) {
+      if (big) this.kept = true;
+      else seg = Buffer.from(seg);
+    }
     if (big && this.pendingBytes > 0) this.flush(out);
     if (this.pendingBytes === 0) {
       this.pendingFirstLine = this.nextLine;
@@ -278,22 +310,23 @@ export class LineFramer {
     this.head = Buffer.alloc(0);
     this.headLen = 0;
   }
+
+  /**
+   * A piece of a partial line, kept until its line ends: copied when small (the
+   * usual tail of a chunk) or borrowed, a view when large (a long line spanning
+   * chunks). So at most the cap plus one chunk is held, and a 1 GiB line costs
+   * no copies.
+   */
+  private keep(buf: Buffer, from: number, to: number): Buffer {
+    if (to - from > COPY_CARRY_BYTES && buf.buffer !== this.lent) return buf.subarray(from, to);
+    const c = Buffer.allocUnsafe(to - from);
+    buf.copy(c, 0, from, to);
+    return c;
+  }
 }
 
 /** Bytes up to this size carried from a chunk are copied, so the chunk can be freed. */
 const COPY_CARRY_BYTES = 64 * 1024;
-
-/**
- * A piece of a partial line, kept until its line ends: copied when small (the
- * usual tail of a chunk), a view when large (a long line spanning chunks). So
- * at most the cap plus one chunk is held, and a 1 GiB line costs no copies.
- */
-function keep(buf: Buffer, from: number, to: number): Buffer {
-  if (to - from > COPY_CARRY_BYTES) return buf.subarray(from, to);
-  const c = Buffer.allocUnsafe(to - from);
-  buf.copy(c, 0, from, to);
-  return c;
-}
 
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);

@@ -7,7 +7,9 @@
  *   - bytes after a member that are not one → `trailing_garbage`
  *   - CRC32/ISIZE/header CRC mismatch, or corrupt deflate data → `crc_error`
  * Output comes out in full buffers of `outBytes` (the last one may be shorter);
- * a yielded buffer is never written again, so consumers may keep it.
+ * a yielded buffer is never written again, so consumers may keep it, unless
+ * they hand it back with `recycle` once done with it (then the decoder fills
+ * it again instead of allocating: a 1 GiB line or a bomb churns no memory).
  */
 import zlib from 'node:zlib';
 import type { DecodeReport, InputFlag } from './types.ts';
@@ -38,13 +40,19 @@ const STATE_WHERE = ['', '', 'header', 'header', 'header', 'header (file name)',
 /** Notes kept per flag; the rest are summed up in one more note at the end. */
 const NOTES_PER_FLAG = 10;
 
+/** Default size of the output buffers: small enough that the few in flight stay far under the 1 MiB line cap. */
+export const DEFAULT_OUT_BYTES: number = 256 * 1024;
+
 /** Bytes per inflate call: bounds what a corrupt-data error can take with it. */
 const CALL_OUT_BYTES = 64 * 1024;
 
 export interface GzipDecoderOptions {
-  /** Size of the output buffers (default 1 MiB). */
+  /** Size of the output buffers (default 256 KiB). */
   outBytes?: number;
 }
+
+/** Output buffers handed back and kept for reuse, at most. */
+const MAX_FREE = 8;
 
 export class GzipDecoder {
   private readonly report: DecodeReport;
@@ -72,11 +80,23 @@ export class GzipDecoder {
   private out: Buffer;
   private outPos = 0;
   private outStart = 0;
+  /** Output buffers handed back by the consumer (`recycle`). */
+  private readonly free: Buffer[] = [];
 
   constructor(report: DecodeReport, opts: GzipDecoderOptions = {}) {
     this.report = report;
-    this.outBytes = Math.max(1024, opts.outBytes ?? 1 << 20);
-    this.out = Buffer.allocUnsafe(this.outBytes);
+    this.outBytes = Math.max(1024, opts.outBytes ?? DEFAULT_OUT_BYTES);
+    // never from Buffer's shared pool: a yielded buffer is a whole ArrayBuffer, so it can move between threads and come back
+    this.out = Buffer.allocUnsafeSlow(this.outBytes);
+  }
+
+  /**
+   * Hands back a buffer this decoder yielded, once nothing reads it any more:
+   * it is filled again. Anything else (a partial view, another size) is ignored.
+   */
+  recycle(buf: Uint8Array): void {
+    if (buf.byteOffset !== 0 || buf.buffer.byteLength !== this.outBytes || this.free.length >= MAX_FREE) return;
+    this.free.push(Buffer.from(buf.buffer, 0, this.outBytes));
   }
 
   /** Feeds one chunk of compressed bytes; yields full output buffers. */
@@ -253,7 +273,7 @@ export class GzipDecoder {
     for (;;) {
       if (this.outPos === this.out.length) {
         const full = this.out.subarray(this.outStart, this.outPos);
-        this.out = Buffer.allocUnsafe(this.outBytes);
+        this.out = this.free.pop() ?? Buffer.allocUnsafeSlow(this.outBytes);
         this.outPos = 0;
         this.outStart = 0;
         if (full.length > 0) yield full;

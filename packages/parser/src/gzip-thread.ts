@@ -6,7 +6,9 @@
  * each, so flags, notes and every kept byte are exactly those of the inline
  * decoder. Memory stays bounded both ways: at most `MAX_INFLIGHT_IN` compressed
  * chunks are queued for the worker, and the worker pauses a stream while
- * `MAX_OUTSTANDING` of its decoded pieces are unread.
+ * `MAX_OUTSTANDING` of its decoded pieces are unread. Buffers go round both
+ * ways (`recycle` returns a decoded piece; a read compressed chunk comes back
+ * with `taken`), so a long stream allocates nothing per piece.
  *
  * When no worker can be started (no tsx to load the worker's source, a
  * bundler without the worker file) `openGzipThread` answers null and the caller
@@ -14,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AlfError } from './errors.ts';
 import type { AlfErrorCode } from './errors.ts';
@@ -23,6 +25,8 @@ import type { DecodeReport } from './types.ts';
 
 /** Compressed chunks sent to the worker and not yet taken by its decoder. */
 const MAX_INFLIGHT_IN = 2;
+/** Smallest buffer a compressed chunk is copied into (the CLI reads 256 KiB at a time). */
+const INPUT_BUFFER_BYTES = 256 * 1024;
 
 type Item = Exclude<FromWorker, { kind: 'ready' }>;
 
@@ -40,14 +44,46 @@ function tsxEsmApi(here: string): string {
   return pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href;
 }
 
-function startWorker(): Worker {
+/**
+ * The worker allocates a few small objects per piece; left to itself V8 grows
+ * its young generation to 16 MiB and more of resident memory for that.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
+
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{ outputFiles?: { text: string }[] }>;
+}
+
+/**
+ * Running from source: the worker's modules bundled into one plain script by
+ * the esbuild that tsx brings along (about 50 ms). A worker that registers tsx
+ * itself instead took 15-20 MB more and 0.3-1 s longer to start. Null when
+ * esbuild is not there or fails.
+ */
+async function bundleWorkerSource(here: string): Promise<string | null> {
+  try {
+    const fromTsx = createRequire(createRequire(here).resolve('tsx/package.json'));
+    const esbuild = fromTsx('esbuild') as Esbuild;
+    const out = await esbuild.build({
+      entryPoints: [fileURLToPath(new URL('./gzip-worker.ts', here))],
+      bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent',
+    });
+    return out.outputFiles?.[0]?.text ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function startWorker(): Promise<Worker> {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./gzip-worker.js', here));
-  // running from source (tsx, vitest): the worker registers tsx itself, then loads the worker module
+  if (!here.endsWith('.ts')) return new Worker(new URL('./gzip-worker.js', here), { resourceLimits: WORKER_LIMITS });
+  const bundled = await bundleWorkerSource(here);
+  if (bundled !== null) return new Worker(bundled, { eval: true, resourceLimits: WORKER_LIMITS });
+  // no esbuild: the worker registers tsx itself, then loads the worker module
   const tsx = tsxEsmApi(here);
   const entry = new URL('./gzip-worker.ts', here).href;
   const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { eval: true, resourceLimits: WORKER_LIMITS });
 }
 
 function failAll(e: Error): void {
@@ -60,15 +96,7 @@ function failAll(e: Error): void {
 async function sharedWorker(): Promise<Worker | null> {
   if (worker !== null) return worker;
   if (unavailable) return null;
-  starting ??= new Promise<Worker | null>((resolve) => {
-    let w: Worker;
-    try {
-      w = startWorker();
-    } catch {
-      unavailable = true;
-      resolve(null);
-      return;
-    }
+  starting ??= startWorker().then((w) => new Promise<Worker | null>((resolve) => {
     let ready = false;
     w.on('message', (m: FromWorker) => {
       if (m.kind === 'ready') {
@@ -95,6 +123,9 @@ async function sharedWorker(): Promise<Worker | null> {
       } else if (open.size > 0) failAll(new AlfError('ALF_INTERNAL', `gzip inflate thread exited (code ${code})`));
       worker = null;
     });
+  }), () => {
+    unavailable = true;
+    return null;
   }).finally(() => {
     starting = null;
   });
@@ -128,6 +159,8 @@ export class GzipThreadStream {
   private wake: (() => void) | null = null;
   private error: Error | null = null;
   private closed = false;
+  /** Buffers back from the worker, for the next compressed chunks. */
+  private readonly spare: ArrayBuffer[] = [];
 
   constructor(w: Worker, id: number, report: DecodeReport) {
     this.w = w;
@@ -141,9 +174,22 @@ export class GzipThreadStream {
 
   /** Sends a copy of a compressed chunk (the caller's bytes are never detached). */
   write(chunk: Uint8Array): void {
-    const copy = Uint8Array.from(chunk);
+    let ab = this.spare.pop();
+    if (ab === undefined || ab.byteLength < chunk.length) ab = new ArrayBuffer(Math.max(chunk.length, INPUT_BUFFER_BYTES));
+    const copy = new Uint8Array(ab, 0, chunk.length);
+    copy.set(chunk);
     this.inflight++;
-    this.post({ op: 'data', id: this.id, buf: copy }, [copy.buffer]);
+    this.post({ op: 'data', id: this.id, buf: copy }, [ab]);
+  }
+
+  /**
+   * Hands a decoded piece back to the worker to be filled again. The caller
+   * must hold no view of it any more: its memory leaves this thread.
+   */
+  recycle(piece: Uint8Array): void {
+    if (this.closed || worker !== this.w) return;
+    const ab = piece.buffer as ArrayBuffer;
+    this.post({ op: 'recycle', id: this.id, buf: new Uint8Array(ab) }, [ab]);
   }
 
   end(): void {
@@ -186,6 +232,7 @@ export class GzipThreadStream {
         }
         if (m.kind === 'taken') {
           this.inflight--;
+          if (m.buf !== null && this.spare.length < MAX_INFLIGHT_IN) this.spare.push(m.buf.buffer as ArrayBuffer);
           continue;
         }
         this.close();

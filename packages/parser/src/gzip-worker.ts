@@ -5,6 +5,12 @@
  * thread applies them in the same order as the inline decoder would. A stream
  * stops decoding while `MAX_OUTSTANDING` of its pieces are unread by the main
  * thread (bounded memory, even for a gzip bomb), and resumes on credit.
+ *
+ * Buffers go round instead of being allocated per piece: the main thread hands
+ * a decoded piece back (`recycle`) once its framing kept nothing of it, and the
+ * decoder fills it again; each compressed chunk goes back with its `taken`
+ * message for the main thread to copy the next chunk into. So a 1 GiB line or
+ * a gzip bomb moves gigabytes through the same few buffers.
  */
 import { parentPort } from 'node:worker_threads';
 import { isAlfError } from './errors.ts';
@@ -17,6 +23,7 @@ export type ToWorker =
   | { readonly op: 'data'; readonly id: number; readonly buf: Uint8Array }
   | { readonly op: 'end'; readonly id: number }
   | { readonly op: 'credit'; readonly id: number }
+  | { readonly op: 'recycle'; readonly id: number; readonly buf: Uint8Array }
   | { readonly op: 'close'; readonly id: number };
 
 /** Report changes since the last message of the stream. */
@@ -30,21 +37,22 @@ export interface ReportDelta {
 export type FromWorker =
   | { readonly kind: 'ready' }
   | { readonly kind: 'out'; readonly id: number; readonly buf: Uint8Array; readonly delta: ReportDelta | null }
-  | { readonly kind: 'taken'; readonly id: number; readonly delta: ReportDelta | null }
+  | { readonly kind: 'taken'; readonly id: number; readonly delta: ReportDelta | null; readonly buf: Uint8Array | null }
   | { readonly kind: 'done'; readonly id: number; readonly delta: ReportDelta | null }
   | { readonly kind: 'error'; readonly id: number; readonly code: string; readonly message: string; readonly context: Record<string, unknown> };
 
-/** Decoded pieces (1 MiB each) a stream may have in flight before it pauses. */
-export const MAX_OUTSTANDING = 6;
+/** Decoded pieces (256 KiB each) a stream may have in flight before it pauses: 1 MiB, and the main thread never waits. */
+export const MAX_OUTSTANDING = 4;
 
 interface Stream {
   readonly id: number;
   readonly report: DecodeReport;
   decoder: GzipDecoder | null;
   readonly queue: (Uint8Array | null)[];
-  /** The write() or end() generator being run, and whether it is end(). */
+  /** The write() or end() generator being run, whether it is end(), and the chunk it reads. */
   gen: Generator<Buffer, void, undefined> | null;
   genIsEnd: boolean;
+  genInput: Uint8Array | null;
   outstanding: number;
   flagsSent: number;
   notesSent: number;
@@ -88,6 +96,7 @@ function pump(s: Stream): void {
         if (s.queue.length === 0) return;
         const next = s.queue.shift() as Uint8Array | null;
         s.decoder ??= new GzipDecoder(s.report);
+        s.genInput = next;
         if (next === null) {
           s.gen = s.decoder.end();
           s.genIsEnd = true;
@@ -104,7 +113,11 @@ function pump(s: Stream): void {
           streams.delete(s.id);
           return;
         }
-        send({ kind: 'taken', id: s.id, delta: delta(s) });
+        // the decoder keeps nothing of a chunk it has read: the buffer goes back for the next one
+        const input = s.genInput;
+        s.genInput = null;
+        const whole = input !== null && input.byteOffset === 0;
+        send({ kind: 'taken', id: s.id, delta: delta(s), buf: whole ? input : null }, whole ? [input.buffer as ArrayBuffer] : []);
         continue;
       }
       const piece = step.value;
@@ -123,7 +136,7 @@ port?.on('message', (m: ToWorker) => {
   if (m.op === 'open') {
     streams.set(m.id, {
       id: m.id, report: { compression: 'gzip', members: 0, bytesIn: 0, bytesOut: 0, flags: [], notes: [] },
-      decoder: null, queue: [], gen: null, genIsEnd: false, outstanding: 0, flagsSent: 0, notesSent: 0, membersSent: 0, failed: false,
+      decoder: null, queue: [], gen: null, genIsEnd: false, genInput: null, outstanding: 0, flagsSent: 0, notesSent: 0, membersSent: 0, failed: false,
     });
     return;
   }
@@ -133,6 +146,10 @@ port?.on('message', (m: ToWorker) => {
     s.gen = null;
     s.decoder?.close();
     streams.delete(m.id);
+    return;
+  }
+  if (m.op === 'recycle') {
+    s.decoder?.recycle(m.buf);
     return;
   }
   if (m.op === 'data') s.queue.push(m.buf);
