@@ -81,6 +81,53 @@ function sortUniqueV4(values: Uint32Array, n: number): number {
   return m;
 }
 
+/** Merges sorted unique a[0..an) and b into `out` (sorted, unique); returns the count. */
+function mergeSortedV4(a: Uint32Array, an: number, b: Uint32Array, out: Uint32Array): number {
+  const bn = b.length;
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < an && j < bn) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x < y) {
+      out[m++] = x;
+      i++;
+    } else if (y < x) {
+      out[m++] = y;
+      j++;
+    } else {
+      out[m++] = x;
+      i++;
+      j++;
+    }
+  }
+  while (i < an) out[m++] = a[i++]!;
+  while (j < bn) out[m++] = b[j++]!;
+  return m;
+}
+
+/** As mergeSortedV4 for 4-word IPv6 keys: a holds an keys, b b.length / 4. */
+function mergeSortedV6(a: Uint32Array, an: number, b: Uint32Array, out: Uint32Array): number {
+  const bn = b.length / 4;
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < an || j < bn) {
+    const c = i >= an ? 1 : j >= bn ? -1 : compareIpv6Words(a, i * 4, b, j * 4);
+    if (c <= 0) {
+      out.set(a.subarray(i * 4, i * 4 + 4), m * 4);
+      i++;
+      if (c === 0) j++;
+    } else {
+      out.set(b.subarray(j * 4, j * 4 + 4), m * 4);
+      j++;
+    }
+    m++;
+  }
+  return m;
+}
+
 /** Distinct client addresses, exact up to a cap; see the module comment. */
 export class ClientSet {
   readonly maxIpv4: number;
@@ -160,27 +207,70 @@ export class ClientSet {
     this.v6[at + 3] = w3;
   }
 
-  /** Adds every address of another set (or snapshot); incomplete if either is. */
+  /**
+   * Adds every address of another set (or snapshot); incomplete if either is. Both sorted
+   * lists are merged into one new buffer of their summed length (no copy of `other`, no
+   * re-sort); past a cap the lowest addresses are kept, as when adding them one by one.
+   */
   merge(other: ClientSet | ClientSetSnapshot): void {
-    const s = other instanceof ClientSet ? other.snapshot() : other;
-    for (const v of s.ipv4) this.addIpv4(v);
-    for (let i = 0; i < s.ipv6.length; i += 4) this.addIpv6Words(s.ipv6[i]!, s.ipv6[i + 1]!, s.ipv6[i + 2]!, s.ipv6[i + 3]!);
-    if (!s.complete) this.mergedIncomplete = s.incompleteReason ?? 'a merged client set was incomplete';
+    let v4: Uint32Array;
+    let v6: Uint32Array;
+    let incomplete: string | null;
+    if (other instanceof ClientSet) {
+      other.normalise4();
+      other.normalise6();
+      v4 = other.v4.subarray(0, other.n4);
+      v6 = other.v6.subarray(0, other.n6 * 4);
+      incomplete = other.snapshotReason();
+    } else {
+      v4 = other.ipv4;
+      v6 = other.ipv6;
+      incomplete = other.complete ? null : other.incompleteReason ?? 'a merged client set was incomplete';
+    }
+    if (v4.length > 0 && !this.full4) {
+      this.normalise4();
+      const merged = new Uint32Array(this.n4 + v4.length);
+      let m = mergeSortedV4(this.v4, this.n4, v4, merged);
+      if (m > this.maxIpv4) {
+        m = this.maxIpv4;
+        this.full4 = true;
+      }
+      this.v4 = merged;
+      this.n4 = this.sorted4 = m;
+    }
+    if (v6.length > 0 && !this.full6) {
+      this.normalise6();
+      const merged = new Uint32Array(this.n6 * 4 + v6.length);
+      let m = mergeSortedV6(this.v6, this.n6, v6, merged);
+      if (m > this.maxIpv6) {
+        m = this.maxIpv6;
+        this.full6 = true;
+      }
+      this.v6 = merged;
+      this.n6 = this.sorted6 = m;
+    }
+    if (incomplete !== null) this.mergedIncomplete = incomplete;
+  }
+
+  /** Why this set is incomplete (its caps, or a merged set's reason); null when complete. */
+  private snapshotReason(): string | null {
+    const reasons: string[] = [];
+    if (this.full4) reasons.push(`more than ${this.maxIpv4} distinct IPv4 clients`);
+    if (this.full6) reasons.push(`more than ${this.maxIpv6} distinct IPv6 clients`);
+    if (this.mergedIncomplete !== null) reasons.push(this.mergedIncomplete);
+    return reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`;
   }
 
   /** Sorted, duplicate-free copy of the addresses (compacts the buffers first). */
   snapshot(): ClientSetSnapshot {
     this.normalise4();
     this.normalise6();
-    const reasons: string[] = [];
-    if (this.full4) reasons.push(`more than ${this.maxIpv4} distinct IPv4 clients`);
-    if (this.full6) reasons.push(`more than ${this.maxIpv6} distinct IPv6 clients`);
-    if (this.mergedIncomplete !== null) reasons.push(this.mergedIncomplete);
+    const reason = this.snapshotReason();
     return {
       ipv4: this.v4.slice(0, this.n4),
       ipv6: this.v6.slice(0, this.n6 * 4),
-      complete: reasons.length === 0,
-      incompleteReason: reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`,
+      complete: reason === null,
+      incompleteReason: reason,
     };
   }
 
