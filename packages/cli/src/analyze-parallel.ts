@@ -206,13 +206,17 @@ export async function replayRejects(file: string, lineBase: number, o: RejectRep
   await rm(file, { force: true });
 }
 
-/** Folds pass-2 results into the run's accumulators. */
+/**
+ * Folds pass-2 results into the run's accumulators. The results are given away:
+ * their tables and Maps are taken over where the run's are still empty, never
+ * copied (the first result folded costs no memory).
+ */
 export function foldPass2(r: Pass2Result, attribution: Attribution, clients: ClientSet, scoped: ScopeCounts): void {
   if (r.live) {
-    attribution.merge(r.live.attribution);
+    attribution.absorb(r.live.attribution);
     clients.merge(r.live.clients);
   }
-  if (r.attribution) attribution.mergeSnapshot(r.attribution);
+  if (r.attribution) attribution.mergeSnapshot(r.attribution, true);
   if (r.clients) clients.merge(r.clients);
   scoped.fromForwardedFor += r.scoped.fromForwardedFor;
   scoped.proxyKept += r.scoped.proxyKept;

@@ -246,7 +246,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
     }, onProgress, aborted);
     return {
-      kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(), clients: inline ? null : clients.snapshot(),
+      kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(true), clients: inline ? null : clients.snapshot(),
       live: inline ? { attribution, clients } : undefined, scoped, rejects, rejectSample: sample,
       windowRows: t.windowRows?.spillFile ?? null,
     };

@@ -4,6 +4,7 @@
  * result, progress as lines parsed, or the error.
  */
 import { parentPort } from 'node:worker_threads';
+import { attributionBuffers } from '@alf/core';
 import { runTask } from './analyze-task.ts';
 import type { AnalyzeTask } from './analyze-task.ts';
 
@@ -27,6 +28,8 @@ if (port) {
       flush();
       const transfer: ArrayBuffer[] = [];
       if (result.kind === 'pass2' && result.clients) transfer.push(result.clients.ipv4.buffer as ArrayBuffer, result.clients.ipv6.buffer as ArrayBuffer);
+      // The per-window count tables move too (tens of MB with millions of clients), not copied.
+      if (result.kind === 'pass2' && result.attribution) transfer.push(...attributionBuffers(result.attribution));
       port.postMessage({ id: m.id, result }, transfer);
     }, (error: unknown) => {
       const e = error as { message?: string; code?: string; context?: unknown; name?: string; stack?: string };

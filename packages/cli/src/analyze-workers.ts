@@ -8,6 +8,13 @@
  * `analyze-worker.ts` when running from source (started with tsx and the
  * `alf-source` condition, as in development and tests) or `analyze-worker.js`
  * in the built `dist/`.
+ *
+ * A worker that finishes a pass-2 or records task with no task queued exits:
+ * what follows (merging pass 2, finishing the analysis, writing the pack) runs
+ * on the main thread, and an idle worker would hold its heap and the garbage
+ * of its last task (100-300 MB, not collected while it sleeps) through the
+ * run's peak. A later `run` starts workers again (about 0.3 s each built, 1-2 s
+ * of tsx from source): pass 1 and the pass-2 tasks of a second pass keep theirs.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -61,18 +68,24 @@ function toError(e: ErrorMessage): Error {
   return error;
 }
 
+/** Task kinds after which an idle worker exits (see the module comment). */
+const RELEASE_AFTER: ReadonlySet<AnalyzeTask['kind']> = new Set(['pass2', 'records']);
+
 /** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go; `signal` stops every task. */
 export function createWorkerPool(size: number, onProgress: (lines: number) => void, signal?: AbortSignal): WorkerPool {
   let inline: TaskInline | undefined;
   const entry = workerEntry();
-  const workers: Worker[] = [];
+  const workers = new Set<Worker>();
   const idle: (Worker | 'main')[] = ['main'];
   const queue: Job[] = [];
   const running = new Map<Worker | 'main', Job>();
   let nextId = 1;
   let failed: unknown = null;
+  let closed = false;
 
   const pump = (): void => {
+    // Workers that exited after an earlier pass come back for queued tasks.
+    while (!closed && failed === null && workers.size < size - 1 && queue.length > idle.length) spawn();
     while (idle.length > 0 && queue.length > 0) {
       const w = idle.pop()!;
       const job = queue.shift()!;
@@ -105,8 +118,15 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
     for (const job of [...running.values(), ...queue.splice(0)]) job.reject(failed);
     running.clear();
   };
+  /** Lets an idle worker go: its thread, heap and buffers are freed. */
+  const release = (w: Worker): void => {
+    workers.delete(w);
+    const at = idle.indexOf(w);
+    if (at >= 0) idle.splice(at, 1);
+    void w.terminate();
+  };
 
-  for (let i = 1; i < size; i++) {
+  function spawn(): void {
     const w = new Worker(entry.entry, { eval: entry.eval, execArgv: entry.execArgv });
     w.on('message', (m: { id: number; progress?: number; result?: AnalyzeTaskResult; error?: ErrorMessage }) => {
       if (m.progress !== undefined) {
@@ -117,6 +137,7 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
       if (!job || job.id !== m.id) return;
       running.delete(w);
       idle.push(w);
+      if (queue.length === 0 && RELEASE_AFTER.has(job.task.kind)) release(w);
       if (m.error) job.reject(toError(m.error));
       else job.resolve(m.result!);
       pump();
@@ -125,9 +146,11 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
     w.on('exit', (code) => {
       if (running.has(w)) fail(new Error(`an analyze worker stopped (exit code ${code})`));
     });
-    workers.push(w);
+    workers.add(w);
     idle.push(w);
   }
+
+  for (let i = 1; i < size; i++) spawn();
 
   // SIGINT/SIGTERM: every task pending or running fails with the signal (the caller marks the pack interrupted).
   signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
@@ -145,7 +168,8 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
       return Promise.all(all);
     },
     async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      closed = true;
+      await Promise.all([...workers].map((w) => w.terminate()));
     },
   };
 }

@@ -17,6 +17,7 @@ import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
 import { WindowCounts, type WindowCountsSnapshot } from './window-counts.ts';
+import { IpCounts } from './ip-counts.ts';
 
 /** Every analysis option resolved: the detection thresholds plus attribution caps. */
 export interface ResolvedOptions extends DetectOptions {
@@ -87,10 +88,19 @@ export interface AttributionSnapshot {
 export interface Attribution {
   add(batch: RecordBatch): void;
   merge(other: Attribution): void;
-  /** This accumulator's counts as plain data (a copy). */
-  snapshot(): AttributionSnapshot;
-  /** Fold in a snapshot taken from an accumulator of the same analysis (e.g. in a worker). */
-  mergeSnapshot(s: AttributionSnapshot): void;
+  /** As merge, but `other` is given away: its tables and Maps are taken over where this one is still empty (no copy). */
+  absorb(other: Attribution): void;
+  /**
+   * This accumulator's counts as plain data (a copy). `share`: the per-IP detail Maps are this
+   * accumulator's own, not copies (for a worker that posts the snapshot and drops the accumulator).
+   */
+  snapshot(share?: boolean): AttributionSnapshot;
+  /**
+   * Fold in a snapshot taken from an accumulator of the same analysis (e.g. in a worker).
+   * `owned`: the snapshot is given away (e.g. just received from a worker): its Maps are taken
+   * over instead of copied.
+   */
+  mergeSnapshot(s: AttributionSnapshot, owned?: boolean): void;
 }
 
 export interface Analysis {
@@ -130,12 +140,20 @@ class AttributionImpl implements Attribution {
   merge(other: Attribution): void {
     this.counts.merge((other as AttributionImpl).counts);
   }
-  snapshot(): AttributionSnapshot {
-    return { counts: this.counts.snapshot() };
+  absorb(other: Attribution): void {
+    this.counts.absorb((other as AttributionImpl).counts);
   }
-  mergeSnapshot(s: AttributionSnapshot): void {
-    this.counts.merge(this.counts.withSnapshot(s.counts));
+  snapshot(share = false): AttributionSnapshot {
+    return { counts: this.counts.snapshot(share) };
   }
+  mergeSnapshot(s: AttributionSnapshot, owned = false): void {
+    this.counts.mergeSnapshot(s.counts, owned);
+  }
+}
+
+/** The typed arrays of an attribution snapshot: the transfer list to post it to another thread without copying its count tables. */
+export function attributionBuffers(s: AttributionSnapshot): ArrayBuffer[] {
+  return s.counts.windows.flatMap((w) => IpCounts.buffers(w.counts));
 }
 
 /**

@@ -92,6 +92,22 @@ describe('ClientSet', () => {
     );
   });
 
+  test('a merge past the cap keeps the lowest addresses of both sets, and the set takes adds afterwards', () => {
+    const a = new ClientSet({ maxIpv4: 5 });
+    const b = new ClientSet();
+    for (const v of [9, 3, 7, 1]) a.addIpv4(v);
+    for (const v of [8, 2, 3, 6]) b.addIpv4(v);
+    a.merge(b.snapshot());
+    expect([...a.snapshot().ipv4]).toEqual([1, 2, 3, 6, 7]);
+    expect(a.snapshot().complete).toBe(false);
+    const c = new ClientSet();
+    c.merge(b);
+    c.merge(b);
+    for (let v = 0; v < 10_000; v++) c.addIpv4(v % 4);
+    expect([...c.snapshot().ipv4]).toEqual([0, 1, 2, 3, 6, 8]);
+    expect(c.snapshot().complete).toBe(true);
+  });
+
   test('merging an incomplete set makes the result incomplete', () => {
     const small = new ClientSet({ maxIpv4: 1 });
     small.addIpv4(1);

@@ -2,11 +2,12 @@
  * The distinct client addresses seen in the inputs, exactly, up to a cap: the
  * "normal clients" a blocklist must not cover (report's `blocklist.ts`).
  *
- * IPv4 addresses are u32 values in a typed array grown by doubling; IPv6
- * addresses are four u32 words each (big-endian word order, so word-wise
- * comparison is numeric order). New addresses are appended and the buffer is
- * deduplicated by sort + unique whenever it fills, so memory follows the
- * number of distinct addresses, not of requests. Past `maxIpv4` / `maxIpv6`
+ * IPv4 addresses are u32 values, IPv6 addresses four u32 words each
+ * (big-endian word order, so word-wise comparison is numeric order). The set
+ * is a sorted, duplicate-free typed array; new addresses go to a pending
+ * buffer that, when full, is sorted, deduplicated and merged into it in place
+ * in one linear pass, so memory follows the number of distinct addresses (4-6
+ * bytes each, plus a pending buffer of at most 4 MB), not of requests. Past `maxIpv4` / `maxIpv6`
  * distinct addresses the set keeps what it has, stops growing and reports
  * `complete: false`: a check against it may then miss clients.
  *
@@ -44,6 +45,8 @@ export interface ClientSetSnapshot {
 }
 
 const INITIAL = 1 << 12;
+/** Largest pending buffer (addresses). */
+const MAX_PENDING = 1 << 20;
 
 /** Compares the 4-word keys at word offsets `a` and `b` of two arrays. */
 export function compareIpv6Words(x: Uint32Array, a: number, y: Uint32Array, b: number): number {
@@ -81,17 +84,110 @@ function sortUniqueV4(values: Uint32Array, n: number): number {
   return m;
 }
 
+/** Merges sorted unique a[0..an) and b into `out` (sorted, unique); returns the count. */
+function mergeSortedV4(a: Uint32Array, an: number, b: Uint32Array, out: Uint32Array): number {
+  const bn = b.length;
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < an && j < bn) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x < y) {
+      out[m++] = x;
+      i++;
+    } else if (y < x) {
+      out[m++] = y;
+      j++;
+    } else {
+      out[m++] = x;
+      i++;
+      j++;
+    }
+  }
+  while (i < an) out[m++] = a[i++]!;
+  while (j < bn) out[m++] = b[j++]!;
+  return m;
+}
+
+/** As mergeSortedV4 for 4-word IPv6 keys: a holds an keys, b b.length / 4. */
+function mergeSortedV6(a: Uint32Array, an: number, b: Uint32Array, out: Uint32Array): number {
+  const bn = b.length / 4;
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < an || j < bn) {
+    const c = i >= an ? 1 : j >= bn ? -1 : compareIpv6Words(a, i * 4, b, j * 4);
+    if (c <= 0) {
+      out.set(a.subarray(i * 4, i * 4 + 4), m * 4);
+      i++;
+      if (c === 0) j++;
+    } else {
+      out.set(b.subarray(j * 4, j * 4 + 4), m * 4);
+      j++;
+    }
+    m++;
+  }
+  return m;
+}
+
+/**
+ * Merges sorted unique b[0..bn) into sorted unique a[0..an) in place, from the back
+ * (a has room for an + bn); the result is a[0..count), count returned.
+ */
+function mergeIntoV4(a: Uint32Array, an: number, b: Uint32Array, bn: number): number {
+  let i = an - 1;
+  let j = bn - 1;
+  let k = an + bn - 1;
+  while (j >= 0) {
+    if (i >= 0 && a[i]! >= b[j]!) {
+      if (a[i] === b[j]) j--;
+      a[k--] = a[i--]!;
+    } else a[k--] = b[j--]!;
+  }
+  // Duplicates leave a gap before the merged run (the rest of a is in place already).
+  const gap = k - i;
+  if (gap > 0) a.copyWithin(i + 1, k + 1, an + bn);
+  return an + bn - gap;
+}
+
+/** As mergeIntoV4 for 4-word IPv6 keys (counts in keys). */
+function mergeIntoV6(a: Uint32Array, an: number, b: Uint32Array, bn: number): number {
+  let i = an - 1;
+  let j = bn - 1;
+  let k = an + bn - 1;
+  while (j >= 0) {
+    const c = i >= 0 ? compareIpv6Words(a, i * 4, b, j * 4) : -1;
+    if (c >= 0) {
+      if (c === 0) j--;
+      a.copyWithin(k * 4, i * 4, i * 4 + 4);
+      i--;
+    } else {
+      a.set(b.subarray(j * 4, j * 4 + 4), k * 4);
+      j--;
+    }
+    k--;
+  }
+  const gap = k - i;
+  if (gap > 0) a.copyWithin((i + 1) * 4, (k + 1) * 4, (an + bn) * 4);
+  return an + bn - gap;
+}
+
 /** Distinct client addresses, exact up to a cap; see the module comment. */
 export class ClientSet {
   readonly maxIpv4: number;
   readonly maxIpv6: number;
-  private v4 = new Uint32Array(INITIAL);
+  /** The set so far, sorted and unique: v4[0, n4) (a buffer of the size the last merge needed). */
+  private v4 = new Uint32Array(0);
   private n4 = 0;
-  /** Entries [0, sorted4) are sorted and unique. */
-  private sorted4 = 0;
-  private v6 = new Uint32Array(INITIAL * 4);
+  /** Added since the last flush, in any order: pend4[0, p4). */
+  private pend4 = new Uint32Array(INITIAL);
+  private p4 = 0;
+  /** The same for IPv6, 4 words an address. */
+  private v6 = new Uint32Array(0);
   private n6 = 0;
-  private sorted6 = 0;
+  private pend6 = new Uint32Array(INITIAL * 4);
+  private p6 = 0;
   private full4 = false;
   private full6 = false;
   private readonly hextets = new Uint16Array(8);
@@ -143,48 +239,91 @@ export class ClientSet {
 
   addIpv4(value: number): void {
     if (this.full4) return;
-    if (this.n4 === this.v4.length) this.compact4();
+    if (this.p4 === this.pend4.length) this.normalise4();
     if (this.full4) return;
-    this.v4[this.n4++] = value;
+    this.pend4[this.p4++] = value;
   }
 
   /** Adds an IPv6 address as four big-endian u32 words. */
   addIpv6Words(w0: number, w1: number, w2: number, w3: number): void {
     if (this.full6) return;
-    if (this.n6 * 4 === this.v6.length) this.compact6();
+    if (this.p6 * 4 === this.pend6.length) this.normalise6();
     if (this.full6) return;
-    const at = this.n6++ * 4;
-    this.v6[at] = w0;
-    this.v6[at + 1] = w1;
-    this.v6[at + 2] = w2;
-    this.v6[at + 3] = w3;
+    const at = this.p6++ * 4;
+    this.pend6[at] = w0;
+    this.pend6[at + 1] = w1;
+    this.pend6[at + 2] = w2;
+    this.pend6[at + 3] = w3;
   }
 
-  /** Adds every address of another set (or snapshot); incomplete if either is. */
+  /**
+   * Adds every address of another set (or snapshot); incomplete if either is. Both sorted
+   * lists are merged into one new buffer of their summed length (no copy of `other`, no
+   * re-sort); past a cap the lowest addresses are kept, as when adding them one by one.
+   */
   merge(other: ClientSet | ClientSetSnapshot): void {
-    const s = other instanceof ClientSet ? other.snapshot() : other;
-    for (const v of s.ipv4) this.addIpv4(v);
-    for (let i = 0; i < s.ipv6.length; i += 4) this.addIpv6Words(s.ipv6[i]!, s.ipv6[i + 1]!, s.ipv6[i + 2]!, s.ipv6[i + 3]!);
-    if (!s.complete) this.mergedIncomplete = s.incompleteReason ?? 'a merged client set was incomplete';
+    let v4: Uint32Array;
+    let v6: Uint32Array;
+    let incomplete: string | null;
+    if (other instanceof ClientSet) {
+      other.normalise4();
+      other.normalise6();
+      v4 = other.v4.subarray(0, other.n4);
+      v6 = other.v6.subarray(0, other.n6 * 4);
+      incomplete = other.snapshotReason();
+    } else {
+      v4 = other.ipv4;
+      v6 = other.ipv6;
+      incomplete = other.complete ? null : other.incompleteReason ?? 'a merged client set was incomplete';
+    }
+    if (v4.length > 0 && !this.full4) {
+      this.normalise4();
+      const merged = new Uint32Array(this.n4 + v4.length);
+      let m = mergeSortedV4(this.v4, this.n4, v4, merged);
+      if (m > this.maxIpv4) {
+        m = this.maxIpv4;
+        this.full4 = true;
+      }
+      this.v4 = merged;
+      this.n4 = m;
+    }
+    if (v6.length > 0 && !this.full6) {
+      this.normalise6();
+      const merged = new Uint32Array(this.n6 * 4 + v6.length);
+      let m = mergeSortedV6(this.v6, this.n6, v6, merged);
+      if (m > this.maxIpv6) {
+        m = this.maxIpv6;
+        this.full6 = true;
+      }
+      this.v6 = merged;
+      this.n6 = m;
+    }
+    if (incomplete !== null) this.mergedIncomplete = incomplete;
   }
 
-  /** Sorted, duplicate-free copy of the addresses (compacts the buffers first). */
-  snapshot(): ClientSetSnapshot {
-    this.normalise4();
-    this.normalise6();
+  /** Why this set is incomplete (its caps, or a merged set's reason); null when complete. */
+  private snapshotReason(): string | null {
     const reasons: string[] = [];
     if (this.full4) reasons.push(`more than ${this.maxIpv4} distinct IPv4 clients`);
     if (this.full6) reasons.push(`more than ${this.maxIpv6} distinct IPv6 clients`);
     if (this.mergedIncomplete !== null) reasons.push(this.mergedIncomplete);
+    return reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`;
+  }
+
+  /** Sorted, duplicate-free copy of the addresses (merges the pending ones first). */
+  snapshot(): ClientSetSnapshot {
+    this.normalise4();
+    this.normalise6();
+    const reason = this.snapshotReason();
     return {
       ipv4: this.v4.slice(0, this.n4),
       ipv6: this.v6.slice(0, this.n6 * 4),
-      complete: reasons.length === 0,
-      incompleteReason: reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`,
+      complete: reason === null,
+      incompleteReason: reason,
     };
   }
 
-  /** Distinct IPv4 / IPv6 addresses held (compacts first). */
+  /** Distinct IPv4 / IPv6 addresses held (merges the pending ones first). */
   get ipv4Count(): number {
     this.normalise4();
     return this.n4;
@@ -195,45 +334,48 @@ export class ClientSet {
     return this.n6;
   }
 
-  /** Largest buffer: some slack past the cap so a nearly full set does not re-sort on every few adds. */
-  private limit(max: number): number {
-    return max + Math.max(INITIAL, Math.floor(max / 4));
-  }
-
-  /** Sort + unique; past the cap keep the lowest addresses and stop growing. */
+  /**
+   * Sorts the addresses added since the last call and merges them into the set, in place
+   * from the back (the set's buffer grows by half when they may not fit: about 4-6 bytes
+   * per address, not a doubling buffer's 8-16); past the cap keeps the lowest addresses
+   * and stops growing. The pending buffer grows with the set (an eighth of it, at most 1M
+   * addresses) so a large set is merged rarely.
+   */
   private normalise4(): void {
-    if (this.sorted4 === this.n4) return;
-    this.n4 = this.sorted4 = sortUniqueV4(this.v4, this.n4);
-    if (this.n4 > this.maxIpv4) {
-      this.n4 = this.sorted4 = this.maxIpv4;
+    if (this.p4 === 0) return;
+    const m = sortUniqueV4(this.pend4, this.p4);
+    const need = this.n4 + m;
+    if (need > this.v4.length) {
+      const next = new Uint32Array(need + (need >> 1));
+      next.set(this.v4.subarray(0, this.n4));
+      this.v4 = next;
+    }
+    let c = mergeIntoV4(this.v4, this.n4, this.pend4, m);
+    if (c > this.maxIpv4) {
+      c = this.maxIpv4;
       this.full4 = true;
     }
+    this.n4 = c;
+    this.p4 = 0;
+    if (this.pend4.length < MAX_PENDING && this.pend4.length * 8 < c) this.pend4 = new Uint32Array(this.pend4.length * 2);
   }
 
   private normalise6(): void {
-    if (this.sorted6 === this.n6) return;
-    this.n6 = this.sorted6 = sortUniqueV6(this.v6, this.n6);
-    if (this.n6 > this.maxIpv6) {
-      this.n6 = this.sorted6 = this.maxIpv6;
+    if (this.p6 === 0) return;
+    const m = sortUniqueV6(this.pend6, this.p6);
+    const need = this.n6 + m;
+    if (need * 4 > this.v6.length) {
+      const next = new Uint32Array((need + (need >> 1)) * 4);
+      next.set(this.v6.subarray(0, this.n6 * 4));
+      this.v6 = next;
+    }
+    let c = mergeIntoV6(this.v6, this.n6, this.pend6, m);
+    if (c > this.maxIpv6) {
+      c = this.maxIpv6;
       this.full6 = true;
     }
-  }
-
-  private compact4(): void {
-    this.normalise4();
-    const cap = this.v4.length;
-    if (this.full4 || this.n4 <= cap / 2 || cap >= this.limit(this.maxIpv4)) return;
-    const next = new Uint32Array(Math.min(cap * 2, this.limit(this.maxIpv4)));
-    next.set(this.v4.subarray(0, this.n4));
-    this.v4 = next;
-  }
-
-  private compact6(): void {
-    this.normalise6();
-    const cap = this.v6.length / 4;
-    if (this.full6 || this.n6 <= cap / 2 || cap >= this.limit(this.maxIpv6)) return;
-    const next = new Uint32Array(Math.min(cap * 2, this.limit(this.maxIpv6)) * 4);
-    next.set(this.v6.subarray(0, this.n6 * 4));
-    this.v6 = next;
+    this.n6 = c;
+    this.p6 = 0;
+    if (this.pend6.length < MAX_PENDING * 4 && this.pend6.length * 2 < c) this.pend6 = new Uint32Array(this.pend6.length * 2);
   }
 }

@@ -7,7 +7,7 @@ export type { WindowCountsSnapshot, WindowDetail, IpWindowStats, WindowAggregate
 export type { IpCountsSnapshot } from './ip-counts.ts';
 export type { TimelineSnapshot } from './timeline.ts';
 export { hashString } from './hash.ts';
-export { createAnalysis, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
+export { createAnalysis, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, attributionBuffers, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
 export { detectBursts } from './detect-bursts.ts';
 export { Timeline } from './timeline.ts';
 export {

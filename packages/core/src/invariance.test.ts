@@ -49,16 +49,25 @@ function runSplit(seed: number, workers: number, batchRows: number, opts: Analys
     for (const b of batches) at.add(makeBatch(b));
     return at;
   });
-  pass2.slice(1).forEach((other, k) => (k % 2 === 0 ? pass2[0]!.mergeSnapshot(structuredClone(other.snapshot())) : pass2[0]!.merge(other)));
+  // Into an empty accumulator, by every route a run takes: given away live (absorb) or as a
+  // snapshot (shared Maps, then owned), copied as a snapshot, or merged live.
+  const att = main.attribution();
+  pass2.forEach((other, k) => {
+    const route = (k + seed) % 4;
+    if (route === 0) att.absorb(other);
+    else if (route === 1) att.mergeSnapshot(structuredClone(other.snapshot(true)), true);
+    else if (route === 2) att.mergeSnapshot(structuredClone(other.snapshot()));
+    else att.merge(other);
+  });
   // Pass 3 (only past the detail cap), dealt and merged the same way.
-  if (main.detailPass(pass2[0]!) === null) return main.finish(geo, pass2[0]);
+  if (main.detailPass(att) === null) return main.finish(geo, att);
   const pass3 = deal(shuffled(rows, seed + 2)).map((batches) => {
-    const d = main.detailPass(pass2[0]!)!;
+    const d = main.detailPass(att)!;
     for (const b of batches) d.add(makeBatch(b));
     return d;
   });
   pass3.slice(1).forEach((other, k) => (k % 2 === 0 ? pass3[0]!.mergeSnapshot(structuredClone(other.snapshot())) : pass3[0]!.merge(other)));
-  return main.finish(geo, pass2[0], pass3[0]);
+  return main.finish(geo, att, pass3[0]);
 }
 
 function reference(opts: AnalysisOptions): AnalysisResult {

@@ -355,15 +355,15 @@ export class IpCounts {
     };
   }
 
-  static fromSnapshot(s: IpCountsSnapshot, maxOtherKeys?: number): IpCounts {
-    const c = new IpCounts(maxOtherKeys);
-    c.v4.reserve(s.ipv4Inside.length);
-    c.v6.reserve(s.ipv6Inside.length);
+  /** Adds a snapshot's counts: as `merge(IpCounts.fromSnapshot(s))`, without building a second table. */
+  mergeSnapshot(s: IpCountsSnapshot): void {
+    this.v4.reserve(this.v4.size + s.ipv4Inside.length);
+    this.v6.reserve(this.v6.size + s.ipv6Inside.length);
     const key: ClientKey = { kind: 4, w0: 0, w1: 0, w2: 0, w3: 0, text: '' };
     for (let i = 0; i < s.ipv4Inside.length; i++) {
       key.w0 = s.ipv4[i]!;
-      if (s.ipv4Inside[i]! > 0) c.add(key, ROLE_INSIDE, s.ipv4Inside[i]!);
-      if (s.ipv4Ref[i]! > 0) c.add(key, ROLE_REF, s.ipv4Ref[i]!);
+      if (s.ipv4Inside[i]! > 0) this.add(key, ROLE_INSIDE, s.ipv4Inside[i]!);
+      if (s.ipv4Ref[i]! > 0) this.add(key, ROLE_REF, s.ipv4Ref[i]!);
     }
     key.kind = 6;
     for (let i = 0; i < s.ipv6Inside.length; i++) {
@@ -371,18 +371,28 @@ export class IpCounts {
       key.w1 = s.ipv6[4 * i + 1]!;
       key.w2 = s.ipv6[4 * i + 2]!;
       key.w3 = s.ipv6[4 * i + 3]!;
-      if (s.ipv6Inside[i]! > 0) c.add(key, ROLE_INSIDE, s.ipv6Inside[i]!);
-      if (s.ipv6Ref[i]! > 0) c.add(key, ROLE_REF, s.ipv6Ref[i]!);
+      if (s.ipv6Inside[i]! > 0) this.add(key, ROLE_INSIDE, s.ipv6Inside[i]!);
+      if (s.ipv6Ref[i]! > 0) this.add(key, ROLE_REF, s.ipv6Ref[i]!);
     }
     key.kind = 0;
     s.other.forEach((text, i) => {
       key.text = text;
-      if (s.otherInside[i]! > 0) c.add(key, ROLE_INSIDE, s.otherInside[i]!);
-      if (s.otherRef[i]! > 0) c.add(key, ROLE_REF, s.otherRef[i]!);
+      if (s.otherInside[i]! > 0) this.add(key, ROLE_INSIDE, s.otherInside[i]!);
+      if (s.otherRef[i]! > 0) this.add(key, ROLE_REF, s.otherRef[i]!);
     });
-    c.otherDroppedInside = s.otherDroppedInside;
-    c.otherDroppedRef = s.otherDroppedRef;
+    this.otherDroppedInside += s.otherDroppedInside;
+    this.otherDroppedRef += s.otherDroppedRef;
+  }
+
+  static fromSnapshot(s: IpCountsSnapshot, maxOtherKeys?: number): IpCounts {
+    const c = new IpCounts(maxOtherKeys);
+    c.mergeSnapshot(s);
     return c;
+  }
+
+  /** The typed arrays of a snapshot (to transfer it to another thread without a copy). */
+  static buffers(s: IpCountsSnapshot): ArrayBuffer[] {
+    return [s.ipv4, s.ipv4Inside, s.ipv4Ref, s.ipv6, s.ipv6Inside, s.ipv6Ref, s.otherInside, s.otherRef].map((a) => a.buffer as ArrayBuffer);
   }
 }
 

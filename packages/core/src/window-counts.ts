@@ -373,11 +373,15 @@ export class WindowCounts {
     }
   }
 
-  snapshot(): WindowCountsSnapshot {
+  /**
+   * The state as plain data. A copy, unless `share`: then the detail Maps are this
+   * accumulator's own (for posting from a worker thread that drops the accumulator).
+   */
+  snapshot(share = false): WindowCountsSnapshot {
     return {
       windows: this.windows.map((w) => {
         const { counts, ...detail } = w;
-        return { ...structuredClone(detail), counts: counts.snapshot() };
+        return { ...(share ? detail : structuredClone(detail)), counts: counts.snapshot() };
       }),
     };
   }
@@ -393,51 +397,97 @@ export class WindowCounts {
     return c;
   }
 
+  /** Adds another accumulator's state (which stays as it was). */
   merge(other: WindowCounts): void {
-    this.windows.forEach((w, k) => {
-      const o = other.windows[k]!;
-      w.counts.merge(o.counts);
-      addAggregate(w.inside, o.inside);
-      addAggregate(w.reference, o.reference);
-      addAggregate(w.sampledOut, o.sampledOut);
-      w.refererHostsDropped += o.refererHostsDropped;
-      for (const [h, c] of o.refererHosts) {
-        const e = w.refererHosts.get(h);
-        if (e !== undefined) w.refererHosts.set(h, e + c);
-        else if (w.refererHosts.size < this.opts.maxRefererHosts) w.refererHosts.set(h, c);
-        else w.refererHostsDropped += c;
-      }
-      const limit = Math.min(w.limit, o.limit);
-      if (limit < w.limit) {
-        w.limit = limit;
-        for (const [ip, s] of w.ips) {
-          if (s.hash >= limit) {
-            w.ips.delete(ip);
-            ipToAggregate(w.sampledOut, s);
-          }
-        }
-      }
-      for (const [ip, s] of o.ips) {
-        if (s.hash >= limit) {
-          ipToAggregate(w.sampledOut, s);
-          continue;
-        }
-        const mine = w.ips.get(ip);
-        if (mine === undefined) {
-          const copy = newIpStats(ip, s.hash);
-          mergeIpStats(copy, s, this.opts);
-          w.ips.set(ip, copy);
-        } else mergeIpStats(mine, s, this.opts);
-      }
-      for (const [ip, s] of o.heavy) {
-        const mine = w.heavy.get(ip);
-        if (mine === undefined) {
-          const copy = newIpStats(ip, s.hash);
-          mergeIpStats(copy, s, this.opts);
-          w.heavy.set(ip, copy);
-        } else mergeIpStats(mine, s, this.opts);
-      }
-      this.shrink(w);
+    this.windows.forEach((_, k) => this.mergeWindow(k, other.windows[k]!, other.windows[k]!.counts, false));
+  }
+
+  /**
+   * As merge, but a window of this accumulator that is still empty takes over the other's
+   * tables and Maps instead of copying them: `other` must not be used afterwards.
+   */
+  absorb(other: WindowCounts): void {
+    this.windows.forEach((_, k) => this.mergeWindow(k, other.windows[k]!, other.windows[k]!.counts, true));
+  }
+
+  /**
+   * Adds a snapshot's state (as `merge(withSnapshot(snap))`, without the intermediate
+   * accumulator). `owned`: the snapshot is the caller's to give away (e.g. just received from a
+   * worker): its Maps are taken over, not copied, and it must not be used afterwards.
+   */
+  mergeSnapshot(snap: WindowCountsSnapshot, owned = false): void {
+    if (snap.windows.length !== this.windows.length) throw new Error(`snapshot has ${snap.windows.length} windows, expected ${this.windows.length}`);
+    snap.windows.forEach((sw, k) => {
+      const { counts, ...detail } = sw;
+      this.mergeWindow(k, owned ? detail : (structuredClone(detail) as WindowDetail), counts, owned);
     });
+  }
+
+  /** True while window k has seen nothing (no count, no detail, no sum). */
+  private pristine(w: WindowState): boolean {
+    const c = w.counts;
+    return c.size === 0 && c.otherDroppedInside === 0 && c.otherDroppedRef === 0 && w.limit === FULL && w.ips.size === 0 && w.heavy.size === 0 &&
+      w.inside.requests === 0 && w.reference.requests === 0 && w.sampledOut.requests === 0 && w.refererHosts.size === 0 && w.refererHostsDropped === 0;
+  }
+
+  /** Merges window k of another state; `take`: its Maps may be taken over when window k is still empty. */
+  private mergeWindow(k: number, o: WindowDetail, oCounts: IpCounts | IpCountsSnapshot, take: boolean): void {
+    const w = this.windows[k]!;
+    if (take && this.pristine(w) && o.refererHosts.size <= this.opts.maxRefererHosts) {
+      // Merging into an empty window gives the other's state: use it as it is.
+      const next: WindowState = {
+        insideFromMs: w.insideFromMs, insideToMs: w.insideToMs, refBefore: w.refBefore, refAfter: w.refAfter, refDurationMs: w.refDurationMs,
+        limit: o.limit, ips: o.ips, heavy: o.heavy, inside: o.inside, reference: o.reference, sampledOut: o.sampledOut,
+        refererHosts: o.refererHosts, refererHostsDropped: o.refererHostsDropped,
+        counts: oCounts instanceof IpCounts ? oCounts : IpCounts.fromSnapshot(oCounts),
+      };
+      this.windows[k] = next;
+      this.shrink(next);
+      return;
+    }
+    if (oCounts instanceof IpCounts) w.counts.merge(oCounts);
+    else w.counts.mergeSnapshot(oCounts);
+    addAggregate(w.inside, o.inside);
+    addAggregate(w.reference, o.reference);
+    addAggregate(w.sampledOut, o.sampledOut);
+    w.refererHostsDropped += o.refererHostsDropped;
+    for (const [h, c] of o.refererHosts) {
+      const e = w.refererHosts.get(h);
+      if (e !== undefined) w.refererHosts.set(h, e + c);
+      else if (w.refererHosts.size < this.opts.maxRefererHosts) w.refererHosts.set(h, c);
+      else w.refererHostsDropped += c;
+    }
+    const limit = Math.min(w.limit, o.limit);
+    if (limit < w.limit) {
+      w.limit = limit;
+      for (const [ip, s] of w.ips) {
+        if (s.hash >= limit) {
+          w.ips.delete(ip);
+          ipToAggregate(w.sampledOut, s);
+        }
+      }
+    }
+    for (const [ip, s] of o.ips) {
+      if (s.hash >= limit) {
+        ipToAggregate(w.sampledOut, s);
+        continue;
+      }
+      const mine = w.ips.get(ip);
+      if (mine === undefined && take) w.ips.set(ip, s);
+      else if (mine === undefined) {
+        const copy = newIpStats(ip, s.hash);
+        mergeIpStats(copy, s, this.opts);
+        w.ips.set(ip, copy);
+      } else mergeIpStats(mine, s, this.opts);
+    }
+    for (const [ip, s] of o.heavy) {
+      const mine = w.heavy.get(ip);
+      if (mine === undefined) {
+        const copy = newIpStats(ip, s.hash);
+        mergeIpStats(copy, s, this.opts);
+        w.heavy.set(ip, copy);
+      } else mergeIpStats(mine, s, this.opts);
+    }
+    this.shrink(w);
   }
 }
