@@ -72,9 +72,11 @@ export function hasGnuTime(): boolean {
 /**
  * Runs a command to completion, under /usr/bin/time when present for its peak RSS.
  * `stdinFile` feeds a file as stdin (for `-` runs); stdout is captured, so
- * commands whose output is large should write to a file instead.
+ * commands whose output is large should write to a file instead. With `signal`, the
+ * command runs in its own process group and an abort sends SIGTERM to the whole
+ * group (/usr/bin/time does not pass SIGTERM on to the command it runs).
  */
-export async function runTimed(cmd: string, args: readonly string[], opts: { cwd?: string; stdinFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TimedRun> {
+export async function runTimed(cmd: string, args: readonly string[], opts: { cwd?: string; stdinFile?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<TimedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'alf-bench-'));
   const timeFile = join(dir, 'time.txt');
   const useTime = hasGnuTime();
@@ -85,7 +87,18 @@ export async function runTimed(cmd: string, args: readonly string[], opts: { cwd
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
+    detached: opts.signal !== undefined,
   });
+  const killGroup = (): void => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  if (opts.signal?.aborted) killGroup();
+  opts.signal?.addEventListener('abort', killGroup, { once: true });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
@@ -95,6 +108,7 @@ export async function runTimed(cmd: string, args: readonly string[], opts: { cwd
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
   });
+  opts.signal?.removeEventListener('abort', killGroup);
   const wallSeconds = (performance.now() - started) / 1000;
   if (stdinFd !== undefined) closeSync(stdinFd);
   let maxRssMb: number | undefined;
