@@ -32,7 +32,7 @@ import type { InputResult } from '../summary.ts';
 import { terminalSafe } from '../terminal-text.ts';
 import { ClickHouseError, createClickHouseClient } from './http.ts';
 import type { ClickHouseClient } from './http.ts';
-import { TsvBuffer, encodeBatch } from './tsv-rows.ts';
+import { RowEncoder, TsvBuffer } from './tsv-rows.ts';
 
 const REJECT_SAMPLE = 5;
 const TRIES = 6;
@@ -114,6 +114,7 @@ export async function runLoad(args: LoadArgs): Promise<number> {
   const client = createClickHouseClient(opts.url);
   const geo = await openGeo({ asnDb: opts['asn-db'], geoDb: opts['geo-db'] });
   const progress = createProgress(ctx.stderr, !opts.quiet);
+  const encoder = new RowEncoder(geo);
   const loadId = randomUUID();
   let batchNo = 0;
   let rowsSent = 0;
@@ -149,7 +150,7 @@ export async function runLoad(args: LoadArgs): Promise<number> {
           rejectsTotal += chunk.rejects.length;
           for (const r of chunk.rejects) if (rejectSample.length < REJECT_SAMPLE) rejectSample.push(r);
           if (chunk.records.length === 0) return;
-          encodeBatch(chunk.records, geo, name, `${loadId}\t${batchNo}\n`, pending);
+          encoder.encode(chunk.records, name, `${loadId}\t${batchNo}\n`, pending);
           if (pending.rows >= opts['batch-rows']) await flush();
           if (failure !== null) throw failure;
         },
