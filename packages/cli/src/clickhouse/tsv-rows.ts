@@ -29,15 +29,24 @@ export class TsvBuffer {
   buf: Buffer;
   pos = 0;
   rows = 0;
-  constructor(initialBytes = 1 << 22) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, initialBytes));
+  /** Never a slice of Buffer's shared pool, so the bytes can be transferred to another thread. */
+  constructor(initialBytes = 1 << 22, from?: Buffer) {
+    this.buf = from ?? Buffer.allocUnsafeSlow(Math.max(64, initialBytes));
+  }
+
+  /** A batch received from a worker: `rows` whole rows in `bytes[0, length)`. */
+  static of(bytes: ArrayBuffer, length: number, rows: number): TsvBuffer {
+    const out = new TsvBuffer(0, Buffer.from(bytes, 0, bytes.byteLength));
+    out.pos = length;
+    out.rows = rows;
+    return out;
   }
   /** Room for `n` more bytes after `pos`. */
   reserve(n: number): Buffer {
     if (this.pos + n <= this.buf.length) return this.buf;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     return next;
