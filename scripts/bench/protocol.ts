@@ -61,6 +61,8 @@ export interface TimedRun {
   readonly wallSeconds: number;
   /** From /usr/bin/time when present (covers processes that cannot report their own). */
   readonly maxRssMb?: number;
+  /** User + system CPU seconds of the command, from /usr/bin/time when present. */
+  readonly cpuSeconds?: number;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -80,7 +82,7 @@ export async function runTimed(cmd: string, args: readonly string[], opts: { cwd
   const dir = mkdtempSync(join(tmpdir(), 'alf-bench-'));
   const timeFile = join(dir, 'time.txt');
   const useTime = hasGnuTime();
-  const argv = useTime ? ['-f', '%e %M', '-o', timeFile, cmd, ...args] : [...args];
+  const argv = useTime ? ['-f', '%e %M %U %S', '-o', timeFile, cmd, ...args] : [...args];
   const stdinFd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : undefined;
   const started = performance.now();
   const child = spawn(useTime ? GNU_TIME : cmd, argv, {
@@ -112,14 +114,16 @@ export async function runTimed(cmd: string, args: readonly string[], opts: { cwd
   const wallSeconds = (performance.now() - started) / 1000;
   if (stdinFd !== undefined) closeSync(stdinFd);
   let maxRssMb: number | undefined;
+  let cpuSeconds: number | undefined;
   if (useTime && existsSync(timeFile)) {
     // GNU time writes "Command exited with non-zero status N" before the format line on failure.
     const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
-    const kb = Number(last.split(/\s+/)[1]);
-    if (Number.isFinite(kb)) maxRssMb = kb / 1024;
+    const [, kb, user, sys] = last.split(/\s+/).map(Number);
+    if (Number.isFinite(kb)) maxRssMb = kb! / 1024;
+    if (Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user! + sys!;
   }
   rmSync(dir, { recursive: true, force: true });
-  return maxRssMb === undefined ? { code, stdout, stderr, wallSeconds } : { code, stdout, stderr, wallSeconds, maxRssMb };
+  return { code, stdout, stderr, wallSeconds, ...(maxRssMb === undefined ? {} : { maxRssMb }), ...(cpuSeconds === undefined ? {} : { cpuSeconds }) };
 }
 
 /** `true` when a command is on PATH. */
