@@ -46,6 +46,8 @@ export interface RangedRead {
   readonly parts: InputResultParts;
   readonly sizeBytes: number;
   readonly sha256: string;
+  /** False when the file's size changed while it was read (then flagged `changed`). */
+  readonly sizeStable: boolean;
   readonly rejectSample: Reject[];
   readonly rejectsTotal: number;
 }
@@ -68,7 +70,7 @@ function addAccounting(into: Accounting, a: Accounting): void {
 }
 
 /** The ranges' results as one read (decode flags and notes of every range kept). */
-function merge(done: readonly RangeDone[], rangeFormat: string | undefined, path: string): Omit<RangedRead, 'sha256' | 'sizeBytes'> {
+function merge(done: readonly RangeDone[], rangeFormat: string | undefined, path: string): Omit<RangedRead, 'sha256' | 'sizeBytes' | 'sizeStable'> {
   const first = done[0]!;
   const f = first.parts.format;
   if (f && f.detected && f.id !== rangeFormat) {
@@ -110,10 +112,10 @@ export function createLoadPool(size: number, data: LoadWorkerData, send: (batch:
       const hashed = hashFile(plan.path);
       const runs = ranges.map((range, r) => new Promise<RangeDone>((resolveP, reject) => {
         const w = workers[r]!;
-        const credit = (): void => w.postMessage({ type: 'credit' } satisfies ToWorker);
+        const credit = (bytes: ArrayBuffer): void => w.postMessage({ type: 'credit', bytes } satisfies ToWorker, [bytes]);
         const onMessage = (m: FromWorker): void => {
           if (m.type === 'batch') {
-            send(m.batch, TsvBuffer.of(m.bytes, m.length, m.rows)).then(credit, () => undefined);
+            send(m.batch, TsvBuffer.of(m.bytes, m.length, m.rows)).then(() => credit(m.bytes), () => undefined);
           } else {
             w.off('message', onMessage);
             w.off('error', onError);
@@ -141,10 +143,18 @@ export function createLoadPool(size: number, data: LoadWorkerData, send: (batch:
       }));
       const done = await Promise.all(runs);
       const h = await hashed;
-      return { ...merge(done, plan.rangeFormat, plan.path), sizeBytes: h.sizeBytes, sha256: h.sha256 };
+      const read = done.reduce((a, d) => a + d.sizeBytes, 0);
+      return { ...merge(done, plan.rangeFormat, plan.path), sizeBytes: h.sizeBytes, sha256: h.sha256, sizeStable: h.sizeStable && read === h.sizeBytes };
     },
     async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      // Idle workers end on their own (their port closed); one still parsing (an insert failed) is stopped.
+      await Promise.all(workers.map(async (w) => {
+        const exited = new Promise((r) => w.once('exit', r));
+        w.postMessage({ type: 'exit' } satisfies ToWorker);
+        const timer = setTimeout(() => void w.terminate(), 2000);
+        await exited;
+        clearTimeout(timer);
+      }));
     },
   };
 }

@@ -15,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { batchRowsSql, createLocalTableSql, insertSql } from '@alf/core';
 import { openGeo } from '@alf/geo';
@@ -37,7 +36,8 @@ import { ClickHouseError, createClickHouseClient } from './http.ts';
 import type { ClickHouseClient } from './http.ts';
 import { createLoadPool } from './load-ranges.ts';
 import type { LoadPool } from './load-ranges.ts';
-import { RowEncoder, TsvBuffer } from './tsv-rows.ts';
+import { BatchBuffers, RowEncoder } from './tsv-rows.ts';
+import type { TsvBuffer } from './tsv-rows.ts';
 
 const REJECT_SAMPLE = 5;
 const TRIES = 6;
@@ -56,7 +56,7 @@ function loadSchema() {
     'geo-db': z.string().optional(),
     'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
     'batch-rows': z.coerce.number({ error: '`--batch-rows` must be a number' }).int().min(1).max(10_000_000).default(100_000),
-    workers: z.coerce.number({ error: '`--workers` must be a whole number of threads from 1 to 256' }).int().min(1).max(256).default(availableParallelism()),
+    workers: z.coerce.number({ error: '`--workers` must be a whole number of threads from 1 to 256' }).int().min(1).max(256).default(1),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
   });
 }
@@ -147,17 +147,19 @@ export async function runLoad(args: LoadArgs): Promise<number> {
     inFlight.add(p);
     return p;
   };
-  let pending = new TsvBuffer();
+  const buffers = new BatchBuffers(opts['batch-rows']);
+  let pending = buffers.next();
   let pendingBatch = -1;
   const flush = async (): Promise<void> => {
     if (pending.rows === 0) return;
     const data = pending;
     const n = pendingBatch;
-    pending = new TsvBuffer(data.pos + (data.pos >> 3));
+    buffers.sized(data.pos);
+    pending = buffers.next();
     pendingBatch = -1;
     while (inFlight.size >= 2) await Promise.race(inFlight);
     if (failure !== null) throw failure;
-    void send(n, data);
+    void send(n, data).then(() => buffers.release(data.buf));
   };
   const results: InputResult[] = [];
   const rejectSample: Reject[] = [];
@@ -178,9 +180,11 @@ export async function runLoad(args: LoadArgs): Promise<number> {
         rejectsTotal += read.rejectsTotal;
         for (const r of read.rejectSample) if (rejectSample.length < REJECT_SAMPLE) rejectSample.push(r);
         const { accounting, decode, format } = read.parts;
+        const flags = [...(decode?.flags ?? [])];
+        if (!read.sizeStable && !flags.includes('changed')) flags.push('changed');
         results.push({
           name, sizeBytes: read.sizeBytes, sha256: read.sha256, complete: true, accounting, decode, format,
-          flags: [...(decode?.flags ?? [])], notes: [...(decode?.notes ?? [])],
+          flags, notes: [...(decode?.notes ?? [])],
         });
         if (failure !== null) throw failure;
         continue;
@@ -198,9 +202,11 @@ export async function runLoad(args: LoadArgs): Promise<number> {
           if (failure !== null) throw failure;
         },
       });
+      const flags = [...(read.decode?.flags ?? [])];
+      if (!read.sizeStable && !flags.includes('changed')) flags.push('changed');
       results.push({
         name, sizeBytes: read.sizeBytes, sha256: read.sha256, complete: true, accounting: read.accounting,
-        decode: read.decode, format: read.format, flags: [...(read.decode?.flags ?? [])], notes: [...(read.decode?.notes ?? [])],
+        decode: read.decode, format: read.format, flags, notes: [...(read.decode?.notes ?? [])],
       });
     }
     await flush();

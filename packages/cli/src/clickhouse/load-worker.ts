@@ -13,7 +13,7 @@ import type { Geo } from '@alf/geo';
 import type { Reject } from '@alf/parser';
 import { parseInput } from '../parse-input.ts';
 import type { InputResultParts } from '../parse-input.ts';
-import { RowEncoder, TsvBuffer } from './tsv-rows.ts';
+import { BatchBuffers, RowEncoder } from './tsv-rows.ts';
 
 /** What every worker of a load shares. */
 export interface LoadWorkerData {
@@ -39,7 +39,8 @@ export interface RangeTask {
   readonly rejectSample: number;
 }
 
-export type ToWorker = { readonly type: 'task'; readonly task: RangeTask } | { readonly type: 'credit' };
+/** `credit`: a batch posted is inserted; its bytes come back for the next batch. */
+export type ToWorker = { readonly type: 'task'; readonly task: RangeTask } | { readonly type: 'credit'; readonly bytes: ArrayBuffer } | { readonly type: 'exit' };
 
 export interface RangeDone {
   readonly parts: InputResultParts;
@@ -95,20 +96,21 @@ async function* rangeBytes(path: string, start: number, end: number, count: (n: 
  * Runs one range: `post` gets each full batch (and the last), `credit` resolves when
  * the main thread has finished one of the batches posted.
  */
-export async function runRange(t: RangeTask, geo: Geo, nextBatch: () => number, post: (m: FromWorker, transfer?: ArrayBuffer[]) => void, waitCredit: () => Promise<void>): Promise<RangeDone> {
+export async function runRange(t: RangeTask, geo: Geo, buffers: BatchBuffers, nextBatch: () => number, post: (m: FromWorker, transfer?: ArrayBuffer[]) => void, waitCredit: () => Promise<void>): Promise<RangeDone> {
   const lineBase = await linesBefore(t.path, t.start);
   const encoder = new RowEncoder(geo);
   let read = 0;
   const parse = parseInput(rangeBytes(t.path, t.start, t.end, (n) => { read += n; }), { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, inputIndex: t.inputIndex });
   const rejectSample: Reject[] = [];
   let rejectsTotal = 0;
-  let pending = new TsvBuffer();
+  let pending = buffers.next();
   let batch = -1;
   let queued = 0;
   const flush = async (): Promise<void> => {
     if (pending.rows === 0) return;
     const data = pending;
-    pending = new TsvBuffer(data.pos + (data.pos >> 3));
+    buffers.sized(data.pos);
+    pending = buffers.next();
     const n = batch;
     batch = -1;
     // A buffer this large has an ArrayBuffer of its own (never Buffer's shared pool).
@@ -150,15 +152,24 @@ if (port) {
     return new Promise((r) => credits.push(r));
   };
   let geo: Promise<Geo> | null = null;
+  let buffers: BatchBuffers | null = null;
   port.on('message', (m: ToWorker) => {
+    if (m.type === 'exit') {
+      void geo?.then((g) => g.close());
+      port.close();
+      return;
+    }
     if (m.type === 'credit') {
+      buffers?.release(Buffer.from(m.bytes));
       const r = credits.shift();
       if (r) r();
       else banked++;
       return;
     }
     geo ??= openGeo({ asnDb: data.asnDb, geoDb: data.geoDb });
-    geo.then((g) => runRange(m.task, g, () => Atomics.add(counter, 0, 1), (msg, transfer) => port.postMessage(msg, transfer ?? []), waitCredit))
+    buffers ??= new BatchBuffers(m.task.batchRows);
+    const b = buffers;
+    geo.then((g) => runRange(m.task, g, b, () => Atomics.add(counter, 0, 1), (msg, transfer) => port.postMessage(msg, transfer ?? []), waitCredit))
       .then((done) => port.postMessage({ type: 'done', done } satisfies FromWorker), (error: unknown) => {
         const e = error as { message?: string; code?: string; context?: unknown; name?: string; stack?: string };
         port.postMessage({ type: 'error', error: { message: e?.message ?? String(error), code: e?.code, context: e?.context, name: e?.name, stack: e?.stack } } satisfies FromWorker);
