@@ -109,7 +109,7 @@ export class BatchBuffers {
   }
   /** A batch is full: later ones start at least this large. */
   sized(bytes: number): void {
-    const want = bytes + (bytes >> 2);
+    const want = bytes + (bytes >> 3);
     if (want > this.size) this.size = want;
   }
   /** A batch's buffer is no longer read (its insert is over). */
