@@ -58,6 +58,7 @@ export interface LoadPool {
    * `send` (which resolves when the batch is inserted); resolves when every range is read.
    */
   loadInput(plan: InputPlan, task: Omit<RangeTask, 'path' | 'start' | 'end' | 'format'>, firstFormat: string | undefined): Promise<RangedRead>;
+  /** Ends the workers (idempotent). */
   close(): Promise<void>;
 }
 
@@ -100,6 +101,7 @@ function merge(done: readonly RangeDone[], rangeFormat: string | undefined, path
 export function createLoadPool(size: number, data: LoadWorkerData, send: (batch: number, data: TsvBuffer) => Promise<void>): LoadPool {
   const entry = workerEntry();
   const workers: Worker[] = [];
+  let closing: Promise<void> | undefined;
   for (let i = 0; i < size; i++) {
     const w = new Worker(entry.entry, { eval: entry.eval, execArgv: entry.execArgv, workerData: data });
     w.unref();
@@ -146,15 +148,16 @@ export function createLoadPool(size: number, data: LoadWorkerData, send: (batch:
       const read = done.reduce((a, d) => a + d.sizeBytes, 0);
       return { ...merge(done, plan.rangeFormat, plan.path), sizeBytes: h.sizeBytes, sha256: h.sha256, sizeStable: h.sizeStable && read === h.sizeBytes };
     },
-    async close() {
+    close() {
       // Idle workers end on their own (their port closed); one still parsing (an insert failed) is stopped.
-      await Promise.all(workers.map(async (w) => {
+      closing ??= Promise.all(workers.map(async (w) => {
         const exited = new Promise((r) => w.once('exit', r));
         w.postMessage({ type: 'exit' } satisfies ToWorker);
         const timer = setTimeout(() => void w.terminate(), 2000);
         await exited;
         clearTimeout(timer);
-      }));
+      })).then(() => undefined);
+      return closing;
     },
   };
 }
