@@ -61,6 +61,8 @@ export interface TimedRun {
   readonly wallSeconds: number;
   /** From /usr/bin/time when present (covers processes that cannot report their own). */
   readonly maxRssMb?: number;
+  /** User + system CPU seconds of the command, from /usr/bin/time when present. */
+  readonly cpuSeconds?: number;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -72,20 +74,33 @@ export function hasGnuTime(): boolean {
 /**
  * Runs a command to completion, under /usr/bin/time when present for its peak RSS.
  * `stdinFile` feeds a file as stdin (for `-` runs); stdout is captured, so
- * commands whose output is large should write to a file instead.
+ * commands whose output is large should write to a file instead. With `signal`, the
+ * command runs in its own process group and an abort sends SIGTERM to the whole
+ * group (/usr/bin/time does not pass SIGTERM on to the command it runs).
  */
-export async function runTimed(cmd: string, args: readonly string[], opts: { cwd?: string; stdinFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TimedRun> {
+export async function runTimed(cmd: string, args: readonly string[], opts: { cwd?: string; stdinFile?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<TimedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'alf-bench-'));
   const timeFile = join(dir, 'time.txt');
   const useTime = hasGnuTime();
-  const argv = useTime ? ['-f', '%e %M', '-o', timeFile, cmd, ...args] : [...args];
+  const argv = useTime ? ['-f', '%e %M %U %S', '-o', timeFile, cmd, ...args] : [...args];
   const stdinFd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : undefined;
   const started = performance.now();
   const child = spawn(useTime ? GNU_TIME : cmd, argv, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
+    detached: opts.signal !== undefined,
   });
+  const killGroup = (): void => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  if (opts.signal?.aborted) killGroup();
+  opts.signal?.addEventListener('abort', killGroup, { once: true });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
@@ -95,17 +110,20 @@ export async function runTimed(cmd: string, args: readonly string[], opts: { cwd
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
   });
+  opts.signal?.removeEventListener('abort', killGroup);
   const wallSeconds = (performance.now() - started) / 1000;
   if (stdinFd !== undefined) closeSync(stdinFd);
   let maxRssMb: number | undefined;
+  let cpuSeconds: number | undefined;
   if (useTime && existsSync(timeFile)) {
     // GNU time writes "Command exited with non-zero status N" before the format line on failure.
     const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
-    const kb = Number(last.split(/\s+/)[1]);
-    if (Number.isFinite(kb)) maxRssMb = kb / 1024;
+    const [, kb, user, sys] = last.split(/\s+/).map(Number);
+    if (Number.isFinite(kb)) maxRssMb = kb! / 1024;
+    if (Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user! + sys!;
   }
   rmSync(dir, { recursive: true, force: true });
-  return maxRssMb === undefined ? { code, stdout, stderr, wallSeconds } : { code, stdout, stderr, wallSeconds, maxRssMb };
+  return { code, stdout, stderr, wallSeconds, ...(maxRssMb === undefined ? {} : { maxRssMb }), ...(cpuSeconds === undefined ? {} : { cpuSeconds }) };
 }
 
 /** `true` when a command is on PATH. */

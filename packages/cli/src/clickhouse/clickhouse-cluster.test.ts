@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ALF_TABLE_COLUMNS } from '@alf/core';
 import { runAlf } from '../test-cli.ts';
 import { setBeforeQuery } from './analyze-run.ts';
 import { createClickHouseClient } from './http.ts';
@@ -131,6 +132,36 @@ describe.skipIf(server === null)('alf on a 2-shard ClickHouse cluster', () => {
       c.close();
     }
   });
+
+  test('--workers 2 loads plain files in byte ranges on worker threads: the same rows, line numbers and offsets as one thread', async () => {
+    const before = process.env['ALF_RANGE_BYTES'];
+    process.env['ALF_RANGE_BYTES'] = '4096';
+    const c = createClickHouseClient(cluster.url);
+    try {
+      const one = await runAlf(['load', 'clickhouse', '--url', cluster.url, '--table', 'logs', '--workers', '1', '--batch-rows', '3000', ...files]);
+      const two = await runAlf(['load', 'clickhouse', '--url', cluster.url, '--table', 'logs', '--workers', '2', '--batch-rows', '3000', ...files]);
+      expect(one.code, one.stderr).toBe(0);
+      expect(two.code, two.stderr).toBe(0);
+      expect(one.stderr).not.toMatch(/byte ranges/);
+      expect(two.stderr).toMatch(/2 of 2 inputs parsed in byte ranges by 2 threads/);
+      const accounting = (r: { stderr: string }): string => r.stderr.split('\n').filter((l) => !/load_id|took|elapsed/i.test(l)).join('\n');
+      expect(accounting(two)).toBe(accounting(one));
+      const [id1, id2] = [one, two].map((r) => /load_id ([0-9a-f-]{36})/.exec(r.stderr)![1]!);
+      const columns = ALF_TABLE_COLUMNS.map(([n]) => n).filter((n) => n !== 'load_id' && n !== 'batch');
+      const rows = async (id: string): Promise<readonly (readonly unknown[])[]> =>
+        (await c.query(`SELECT ${columns.join(', ')} FROM logs WHERE load_id = '${id}' ORDER BY input, line`)).rows;
+      const [r1, r2] = [await rows(id1!), await rows(id2!)];
+      expect(r2.length).toBeGreaterThan(1000);
+      expect(r2).toEqual(r1);
+      const batches = Number(/accepted in (\d+) batches/.exec(two.stderr)![1]);
+      const b = await c.query(`SELECT uniqExact(batch) AS n, uniqExact(batch, input, line) AS rows FROM logs WHERE load_id = '${id2}'`);
+      expect(b.rows[0]!.map(Number)).toEqual([batches, r2.length]);
+    } finally {
+      c.close();
+      if (before === undefined) delete process.env['ALF_RANGE_BYTES'];
+      else process.env['ALF_RANGE_BYTES'] = before;
+    }
+  }, 180_000);
 
   test('a load while a shard is down retries, resends only the rows that did not land, and ends with every row once', async () => {
     const c = createClickHouseClient(cluster.url);

@@ -1,6 +1,8 @@
-/** The streamed JSONCompact reader: complete bodies are read row by row; broken or short ones fail. */
+/** The streamed JSONCompact reader: complete bodies are read row by row; broken or short ones fail. The client's stale keep-alive sockets. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { JsonCompactLines } from './http.ts';
+import { JsonCompactLines, createClickHouseClient } from './http.ts';
 
 /** A body as ClickHouse (18.16 and current) writes JSONCompact. */
 function body(rows: readonly string[], declared: number = rows.length): string {
@@ -31,5 +33,37 @@ describe('JsonCompactLines', () => {
   });
   test('other columns than the query\'s are an error', () => {
     expect(() => read(body([]), ['client', 'inside_requests'])).toThrow(/returned columns client, n; expected client, inside_requests/);
+  });
+});
+
+describe('the HTTP client', () => {
+  test('a request that meets a kept-alive socket the server has dropped is sent again on a new one, once', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      // Every second request on a socket: the socket is dropped without a response (a keep-alive timeout race).
+      const onSocket = ((req.socket as { served?: number }).served ?? 0) + 1;
+      (req.socket as { served?: number }).served = onSocket;
+      req.resume();
+      req.on('end', () => {
+        if (onSocket >= 2) {
+          req.socket.destroy();
+          return;
+        }
+        res.end('ok\n');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = createClickHouseClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      await c.exec('SELECT 1');
+      await c.exec('SELECT 2');
+      await c.exec('SELECT 3');
+      // Requests 2 and 4 met a dropped socket and were sent again: 3 answered of 5 received.
+      expect(requests).toBe(5);
+    } finally {
+      c.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -46,6 +46,13 @@ export class ClickHouseError extends AlfError {
   }
 }
 
+/** A request that failed on a reused keep-alive socket before any response (sent again once). */
+class StaleSocket extends ClickHouseError {
+  constructor(message: string, cause: Error) {
+    super(message, 0, { cause });
+  }
+}
+
 const EXCEPTION = /Code: \d+[.,]\s*(?:e\.displayText\(\) = )?DB::Exception/;
 
 /** The first line of a server error, printable. */
@@ -170,7 +177,20 @@ export function createClickHouseClient(url: string): ClickHouseClient {
    * POSTs a request. With `onLine`, a 200 response is decoded and split into lines as it
    * arrives (the body is not kept); any other status, or no `onLine`, returns the whole body.
    */
-  function send(params: Record<string, string>, body: Uint8Array | string, onLine?: (line: string) => void): Promise<{ status: number; body: string }> {
+  /**
+   * A request that failed before any response on a kept-alive socket the server had just
+   * closed (its keep-alive timeout) never reached it: it is sent once more on a new socket.
+   */
+  async function send(params: Record<string, string>, body: Uint8Array | string, onLine?: (line: string) => void): Promise<{ status: number; body: string }> {
+    try {
+      return await sendOnce(params, body, onLine);
+    } catch (e) {
+      if (!(e instanceof StaleSocket)) throw e;
+      return sendOnce(params, body, onLine, false);
+    }
+  }
+
+  function sendOnce(params: Record<string, string>, body: Uint8Array | string, onLine?: (line: string) => void, mayRetry = true): Promise<{ status: number; body: string }> {
     const u = new URL(base.href);
     u.username = '';
     u.password = '';
@@ -179,7 +199,9 @@ export function createClickHouseClient(url: string): ClickHouseClient {
     if (user !== '') headers['X-ClickHouse-User'] = user;
     if (password !== '') headers['X-ClickHouse-Key'] = password;
     return new Promise((resolveP, reject) => {
+      let responded = false;
       const req = lib.request(u, { method: 'POST', agent, headers }, (res) => {
+        responded = true;
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
         const streaming = onLine !== undefined && status === 200;
@@ -234,7 +256,11 @@ export function createClickHouseClient(url: string): ClickHouseClient {
         });
       });
       // After `fail` destroyed the request, this reject is a no-op (the promise is settled).
-      req.on('error', (e) => reject(new ClickHouseError(`ClickHouse at ${shown} is unreachable (${(e as NodeJS.ErrnoException).code ?? e.message})`, 0, { cause: e })));
+      req.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        const message = `ClickHouse at ${shown} is unreachable (${code ?? e.message})`;
+        reject(mayRetry && !responded && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') ? new StaleSocket(message, e) : new ClickHouseError(message, 0, { cause: e }));
+      });
       req.end(body);
     });
   }

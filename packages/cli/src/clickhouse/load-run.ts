@@ -14,6 +14,7 @@
  * `insert_distributed_sync=1`, so an acknowledged batch is on its shards.
  */
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { batchRowsSql, createLocalTableSql, insertSql } from '@alf/core';
 import { openGeo } from '@alf/geo';
@@ -21,6 +22,7 @@ import { AlfError } from '@alf/parser';
 import type { Reject } from '@alf/parser';
 import type { LoadArgs } from '../commands/load.ts';
 import { readInput, isStdin } from '../analyze-inputs.ts';
+import { planInput } from '../analyze-parallel.ts';
 import { say } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { STDIN_NAME, checkInputs } from '../inputs.ts';
@@ -32,7 +34,10 @@ import type { InputResult } from '../summary.ts';
 import { terminalSafe } from '../terminal-text.ts';
 import { ClickHouseError, createClickHouseClient } from './http.ts';
 import type { ClickHouseClient } from './http.ts';
-import { TsvBuffer, encodeBatch } from './tsv-rows.ts';
+import { createLoadPool } from './load-ranges.ts';
+import type { LoadPool } from './load-ranges.ts';
+import { BatchBuffers, RowEncoder } from './tsv-rows.ts';
+import type { TsvBuffer } from './tsv-rows.ts';
 
 const REJECT_SAMPLE = 5;
 const TRIES = 6;
@@ -51,6 +56,7 @@ function loadSchema() {
     'geo-db': z.string().optional(),
     'max-line-bytes': byteSizeOption('--max-line-bytes', 256, 1024 ** 3).default(1024 ** 2),
     'batch-rows': z.coerce.number({ error: '`--batch-rows` must be a number' }).int().min(1).max(10_000_000).default(100_000),
+    workers: z.coerce.number({ error: '`--workers` must be a whole number of threads from 1 to 256' }).int().min(1).max(256).default(1),
     quiet: z.boolean({ error: '`--quiet` takes no value' }).default(false),
   });
 }
@@ -114,27 +120,46 @@ export async function runLoad(args: LoadArgs): Promise<number> {
   const client = createClickHouseClient(opts.url);
   const geo = await openGeo({ asnDb: opts['asn-db'], geoDb: opts['geo-db'] });
   const progress = createProgress(ctx.stderr, !opts.quiet);
+  const encoder = new RowEncoder(geo);
   const loadId = randomUUID();
-  let batchNo = 0;
+  // Batch numbers, unique within the load: shared with the worker threads.
+  const batchCounter = new SharedArrayBuffer(4);
+  const nextBatch = (): number => Atomics.add(new Int32Array(batchCounter), 0, 1);
+  let batches = 0;
   let rowsSent = 0;
   let rowsAccepted = 0;
   const retries: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
-  let pending = new TsvBuffer();
+  let pool: LoadPool | null = null;
+  let rangedInputs = 0;
+  /** Inserts one batch; the promise settles (never rejects) when the insert has: a failure is kept in `failure`. */
+  const send = (n: number, data: TsvBuffer): Promise<void> => {
+    const rows = data.rows;
+    rowsSent += rows;
+    batches++;
+    const p: Promise<void> = insertBatch(client, opts.table, loadId, n, data, (m) => retries.push(m))
+      .then(() => { rowsAccepted += rows; }, (e: unknown) => {
+        failure ??= e;
+        void pool?.close();
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    return p;
+  };
+  const buffers = new BatchBuffers(opts['batch-rows']);
+  let pending = buffers.next();
+  let pendingBatch = -1;
   const flush = async (): Promise<void> => {
     if (pending.rows === 0) return;
     const data = pending;
-    const rows = pending.rows;
-    const n = batchNo++;
-    pending = new TsvBuffer(data.pos + (data.pos >> 3));
+    const n = pendingBatch;
+    buffers.sized(data.pos);
+    pending = buffers.next();
+    pendingBatch = -1;
     while (inFlight.size >= 2) await Promise.race(inFlight);
     if (failure !== null) throw failure;
-    rowsSent += rows;
-    const p: Promise<void> = insertBatch(client, opts.table, loadId, n, data, (m) => retries.push(m))
-      .then(() => { rowsAccepted += rows; }, (e: unknown) => { failure ??= e; })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    void send(n, data).then(() => buffers.release(data.buf));
   };
   const results: InputResult[] = [];
   const rejectSample: Reject[] = [];
@@ -142,6 +167,28 @@ export async function runLoad(args: LoadArgs): Promise<number> {
   try {
     if (opts.create) await client.exec(createLocalTableSql(opts.table));
     for (const [index, name] of files.entries()) {
+      const plan = opts.workers > 1 && !isStdin(name)
+        ? await planInput(name, (await stat(name)).size, opts.workers, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'] })
+        : null;
+      if (plan?.ranges) {
+        await flush();
+        pool ??= createLoadPool(opts.workers, { asnDb: opts['asn-db'], geoDb: opts['geo-db'], batchCounter }, send);
+        rangedInputs++;
+        const read = await pool.loadInput(plan, {
+          tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex: index, inputName: name, loadId, batchRows: opts['batch-rows'], rejectSample: REJECT_SAMPLE,
+        }, opts.format);
+        rejectsTotal += read.rejectsTotal;
+        for (const r of read.rejectSample) if (rejectSample.length < REJECT_SAMPLE) rejectSample.push(r);
+        const { accounting, decode, format } = read.parts;
+        const flags = [...(decode?.flags ?? [])];
+        if (!read.sizeStable && !flags.includes('changed')) flags.push('changed');
+        results.push({
+          name, sizeBytes: read.sizeBytes, sha256: read.sha256, complete: true, accounting, decode, format,
+          flags, notes: [...(decode?.notes ?? [])],
+        });
+        if (failure !== null) throw failure;
+        continue;
+      }
       const read = await readInput({ name, path: name }, {
         parse: { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], inputIndex: index }, ctx, progress,
         label: isStdin(name) ? '(standard input)' : name,
@@ -149,14 +196,17 @@ export async function runLoad(args: LoadArgs): Promise<number> {
           rejectsTotal += chunk.rejects.length;
           for (const r of chunk.rejects) if (rejectSample.length < REJECT_SAMPLE) rejectSample.push(r);
           if (chunk.records.length === 0) return;
-          encodeBatch(chunk.records, geo, name, `${loadId}\t${batchNo}\n`, pending);
+          if (pendingBatch < 0) pendingBatch = nextBatch();
+          encoder.encode(chunk.records, name, `${loadId}\t${pendingBatch}\n`, pending);
           if (pending.rows >= opts['batch-rows']) await flush();
           if (failure !== null) throw failure;
         },
       });
+      const flags = [...(read.decode?.flags ?? [])];
+      if (!read.sizeStable && !flags.includes('changed')) flags.push('changed');
       results.push({
         name, sizeBytes: read.sizeBytes, sha256: read.sha256, complete: true, accounting: read.accounting,
-        decode: read.decode, format: read.format, flags: [...(read.decode?.flags ?? [])], notes: [...(read.decode?.notes ?? [])],
+        decode: read.decode, format: read.format, flags, notes: [...(read.decode?.notes ?? [])],
       });
     }
     await flush();
@@ -167,15 +217,16 @@ export async function runLoad(args: LoadArgs): Promise<number> {
     await Promise.allSettled(inFlight);
     progress.stop();
     say(ctx, `alf load: stopped after ${rowsAccepted.toLocaleString('en-US')} of ${rowsSent.toLocaleString('en-US')} rows sent were accepted (load_id ${loadId})`);
-    throw e;
+    throw failure ?? e;
   } finally {
+    await (pool as LoadPool | null)?.close();
     client.close();
     geo.close();
   }
   const parsed = results.reduce((a, r) => a + r.accounting.parsed, 0);
   const lines = results.reduce((a, r) => a + r.accounting.linesRead, 0);
   const trailer = [
-    `loaded into ${terminalSafe(opts.table, 200)} at ${client.url}: ${rowsSent.toLocaleString('en-US')} rows sent, ${rowsAccepted.toLocaleString('en-US')} accepted in ${batchNo} batches (load_id ${loadId})`,
+    `loaded into ${terminalSafe(opts.table, 200)} at ${client.url}: ${rowsSent.toLocaleString('en-US')} rows sent, ${rowsAccepted.toLocaleString('en-US')} accepted in ${batches} batches (load_id ${loadId})${rangedInputs > 0 ? `; ${rangedInputs} of ${files.length} inputs parsed in byte ranges by ${opts.workers} threads` : ''}`,
     ...(rejectsTotal > 0 ? [`${rejectsTotal.toLocaleString('en-US')} rejected lines are not loaded (alf parse lists them with reasons)`] : []),
     ...retries.map((r) => `retried: ${terminalSafe(r, 300)}`),
   ];

@@ -4,7 +4,10 @@
  * and scratch directory under one temporary directory, and a `Distributed`
  * table sharded by cityHash64(ip) over a MergeTree table on every node (DDL per
  * node). `stop()` ends the servers it started by PID: SIGTERM, then SIGKILL
- * after a timeout; it is safe to call twice.
+ * after a timeout; it is safe to call twice. Every server still running when
+ * this process exits is killed (SIGKILL, by PID) from an `exit` handler, and
+ * `stopAllTestClusters()` lets a signal handler end them all cleanly first (a
+ * killed bench must not leave servers behind).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,10 +96,37 @@ async function waitReady(url: string, p: ChildProcess, dir: string, timeoutMs: n
   }
 }
 
+/** Servers started by this process and still running; scratch directories not yet removed. */
+const liveServers = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
+let exitHookInstalled = false;
+
+/** Last resort when the process exits with servers running (an `exit` handler can only act synchronously). */
+function killLiveServers(): void {
+  for (const p of liveServers) p.kill('SIGKILL');
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+}
+
 function spawnNode(server: string, dir: string): ChildProcess {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', killLiveServers);
+  }
   const p = spawn(server, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
   p.on('error', () => undefined);
+  liveServers.add(p);
+  p.once('exit', () => liveServers.delete(p));
   return p;
+}
+
+/**
+ * Ends every server this process started (SIGTERM, then SIGKILL after a timeout), those of
+ * a cluster still starting included, and removes their scratch directories: for a signal handler.
+ */
+export async function stopAllTestClusters(timeoutMs = 10_000): Promise<void> {
+  await Promise.all([...liveServers].map((p) => stopProcess(p, timeoutMs)));
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  liveDirs.clear();
 }
 
 /** Starts `shards` servers, each one shard of cluster `alf`. */
@@ -104,6 +134,7 @@ export async function startTestCluster(shards = 2, opts: { readonly timeoutMs?: 
   const server = findClickHouseServer();
   if (server === null) throw new Error('clickhouse-server is not installed (apt-get install clickhouse-server)');
   const dir = mkdtempSync(join(tmpdir(), 'alf-clickhouse-'));
+  liveDirs.add(dir);
   const ports: { http: number; tcp: number; inter: number }[] = [];
   for (let i = 0; i < shards; i++) ports.push({ http: await freePort(), tcp: await freePort(), inter: await freePort() });
   const remote = ports.map((p) => `<shard><replica><host>127.0.0.1</host><port>${p.tcp}</port></replica></shard>`).join('');
@@ -147,6 +178,7 @@ export async function startTestCluster(shards = 2, opts: { readonly timeoutMs?: 
   } catch (e) {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
     throw e;
   }
   let stopped = false;
@@ -178,6 +210,7 @@ export async function startTestCluster(shards = 2, opts: { readonly timeoutMs?: 
       stopped = true;
       await stopAll();
       rmSync(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
     },
   };
 }

@@ -11,7 +11,7 @@ import { createCorpus } from '../../../../scripts/bench/corpus/generate.ts';
 import { assetExpr, ipHash, ipHashExpr, pathAsset, queryRandom, randomQueryExpr, refClassExpr, refHostExpr, refererTraits, sqlString } from '@alf/core';
 import type { Geo } from '@alf/geo';
 import { parseInput } from '../parse-input.ts';
-import { TsvBuffer, encodeBatch } from './tsv-rows.ts';
+import { RowEncoder, TsvBuffer } from './tsv-rows.ts';
 
 function clf(ms: number): string {
   const d = new Date(ms);
@@ -54,9 +54,10 @@ export async function writeTsv(file: string, to: string, geo: Geo): Promise<numb
   const out = createWriteStream(to, { flags: 'a' });
   const parse = parseInput(createReadStream(file), { maxLineBytes: 1 << 20, inputIndex: 0 });
   let rows = 0;
+  const encoder = new RowEncoder(geo);
   for await (const chunk of parse.chunks) {
     const buf = new TsvBuffer();
-    encodeBatch(chunk.records, geo, file, 'test\t0\n', buf);
+    encoder.encode(chunk.records, file, 'test\t0\n', buf);
     rows += buf.rows;
     if (!out.write(buf.view())) await once(out, 'drain');
   }

@@ -1,5 +1,5 @@
 /**
- * `alf load clickhouse --url URL --table T [--create] [--asn-db X] [--geo-db Y] [--format F] [--tz Z] FILE...|-`
+ * `alf load clickhouse --url URL --table T [--create] [--asn-db X] [--geo-db Y] [--format F] [--tz Z] [--workers N] FILE...|-`
  *
  * Parses and enriches logs locally (as `alf parse` does) and inserts them into
  * a ClickHouse table over HTTP. The work is in ../clickhouse/load-run.ts.
@@ -19,6 +19,7 @@ export interface LoadArgs {
   readonly 'geo-db'?: unknown;
   readonly 'max-line-bytes'?: unknown;
   readonly 'batch-rows'?: unknown;
+  readonly workers?: unknown;
   readonly quiet?: unknown;
   readonly alf: CommandContext;
 }
@@ -38,6 +39,7 @@ export const loadCommand: CommandModule<object, LoadArgs> = {
     .option('geo-db', { type: 'string', describe: 'MMDB with country fields (as alf analyze)' })
     .option('max-line-bytes', { type: 'string', describe: 'longest line kept (default 1MiB)' })
     .option('batch-rows', { type: 'string', describe: 'rows per INSERT (default 100000)' })
+    .option('workers', { type: 'string', describe: 'threads that parse and encode a large plain file, each a byte range of it (default 1; more pays when the ClickHouse servers are on other machines)' })
     .example('alf load clickhouse --url http://localhost:8123 --table logs --create access.log.gz', 'load one log into a new MergeTree table')
     .example('zcat *.gz | alf load clickhouse --url http://ch1:8123 --table logs -', 'standard input into an existing (e.g. Distributed) table')
     .epilogue('Rows go in batches as TSV; a batch that fails on a connection error or a server error is retried with backoff after checking (by its load_id and batch number) that none of its rows landed. '
