@@ -30,7 +30,7 @@ export class TsvBuffer {
   pos = 0;
   rows = 0;
   /** Never a slice of Buffer's shared pool, so the bytes can be transferred to another thread. */
-  constructor(initialBytes = 1 << 22, from?: Buffer) {
+  constructor(initialBytes: number = 1 << 22, from?: Buffer) {
     this.buf = from ?? Buffer.allocUnsafeSlow(Math.max(64, initialBytes));
   }
 
