@@ -6,13 +6,14 @@
  *   node --conditions=alf-source --import tsx scripts/bench/analyze.ts FILE --lines N --out DIR [--stdin]
  */
 import { rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { alfCommand } from './alf-code.ts';
 import { emit, runTimed, skipStep } from './protocol.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = ['--conditions=alf-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts')];
+const CLI = alfCommand();
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`alf analyze exited with ${run.code}`);
   }
   emit('lines', Number(values.lines), 'lines');
-  // Wall time of the whole command, start-up included (about 0.5 s of node + tsx).
+  // Wall time of the whole command, start-up included.
   emit('seconds', run.wallSeconds.toFixed(3), 's');
   if (run.maxRssMb !== undefined) emit('peak-rss', run.maxRssMb.toFixed(1), 'MB');
 }

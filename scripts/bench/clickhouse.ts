@@ -17,14 +17,15 @@
  * (SIGTERM, then SIGKILL), removes their directories, and exits 143 / 130.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findClickHouseServer, startTestCluster, stopAllTestClusters } from '../../packages/cli/src/clickhouse/test-cluster.ts';
 import { emit, runTimed, skipStep } from './protocol.ts';
+import { alfCommand } from './alf-code.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = ['--conditions=alf-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts')];
+const CLI = alfCommand();
 
 const abort = new AbortController();
 

@@ -18,13 +18,13 @@ import { ensureCorpus } from './corpus-files.ts';
 import type { CorpusFiles, CorpusSpec } from './corpus-files.ts';
 import { MEASUREMENTS } from './measurements.ts';
 import type { Measurement } from './measurements.ts';
+import { fromSource, stepArgs } from './alf-code.ts';
 import { numberOf, parseStepOutput, runTimed } from './protocol.ts';
 import { formatTable } from './table.ts';
 import type { Result } from './table.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BENCH_DIR = join(ROOT, '.bench');
-const STEP_ARGS = ['--conditions=alf-source', '--import', 'tsx'];
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -43,7 +43,7 @@ async function measure(m: Measurement, corpus: CorpusFiles, repeat: number): Pro
   const outDir = join(BENCH_DIR, 'out', `${m.name}-${corpus.label}`);
   let best: Result | undefined;
   for (let i = 0; i < repeat; i++) {
-    const run = await runTimed(process.execPath, [...STEP_ARGS, script, ...m.args(input, corpus, outDir)], { cwd: ROOT });
+    const run = await runTimed(process.execPath, [...stepArgs(), script, ...m.args(input, corpus, outDir)], { cwd: ROOT });
     const out = parseStepOutput(run.stdout);
     if (out.skipped !== undefined) return { ...base, note: `skipped: ${out.skipped}` };
     if (run.code !== 0) {
@@ -85,11 +85,22 @@ function printResult(r: Result, baseline: Result | undefined): void {
 }
 
 const USAGE = `pnpm bench [--quick] [--sizes 1m,5m,20m] [--distinct 10m [--distinct-lines 50m]] [--only STEP,…]
-            [--tools smallest|all|none] [--repeat N]
-Speed and memory of alf on a generated corpus (regenerated under .bench/ when missing).
+            [--tools smallest|all|none] [--repeat N] [--source]
+Speed and memory of alf on a generated corpus (regenerated under .bench/ when missing). Builds alf first
+and measures the built code; --source measures the TypeScript sources (tsx) instead.
 Steps: ${MEASUREMENTS.map((m) => m.name).filter((n, i, a) => a.indexOf(n) === i).join(', ')}, geo.
 See scripts/bench/README.md for what each figure means.
 `;
+
+/** `pnpm build` in dependency order (tsc per package), so the bench measures the alf a user runs. */
+function buildAlf(): void {
+  log('building alf (tsc per package; --source measures the TypeScript sources instead)…');
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  for (const pkg of ['parser', 'geo', 'core', 'report', 'cli']) {
+    const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'packages', pkg, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building packages/${pkg} failed:\n${r.stdout}${r.stderr}`);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -106,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
       tools: { type: 'string', default: 'smallest' },
       only: { type: 'string' },
       repeat: { type: 'string', default: '1' },
+      source: { type: 'boolean', default: false },
     },
   });
   const sizeLabels = values.quick ? ['200k'] : values.sizes.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -121,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
   const only = values.only?.split(',').map((s) => s.trim());
   const repeat = Math.max(1, Number(values.repeat) || 1);
   mkdirSync(BENCH_DIR, { recursive: true });
+  if (values.source) process.env['ALF_BENCH_SOURCE'] = '1';
+  else buildAlf();
 
   const hasTime = existsSync('/usr/bin/time');
   const cores = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
@@ -131,7 +145,8 @@ async function main(argv: string[]): Promise<number> {
     { label: '-', lines: 0, plain: '-', labels: '-', plainBytes: 0 },
     1,
   );
-  if (floor.rssMb !== undefined) line('floor.peak-rss', floor.rssMb.toFixed(1), 'MB (node + tsx, doing nothing)');
+  if (floor.rssMb !== undefined) line('floor.peak-rss', floor.rssMb.toFixed(1), 'MB (a bench step doing nothing: node + the tsx loader)');
+  line('alf', fromSource() ? 'TypeScript sources (--source)' : 'built (packages/cli/bin/alf.js)');
 
   const results: Result[] = [];
   const smallest = specs[0]?.label;
@@ -185,7 +200,7 @@ async function runGeo(corpus: string | undefined): Promise<void> {
   }
   log('geo…');
   const env = corpus ? { ...process.env, ALF_BENCH_CORPUS: corpus } : process.env;
-  const run = await runTimed(process.execPath, [...STEP_ARGS, script], { cwd: ROOT, env });
+  const run = await runTimed(process.execPath, [...stepArgs(), script], { cwd: ROOT, env });
   const out = parseStepOutput(run.stdout);
   if (out.skipped !== undefined) line('geo', `skipped: ${out.skipped}`);
   else if (run.code !== 0) line('geo', `failed (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
