@@ -6,6 +6,7 @@
 import { Buffer, isAscii } from 'node:buffer';
 import { BatchBuilder, excerptOf } from './batch-builder.ts';
 import { ValueCaches } from './value-cache.ts';
+import { TimeRanges } from './time-ranges.ts';
 import { compileFormat, detectionCandidates } from './compile-format.ts';
 import type { CompiledFormat } from './compile-format.ts';
 import { AlfError } from './errors.ts';
@@ -182,6 +183,8 @@ export class ParseSession {
   private heldBytes = 0;
   private out: ParsedChunk[] = [];
   private readonly caches: ValueCaches = new ValueCaches();
+  /** `ParseOptions.allColumnsWithin`, for every batch. */
+  private readonly within: TimeRanges | null;
   /** Lines wrapped in a Kubernetes CRI prefix: -1 not known yet, 0 no, 1 yes (decided on the first line). */
   private cri = -1;
 
@@ -191,6 +194,7 @@ export class ParseSession {
     this.batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     this.inputIndex = opts.inputIndex ?? 0;
+    this.within = opts.allColumnsWithin === undefined ? null : new TimeRanges(opts.allColumnsWithin);
     resolveTimeZone(opts.tz); // fail early on a bad --tz
     if (opts.format !== undefined) this.use(compileFormat(opts.format, { tz: opts.tz }), null);
   }
@@ -200,7 +204,7 @@ export class ParseSession {
     this.parser = f.parser;
     this.fast = this.fastPath ? f.parser.fast : undefined;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns);
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns, this.within);
     this.ctx = newCtx(this.b);
   }
 
@@ -224,7 +228,7 @@ export class ParseSession {
   refuse(lines: number, detail: string): void {
     if (lines <= 0) return;
     if (this.parser === null && this.held.length === 0) this.format = { id: 'none', matched: 0, sampled: 0 };
-    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns);
+    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns, this.within);
     const acc = this.accounting;
     acc.linesRead += lines;
     acc.rejected += lines;
@@ -299,7 +303,7 @@ export class ParseSession {
     this.out.push(b.finish());
     // the next batch starts as large as this one was (no growth copies on a big input), small inputs stay small
     const rows = Math.min(this.batchRows, Math.max(4096, b.length));
-    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns);
+    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns, this.within);
     (this.ctx as LineCtx).b = this.b;
   }
 

@@ -157,6 +157,16 @@ export interface ParseOptions {
    * are parsed, rejected and counted exactly as with every column.
    */
   readonly columns?: readonly StringColumn[] | undefined;
+  /**
+   * Time ranges `[fromMs, toMs)` (UTC epoch ms) whose rows get every string
+   * column: a row whose time lies in one of them is filled as with no
+   * `columns`, any other row as `columns` says (the columns it leaves out come
+   * out null on that row, and are not interned). A pass that needs the strings
+   * of a few time windows only (burst windows) passes them here with
+   * `columns: []`. Dictionaries then hold the values of the rows in the ranges.
+   * Without `columns` this changes nothing.
+   */
+  readonly allColumnsWithin?: readonly (readonly [number, number])[] | undefined;
 }
 
 /**
