@@ -37,6 +37,7 @@ import type { RecordsTaskOutput } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
+import { pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
 import { stat } from 'node:fs/promises';
@@ -421,9 +422,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
     if (pool === undefined) {
+      const fill = pass2Fill({ proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null }, attribution);
       for (const [k, i] of inputs.entries()) {
         const again = await readInput(i.source, {
-          parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
+          parse: { ...parseOptions(k), ...fill }, ctx, progress, label: label(i.name, passes),
           onChunk: async (chunk) => {
             rejectsTotal += chunk.rejects.length;
             for (const r of chunk.rejects) {

@@ -18,7 +18,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
-import type { ParsedChunk, RecordBatch, Reject, StringColumn } from '@alf/parser';
+import type { ParsedChunk, ParseOptions, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
@@ -163,10 +163,13 @@ async function openSource(t: TaskCommon): Promise<Source> {
   return { bytes: bytes(), sizeBytes: () => read, sha256: () => '', sizeStable: () => true };
 }
 
+/** Which string columns to fill (default: all). */
+type Fill = Pick<ParseOptions, 'columns' | 'allColumnsWithin'>;
+
 /** Parses the task's bytes, calling `onChunk` per chunk. */
-async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, columns?: readonly StringColumn[]): Promise<ReadCommon> {
+async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, fill: Fill = {}): Promise<ReadCommon> {
   const src = await openSource(t);
-  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, columns });
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, ...fill });
   for await (const chunk of parse.chunks) {
     if (aborted?.()) throw new Error('stopped by a signal');
     onProgress?.(chunk.records.length + chunk.rejects.length);
@@ -205,7 +208,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       const ls = batchSpan(f.batch);
       if (ls) localSpan.add(ls.firstMs, ls.lastMs);
       local.add(f.batch);
-    }, onProgress, aborted, pass1Columns(t.proxies !== null, t.vhosts !== null));
+    }, onProgress, aborted, { columns: pass1Columns(t.proxies !== null, t.vhosts !== null) });
     return {
       kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
       localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
@@ -244,7 +247,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       attribution.add(inRange);
       clients.add(records);
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
-    }, onProgress, aborted);
+    }, onProgress, aborted, pass2Fill(t, attribution));
     return {
       kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(), clients: inline ? null : clients.snapshot(),
       live: inline ? { attribution, clients } : undefined, scoped, rejects, rejectSample: sample,
@@ -254,6 +257,15 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     await out.close();
     await spill?.close();
   }
+}
+
+/**
+ * Pass 2 needs every string column only of the records the attribution reads (burst windows and
+ * their reference periods, which hold the spilled window rows); of the others the client, time and
+ * status, and the columns of the record scope.
+ */
+export function pass2Fill(t: Pick<TaskCommon, 'proxies' | 'vhosts'>, attribution: Attribution): Fill {
+  return { columns: pass1Columns(t.proxies !== null, t.vhosts !== null), allColumnsWithin: attribution.readRanges() };
 }
 
 /** Spills the rows of `batch` inside a window, one piece per parser batch of the whole input (by global line number). */

@@ -91,6 +91,12 @@ export interface Attribution {
   snapshot(): AttributionSnapshot;
   /** Fold in a snapshot taken from an accumulator of the same analysis (e.g. in a worker). */
   mergeSnapshot(s: AttributionSnapshot): void;
+  /**
+   * Time ranges `[fromMs, toMs)` (sorted, disjoint) of the records whose string columns `add`
+   * reads (inside a window or in its reference periods); of the others it reads nothing but the
+   * time. For `ParseOptions.allColumnsWithin`.
+   */
+  readRanges(): [number, number][];
 }
 
 export interface Analysis {
@@ -135,6 +141,9 @@ class AttributionImpl implements Attribution {
   }
   mergeSnapshot(s: AttributionSnapshot): void {
     this.counts.merge(this.counts.withSnapshot(s.counts));
+  }
+  readRanges(): [number, number][] {
+    return this.counts.readRanges();
   }
 }
 
