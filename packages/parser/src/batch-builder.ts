@@ -112,12 +112,15 @@ export class BatchBuilder {
    * agent) that is not skipped as a whole outside: it nulls them after filling the group on such a row.
    */
   readonly partialOutside: Int32Array;
+  /** `ParseOptions.rowsWithin`: a row outside `within` is not wanted at all (the line is skipped). */
+  readonly rowsOnly: boolean;
 
   constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches(),
-    columns?: readonly StringColumn[], within: TimeRanges | null = null) {
+    columns?: readonly StringColumn[], within: TimeRanges | null = null, rowsOnly = false) {
     this.caches = caches;
     const ncols = COL_EXTRA + extraNames.length;
-    this.within = columns === undefined ? null : within;
+    this.rowsOnly = rowsOnly && within !== null;
+    this.within = columns === undefined && !this.rowsOnly ? null : within;
     this.skipOutside = skipMask(columns, ncols);
     this.skip = this.within === null ? this.skipOutside : skipMask(undefined, ncols);
     const sk = this.skip;

@@ -21,6 +21,7 @@ import { decimal, Finder, upstreamSum } from './line-scan.ts';
 import type { FastRowParser, LineCtx } from './line-scan.ts';
 import { ClfTimeParser } from './timestamp.ts';
 import type { TimeZone } from './time-zone.ts';
+import type { TimeRanges } from './time-ranges.ts';
 
 
 const HEAD_APACHE = ['<client>', ' ', '<skip>', ' ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
@@ -200,6 +201,11 @@ class CombinedRowParser implements FastRowParser {
         this.hourBase = ms - mi * 60_000 - sec * 1000;
       }
     }
+    const b = c.b;
+    if (b.rowsOnly && !(b.within as TimeRanges).has(ms)) {
+      c.skipped = true; // ParseOptions.rowsWithin: not wanted, whatever the rest of the line holds
+      return true;
+    }
     if (t.charCodeAt(te) !== 93 || t.charCodeAt(te + 1) !== 32 || t.charCodeAt(te + 2) !== 34) return false;
 
     // request: the first quote, unescaped, followed by ` ` and a digit (the status)
@@ -286,7 +292,6 @@ class CombinedRowParser implements FastRowParser {
     } else if (be !== end) return false;
 
     // the client must be an IP or a host name (found before anything is interned: a rejected line leaves no trace)
-    const b = c.b;
     const buf = c.buf;
     const serial = b.serial;
     let ipId: number;

@@ -248,6 +248,33 @@ describe('fast path = generic path', () => {
     }), { numRuns: 30 });
   });
 
+  test.for([...LINE_FORMATS, 'json'])('%s: rowsWithin gives the rows of the full parse inside the ranges, some of its rejects, every line counted', (format) => {
+    fc.assert(fc.property(input, ranges, ({ lines, order, batchRows }, picks) => {
+      const out: number[] = [];
+      for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
+      const bytes = Uint8Array.from(out);
+      const all = parse(bytes, { format, batchRows }, true, 512);
+      const times = [...new Set(all.rows.map((r) => r.ts))].sort((a, b) => a - b);
+      const within: [number, number][] = times.length === 0 ? [] : picks.map(({ from, to, past }) => {
+        const a = times[from % times.length] as number;
+        const b = (times[to % times.length] as number) + (past ? 1 : 0);
+        return [Math.min(a, b), Math.max(a, b)];
+      });
+      const inside = (ts: number): boolean => within.some(([a, b]) => ts >= a && ts < b);
+      for (const fastPath of [true, false]) {
+        const some = parse(bytes, { format, batchRows, columns: [], rowsWithin: within }, fastPath, 512);
+        expect(some.error).toBe(all.error);
+        expect(some.rows).toEqual(all.rows.filter((r) => inside(r.ts)));
+        const rejects = new Set(all.rejects.map((r) => JSON.stringify(r)));
+        for (const r of some.rejects) expect(rejects.has(JSON.stringify(r))).toBe(true);
+        expect(some.accounting.linesRead).toBe(all.accounting.linesRead);
+        expect(some.accounting.bytesRead).toBe(all.accounting.bytesRead);
+        expect(some.accounting.parsed).toBe(some.rows.length);
+        expect(some.accounting.rejected).toBe(some.rejects.length);
+      }
+    }), { numRuns: 30 });
+  });
+
   test('rows outside allColumnsWithin leave nothing in the dictionaries', () => {
     const bytes = Buffer.from(`${pool.join('\n')}\n`, 'latin1');
     const all = parse(bytes, { format: 'combined' }, true, 64 * 1024);
