@@ -36,12 +36,12 @@ import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
-import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
 import { pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
 import { stat } from 'node:fs/promises';
-import { createRecordScope, emptyScopeCounts, pass1Columns, scopeLines } from './record-scope.ts';
+import { addScopeCounts, createRecordScope, emptyScopeCounts, pass1Columns, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
 import type { CommandContext } from './context.ts';
@@ -275,12 +275,27 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const duplicates: { name: string; of: string; sha256: string }[] = [];
     /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
     const pass1Plans = new Map<string, { plan: InputPlan; bases: number[] }>();
+    // Every client seen (before --from/--to): the normal clients blocklists must not cover.
+    const clients = new ClientSet();
+    /**
+     * Input (SHA-256) → what its pass-1 tasks collected for pass 2 (clients and scope counts are
+     * merged at once; the rejects are replayed in canonical order in pass 2), by range.
+     */
+    const collectedBySha = new Map<string, readonly Pass1Collected[]>();
     /** Pass 1 of one input, however it was read. */
-    const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined): void => {
+    const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined,
+      collected: readonly Pass1Collected[] | null = null): void => {
       const seen = bySha.get(read.sha256);
       if (seen) {
         duplicates.push({ name, of: seen.name, sha256: read.sha256 });
         return;
+      }
+      if (collected !== null) {
+        collectedBySha.set(read.sha256, collected);
+        for (const c of collected) {
+          clients.merge(c.clients);
+          addScopeCounts(scoped, c.scoped);
+        }
       }
       const flags = [...(read.decode?.flags ?? [])];
       const notes = [...(read.decode?.notes ?? [])];
@@ -326,8 +341,11 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (isStdin(name)) continue;
         plans.set(index, await planFile(name, undefined));
       }
+      const dir = await temp.path();
+      let collects = 0;
+      // The tasks also collect the clients, scope counts and rejects (pass 2 then reads only the rows it attributes).
       const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
-        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative }));
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${collects++}.jsonl`) } }));
       const order = [...plans.entries()];
       const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan))]));
       const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
@@ -364,7 +382,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           localOutside += r.localOutside;
           if (local && r.local) local.mergeSnapshot(r.local);
         }
-        addPass1(name, read, span, local, localSpan, localOutside, undefined);
+        addPass1(name, read, span, local, localSpan, localOutside, undefined, results.map((r) => r.collected!));
       }
     }
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
@@ -396,7 +414,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           checkUnchanged(i, again, 'pass 2');
         }
       } else {
-        await inParallel(pool, 'pass 2', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({ kind: 'pass1', fold: true })), async (_k, results) => {
+        await inParallel(pool, 'pass 2', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({ kind: 'pass1', fold: true, collect: null })), async (_k, results) => {
           for (const r of results as Pass1Result[]) {
             outside += r.localOutside;
             analysed.add(r.localFirstMs, r.localLastMs);
@@ -419,8 +437,6 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
-    // Every client seen (before --from/--to): the normal clients blocklists must not cover.
-    const clients = new ClientSet();
     if (pool === undefined) {
       const fill = pass2Fill({ proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null }, attribution);
       for (const [k, i] of inputs.entries()) {
@@ -458,18 +474,28 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const bases = basesOf(k, plan);
         const n = tasks++;
         return {
-          kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`),
+          kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly: collectedBySha.has(inputs[k]!.read.sha256),
           windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
         };
       }), async (k, results, tasksRun, plan) => {
         let lineBase = 0;
         const bases: number[] = [];
+        const replay = { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE };
         for (const [t, r] of (results as Pass2Result[]).entries()) {
           foldPass2(r, attribution, clients, scoped);
           rejectsTotal += r.rejects;
-          await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE });
+          await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, replay);
           bases.push(lineBase);
           lineBase += r.parts.accounting.linesRead;
+        }
+        // Rejects pass 1 collected (the pass-2 tasks then had none), with the lines before each pass-1 range.
+        const collected = collectedBySha.get(inputs[k]!.read.sha256);
+        if (collected) {
+          const p1 = pass1Plans.get(inputs[k]!.source.path)!;
+          for (const [t, c] of collected.entries()) {
+            rejectsTotal += c.rejects;
+            await replayRejects(c.rejectsFile, p1.bases[t]!, { ...replay, input: k });
+          }
         }
         lastPlans.set(k, { plan, bases });
         const spills = (results as Pass2Result[]).map((r) => r.windowRows);
