@@ -26,6 +26,7 @@ import {
 } from '@alf/report';
 import type { AnalysisPackInput, JsonObject, ManifestInput, PackInputSummary, PackWriter, RejectsCsvSink } from '@alf/report';
 import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { AnalyzeArgs } from './commands/analyze.ts';
 import { resolveBound, validateAnalyzeOptions } from './analyze-options.ts';
 import type { AnalyzeOptions } from './analyze-options.ts';
@@ -62,6 +63,12 @@ const CUT_SHORT: readonly string[] = ['truncated', 'decompressed_limit', 'change
  * with rows, so every pass and thread uses the same (ALF_BATCH_ROWS: tests only).
  */
 const BATCH_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Number(process.env['ALF_BATCH_ROWS']));
+/**
+ * Byte ranges per thread a large plain file is cut into: a thread that is done takes the next range, so
+ * the main thread (which also hashes the inputs and merges) and the workers end together, and the
+ * ranges that hold the burst windows (most of pass 2's work) are spread over the threads.
+ */
+const RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 4))(Number(process.env['ALF_RANGES_PER_THREAD']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
 
@@ -218,7 +225,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
       // A byte limit is per input, as `alf parse` applies it: such inputs are not cut into ranges.
-      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
+      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers * RANGES_PER_THREAD : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
     };
     const taskBase = (from: number | null, to: number | null): TaskBase => ({
       tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
@@ -458,6 +465,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
     } else {
       const timeline = analysis.snapshot();
+      const timelineKey = randomUUID();
       // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
       pool.setInline({ attribution: () => analysis.attribution() });
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
@@ -474,7 +482,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const bases = basesOf(k, plan);
         const n = tasks++;
         return {
-          kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly: collectedBySha.has(inputs[k]!.read.sha256),
+          kind: 'pass2', timeline, timelineKey, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly: collectedBySha.has(inputs[k]!.read.sha256),
           windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
         };
       }), async (k, results, tasksRun, plan) => {

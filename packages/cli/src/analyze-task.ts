@@ -16,7 +16,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
+import type { Analysis, AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
 import type { ParsedChunk, ParseOptions, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
@@ -68,6 +68,8 @@ export interface Pass2Task extends TaskCommon {
   readonly kind: 'pass2';
   /** The merged pass-1 timeline (absent for a task given TaskInline). */
   readonly timeline?: AnalysisSnapshot;
+  /** Names `timeline` within the run: a thread builds its burst windows once per timeline, not once per task. */
+  readonly timelineKey?: string;
   /**
    * Pass 1 collected the client set, scope counts and rejects of this range (`Pass1Task.collect`):
    * parse only the rows in the attribution's read ranges, skipping every other line; the result
@@ -203,6 +205,9 @@ function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
   return createRecordScope(t.proxies ? trustedProxies(t.proxies) : undefined, t.vhosts ? vhostFilter(t.vhosts) : undefined);
 }
 
+/** The analysis of the last pass-2 timeline this thread built windows for (`Pass2Task.timelineKey`). */
+let lastTimeline: { readonly key: string; readonly analysis: Analysis } | null = null;
+
 /** Runs one task to its end. */
 /**
  * For a pass-2 task run on the caller's thread: a fresh attribution for the
@@ -250,9 +255,13 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
   let attribution: Attribution;
   if (inline) attribution = inline.attribution();
   else {
-    const analysis = createAnalysis(t.analysis);
-    analysis.mergeSnapshot(t.timeline!);
-    analysis.windows();
+    let analysis = t.timelineKey !== undefined && lastTimeline?.key === t.timelineKey ? lastTimeline.analysis : null;
+    if (analysis === null) {
+      analysis = createAnalysis(t.analysis);
+      analysis.mergeSnapshot(t.timeline!);
+      analysis.windows();
+      if (t.timelineKey !== undefined) lastTimeline = { key: t.timelineKey, analysis };
+    }
     attribution = analysis.attribution();
   }
   const clients = new ClientSet();
