@@ -7,7 +7,9 @@
  * already seen (same SHA-256) is counted once. Inputs are then put in a
  * canonical order (SHA-256, then name) and pass 2 re-reads them in that order,
  * checking that each is unchanged, streaming rejects into rejects.csv and
- * folding records into the attribution. With `--from`/`--to` relative to the
+ * folding records into the attribution (with worker threads, pass 1 already
+ * collected the rejects and the client set of the files, and pass 2 parses
+ * only the records of the burst windows and their reference periods). With `--from`/`--to` relative to the
  * data (`+2h`, `-30m`) the bounds are known only after pass 1, so the timeline
  * is built by an extra pass. Once the analysis has finished, a records pass
  * (analyze-records.ts) reads the inputs again for records.arrow (`--records`)

@@ -5,11 +5,15 @@
  *
  * - pass 1: accounting, decode report, format, first/last record time, and
  *   (unless --from/--to depend on the data) the timeline of the records in
- *   scope and in the time range;
+ *   scope and in the time range; with `collect`, also the client set, the
+ *   scope counts and the rejects;
  * - pass 2: the attribution for the burst windows of the merged pass-1
- *   timeline, the client set, the scope counts and the rejects (written to a
- *   spill file as JSON lines: the caller replays them in canonical order,
- *   adding the line numbers of the ranges before).
+ *   timeline (every string column only for the records in the windows and
+ *   their reference periods), and, unless pass 1 collected them, the client
+ *   set, the scope counts and the rejects; when it did, only the records in
+ *   those periods are parsed (`rowsOnly`).
+ * Rejects are written to a spill file as JSON lines: the caller replays them
+ * in canonical order, adding the line numbers of the ranges before.
  *
  * Byte offsets of rejects are made file-absolute here; line numbers are
  * relative to the range (its first line is 1).
