@@ -40,7 +40,7 @@ import type { RecordsTaskOutput } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
-import { pass2Fill } from './analyze-task.ts';
+import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
 import { stat } from 'node:fs/promises';
@@ -287,13 +287,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
     /**
-     * Input (SHA-256) → what its pass-1 tasks collected for pass 2 (clients and scope counts are
-     * merged at once; the rejects are replayed in canonical order in pass 2), by range.
+     * Input (SHA-256) → what pass 1 collected for pass 2 by range, and the lines before each range
+     * (clients and scope counts are merged at once; the rejects are replayed in canonical order in pass 2).
      */
-    const collectedBySha = new Map<string, readonly Pass1Collected[]>();
+    const collectedBySha = new Map<string, { readonly parts: readonly Pass1Collected[]; readonly bases: readonly number[] }>();
     /** Pass 1 of one input, however it was read. */
     const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined,
-      collected: readonly Pass1Collected[] | null = null): void => {
+      collected: { readonly parts: readonly Pass1Collected[]; readonly bases: readonly number[] } | null = null): void => {
       const seen = bySha.get(read.sha256);
       if (seen) {
         duplicates.push({ name, of: seen.name, sha256: read.sha256 });
@@ -301,7 +301,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
       if (collected !== null) {
         collectedBySha.set(read.sha256, collected);
-        for (const c of collected) {
+        for (const c of collected.parts) {
           clients.merge(c.clients);
           addScopeCounts(scoped, c.scoped);
         }
@@ -327,18 +327,32 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const localSpan = new Span();
       let localOutside = 0;
       const spillTo = isStdin(name) ? join(await temp.path(), 'stdin') : undefined;
-      const read = await readInput({ name, path: name }, {
-        parse: { ...parseOptions(index), columns: pass1Columns(opts['trusted-proxy'] !== undefined, opts.vhost !== undefined) }, ctx, progress, label: label(name, 1), spillTo,
-        onChunk: (chunk) => {
-          span.addBatch(chunk.records);
-          if (!local) return;
-          const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
-          localOutside += f.skipped;
-          localSpan.addBatch(f.batch);
-          local.add(f.batch);
-        },
-      });
-      addPass1(name, read, span, local, localSpan, localOutside, spillTo);
+      // With worker threads, standard input's clients, scope counts and rejects are collected here too (as the file tasks do).
+      const rejectsFile = pool === undefined ? '' : join(await temp.path(), `pass1-rejects-${index}-here.jsonl`);
+      const collect = pool === undefined ? null : { clients: new ClientSet(), scoped: emptyScopeCounts(), rejects: await RejectSpill.open(rejectsFile, 0) };
+      let read: InputRead;
+      try {
+        read = await readInput({ name, path: name }, {
+          parse: { ...parseOptions(index), columns: pass1Columns(opts['trusted-proxy'] !== undefined, opts.vhost !== undefined) }, ctx, progress, label: label(name, 1), spillTo,
+          onChunk: async (chunk) => {
+            span.addBatch(chunk.records);
+            const records = collect ? scope.apply(chunk.records, collect.scoped) : local ? scope.apply(chunk.records) : chunk.records;
+            if (collect) {
+              collect.clients.add(records);
+              await collect.rejects.add(chunk.rejects);
+            }
+            if (!local) return;
+            const f = filterByTime(records, fromMs, toMs);
+            localOutside += f.skipped;
+            localSpan.addBatch(f.batch);
+            local.add(f.batch);
+          },
+        });
+      } finally {
+        await collect?.rejects.close();
+      }
+      addPass1(name, read, span, local, localSpan, localOutside, spillTo,
+        collect ? { parts: [{ clients: collect.clients.snapshot(), scoped: collect.scoped, rejects: collect.rejects.count, rejectsFile }], bases: [0] } : null);
     };
     if (pool === undefined) {
       for (const [index, name] of files.entries()) await pass1Here(index, name);
@@ -391,7 +405,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           localOutside += r.localOutside;
           if (local && r.local) local.mergeSnapshot(r.local);
         }
-        addPass1(name, read, span, local, localSpan, localOutside, undefined, results.map((r) => r.collected!));
+        addPass1(name, read, span, local, localSpan, localOutside, undefined, { parts: results.map((r) => r.collected!), bases });
       }
     }
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
@@ -501,10 +515,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         // Rejects pass 1 collected (the pass-2 tasks then had none), with the lines before each pass-1 range.
         const collected = collectedBySha.get(inputs[k]!.read.sha256);
         if (collected) {
-          const p1 = pass1Plans.get(inputs[k]!.source.path)!;
-          for (const [t, c] of collected.entries()) {
+          for (const [t, c] of collected.parts.entries()) {
             rejectsTotal += c.rejects;
-            await replayRejects(c.rejectsFile, p1.bases[t]!, { ...replay, input: k });
+            await replayRejects(c.rejectsFile, collected.bases[t]!, { ...replay, input: k });
           }
         }
         lastPlans.set(k, { plan, bases });

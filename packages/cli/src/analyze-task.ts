@@ -295,7 +295,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
 }
 
 /** A task's rejects as JSON lines (byte offsets made file-absolute), and the first few for the stderr sample. */
-class RejectSpill {
+export class RejectSpill {
   count = 0;
   readonly sample: Reject[] = [];
   private readonly fh: FileHandle;
