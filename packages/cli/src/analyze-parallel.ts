@@ -185,6 +185,8 @@ export interface RejectReplay {
   readonly sink: RejectsCsvSink;
   readonly sample: Reject[];
   readonly sampleMax: number;
+  /** The input index the rejects get (rejects written by pass 1, before the inputs were put in canonical order). */
+  readonly input?: number;
 }
 
 /** Replays one task's rejects into rejects.csv, adding `lineBase` to their line numbers; removes the spill file. */
@@ -194,7 +196,7 @@ export async function replayRejects(file: string, lineBase: number, o: RejectRep
   for await (const line of lines) {
     if (line === '') continue;
     const r = JSON.parse(line) as Reject;
-    const fixed: Reject = lineBase === 0 ? r : { ...r, line: r.line + lineBase };
+    const fixed: Reject = lineBase === 0 && o.input === undefined ? r : { ...r, line: r.line + lineBase, input: o.input ?? r.input };
     if (o.sample.length < o.sampleMax) o.sample.push(fixed);
     batch.push(fixed);
     if (batch.length >= 4096) {

@@ -7,7 +7,9 @@
  * already seen (same SHA-256) is counted once. Inputs are then put in a
  * canonical order (SHA-256, then name) and pass 2 re-reads them in that order,
  * checking that each is unchanged, streaming rejects into rejects.csv and
- * folding records into the attribution. With `--from`/`--to` relative to the
+ * folding records into the attribution (with worker threads, pass 1 already
+ * collected the rejects and the client set of the files, and pass 2 parses
+ * only the records of the burst windows and their reference periods). With `--from`/`--to` relative to the
  * data (`+2h`, `-30m`) the bounds are known only after pass 1, so the timeline
  * is built by an extra pass. Once the analysis has finished, a records pass
  * (analyze-records.ts) reads the inputs again for records.arrow (`--records`)
@@ -26,6 +28,7 @@ import {
 } from '@alf/report';
 import type { AnalysisPackInput, JsonObject, ManifestInput, PackInputSummary, PackWriter, RejectsCsvSink } from '@alf/report';
 import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { AnalyzeArgs } from './commands/analyze.ts';
 import { resolveBound, validateAnalyzeOptions } from './analyze-options.ts';
 import type { AnalyzeOptions } from './analyze-options.ts';
@@ -36,11 +39,12 @@ import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
-import type { AnalyzeTask, AnalyzeTaskResult, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
+import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
 import { stat } from 'node:fs/promises';
-import { createRecordScope, emptyScopeCounts, pass1Columns, scopeLines } from './record-scope.ts';
+import { addScopeCounts, createRecordScope, emptyScopeCounts, pass1Columns, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
 import type { CommandContext } from './context.ts';
@@ -61,6 +65,12 @@ const CUT_SHORT: readonly string[] = ['truncated', 'decompressed_limit', 'change
  * with rows, so every pass and thread uses the same (ALF_BATCH_ROWS: tests only).
  */
 const BATCH_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Number(process.env['ALF_BATCH_ROWS']));
+/**
+ * Byte ranges per thread a large plain file is cut into: a thread that is done takes the next range, so
+ * the main thread (which also hashes the inputs and merges) and the workers end together, and the
+ * ranges that hold the burst windows (most of pass 2's work) are spread over the threads.
+ */
+const RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 4))(Number(process.env['ALF_RANGES_PER_THREAD']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
 
@@ -217,7 +227,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
       // A byte limit is per input, as `alf parse` applies it: such inputs are not cut into ranges.
-      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
+      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers * RANGES_PER_THREAD : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
     };
     const taskBase = (from: number | null, to: number | null): TaskBase => ({
       tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
@@ -274,12 +284,27 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const duplicates: { name: string; of: string; sha256: string }[] = [];
     /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
     const pass1Plans = new Map<string, { plan: InputPlan; bases: number[] }>();
+    // Every client seen (before --from/--to): the normal clients blocklists must not cover.
+    const clients = new ClientSet();
+    /**
+     * Input (SHA-256) → what pass 1 collected for pass 2 by range, and the lines before each range
+     * (clients and scope counts are merged at once; the rejects are replayed in canonical order in pass 2).
+     */
+    const collectedBySha = new Map<string, { readonly parts: readonly Pass1Collected[]; readonly bases: readonly number[] }>();
     /** Pass 1 of one input, however it was read. */
-    const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined): void => {
+    const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined,
+      collected: { readonly parts: readonly Pass1Collected[]; readonly bases: readonly number[] } | null = null): void => {
       const seen = bySha.get(read.sha256);
       if (seen) {
         duplicates.push({ name, of: seen.name, sha256: read.sha256 });
         return;
+      }
+      if (collected !== null) {
+        collectedBySha.set(read.sha256, collected);
+        for (const c of collected.parts) {
+          clients.merge(c.clients);
+          addScopeCounts(scoped, c.scoped);
+        }
       }
       const flags = [...(read.decode?.flags ?? [])];
       const notes = [...(read.decode?.notes ?? [])];
@@ -302,18 +327,32 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const localSpan = new Span();
       let localOutside = 0;
       const spillTo = isStdin(name) ? join(await temp.path(), 'stdin') : undefined;
-      const read = await readInput({ name, path: name }, {
-        parse: { ...parseOptions(index), columns: pass1Columns(opts['trusted-proxy'] !== undefined, opts.vhost !== undefined) }, ctx, progress, label: label(name, 1), spillTo,
-        onChunk: (chunk) => {
-          span.addBatch(chunk.records);
-          if (!local) return;
-          const f = filterByTime(scope.apply(chunk.records), fromMs, toMs);
-          localOutside += f.skipped;
-          localSpan.addBatch(f.batch);
-          local.add(f.batch);
-        },
-      });
-      addPass1(name, read, span, local, localSpan, localOutside, spillTo);
+      // With worker threads, standard input's clients, scope counts and rejects are collected here too (as the file tasks do).
+      const rejectsFile = pool === undefined ? '' : join(await temp.path(), `pass1-rejects-${index}-here.jsonl`);
+      const collect = pool === undefined ? null : { clients: new ClientSet(), scoped: emptyScopeCounts(), rejects: await RejectSpill.open(rejectsFile, 0) };
+      let read: InputRead;
+      try {
+        read = await readInput({ name, path: name }, {
+          parse: { ...parseOptions(index), columns: pass1Columns(opts['trusted-proxy'] !== undefined, opts.vhost !== undefined) }, ctx, progress, label: label(name, 1), spillTo,
+          onChunk: async (chunk) => {
+            span.addBatch(chunk.records);
+            const records = collect ? scope.apply(chunk.records, collect.scoped) : local ? scope.apply(chunk.records) : chunk.records;
+            if (collect) {
+              collect.clients.add(records);
+              await collect.rejects.add(chunk.rejects);
+            }
+            if (!local) return;
+            const f = filterByTime(records, fromMs, toMs);
+            localOutside += f.skipped;
+            localSpan.addBatch(f.batch);
+            local.add(f.batch);
+          },
+        });
+      } finally {
+        await collect?.rejects.close();
+      }
+      addPass1(name, read, span, local, localSpan, localOutside, spillTo,
+        collect ? { parts: [{ clients: collect.clients.snapshot(), scoped: collect.scoped, rejects: collect.rejects.count, rejectsFile }], bases: [0] } : null);
     };
     if (pool === undefined) {
       for (const [index, name] of files.entries()) await pass1Here(index, name);
@@ -325,8 +364,11 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (isStdin(name)) continue;
         plans.set(index, await planFile(name, undefined));
       }
+      const dir = await temp.path();
+      let collects = 0;
+      // The tasks also collect the clients, scope counts and rejects (pass 2 then reads only the rows it attributes).
       const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
-        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative }));
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${collects++}.jsonl`) } }));
       const order = [...plans.entries()];
       const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan))]));
       const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
@@ -363,7 +405,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           localOutside += r.localOutside;
           if (local && r.local) local.mergeSnapshot(r.local);
         }
-        addPass1(name, read, span, local, localSpan, localOutside, undefined);
+        addPass1(name, read, span, local, localSpan, localOutside, undefined, { parts: results.map((r) => r.collected!), bases });
       }
     }
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
@@ -395,7 +437,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           checkUnchanged(i, again, 'pass 2');
         }
       } else {
-        await inParallel(pool, 'pass 2', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({ kind: 'pass1', fold: true })), async (_k, results) => {
+        await inParallel(pool, 'pass 2', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, () => ({ kind: 'pass1', fold: true, collect: null })), async (_k, results) => {
           for (const r of results as Pass1Result[]) {
             outside += r.localOutside;
             analysed.add(r.localFirstMs, r.localLastMs);
@@ -418,12 +460,11 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     const attribution: Attribution = analysis.attribution();
-    // Every client seen (before --from/--to): the normal clients blocklists must not cover.
-    const clients = new ClientSet();
     if (pool === undefined) {
+      const fill = pass2Fill({ proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null }, attribution);
       for (const [k, i] of inputs.entries()) {
         const again = await readInput(i.source, {
-          parse: parseOptions(k), ctx, progress, label: label(i.name, passes),
+          parse: { ...parseOptions(k), ...fill }, ctx, progress, label: label(i.name, passes),
           onChunk: async (chunk) => {
             rejectsTotal += chunk.rejects.length;
             for (const r of chunk.rejects) {
@@ -440,6 +481,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
     } else {
       const timeline = analysis.snapshot();
+      const timelineKey = randomUUID();
       // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
       pool.setInline({ attribution: () => analysis.attribution() });
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
@@ -456,18 +498,27 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const bases = basesOf(k, plan);
         const n = tasks++;
         return {
-          kind: 'pass2', timeline, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`),
+          kind: 'pass2', timeline, timelineKey, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly: collectedBySha.has(inputs[k]!.read.sha256),
           windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
         };
       }), async (k, results, tasksRun, plan) => {
         let lineBase = 0;
         const bases: number[] = [];
+        const replay = { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE };
         for (const [t, r] of (results as Pass2Result[]).entries()) {
           foldPass2(r, attribution, clients, scoped);
           rejectsTotal += r.rejects;
-          await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE });
+          await replayRejects((tasksRun[t] as Extract<AnalyzeTask, { kind: 'pass2' }>).rejectsFile, lineBase, replay);
           bases.push(lineBase);
           lineBase += r.parts.accounting.linesRead;
+        }
+        // Rejects pass 1 collected (the pass-2 tasks then had none), with the lines before each pass-1 range.
+        const collected = collectedBySha.get(inputs[k]!.read.sha256);
+        if (collected) {
+          for (const [t, c] of collected.parts.entries()) {
+            rejectsTotal += c.rejects;
+            await replayRejects(c.rejectsFile, collected.bases[t]!, { ...replay, input: k });
+          }
         }
         lastPlans.set(k, { plan, bases });
         const spills = (results as Pass2Result[]).map((r) => r.windowRows);

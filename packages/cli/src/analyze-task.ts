@@ -5,20 +5,24 @@
  *
  * - pass 1: accounting, decode report, format, first/last record time, and
  *   (unless --from/--to depend on the data) the timeline of the records in
- *   scope and in the time range;
+ *   scope and in the time range; with `collect`, also the client set, the
+ *   scope counts and the rejects;
  * - pass 2: the attribution for the burst windows of the merged pass-1
- *   timeline, the client set, the scope counts and the rejects (written to a
- *   spill file as JSON lines: the caller replays them in canonical order,
- *   adding the line numbers of the ranges before).
+ *   timeline (every string column only for the records in the windows and
+ *   their reference periods), and, unless pass 1 collected them, the client
+ *   set, the scope counts and the rejects; when it did, only the records in
+ *   those periods are parsed (`rowsOnly`).
+ * Rejects are written to a spill file as JSON lines: the caller replays them
+ * in canonical order, adding the line numbers of the ranges before.
  *
  * Byte offsets of rejects are made file-absolute here; line numbers are
  * relative to the range (its first line is 1).
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
+import type { Analysis, AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
-import type { ParsedChunk, RecordBatch, Reject, StringColumn } from '@alf/parser';
+import type { ParsedChunk, ParseOptions, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
@@ -56,12 +60,26 @@ export interface Pass1Task extends TaskCommon {
   readonly kind: 'pass1';
   /** Fold the timeline (false when --from/--to are relative to the data). */
   readonly fold: boolean;
+  /**
+   * Also collect what pass 2 would otherwise collect from every line: the client set, the scope
+   * counts and the rejects (written here as JSON lines); pass 2 then reads only the rows it
+   * attributes (`Pass2Task.rowsOnly`). Null: pass 2 collects them.
+   */
+  readonly collect: { readonly rejectsFile: string } | null;
 }
 
 export interface Pass2Task extends TaskCommon {
   readonly kind: 'pass2';
   /** The merged pass-1 timeline (absent for a task given TaskInline). */
   readonly timeline?: AnalysisSnapshot;
+  /** Names `timeline` within the run: a thread builds its burst windows once per timeline, not once per task. */
+  readonly timelineKey?: string;
+  /**
+   * Pass 1 collected the client set, scope counts and rejects of this range (`Pass1Task.collect`):
+   * parse only the rows in the attribution's read ranges, skipping every other line; the result
+   * then has no clients, scope counts nor rejects.
+   */
+  readonly rowsOnly: boolean;
   /** Where to write this task's rejects (JSON lines). */
   readonly rejectsFile: string;
   /**
@@ -93,8 +111,17 @@ interface ReadCommon {
   readonly sizeStable: boolean;
 }
 
+/** What a pass-1 task collected for pass 2 (`Pass1Task.collect`). */
+export interface Pass1Collected {
+  readonly clients: ClientSetSnapshot;
+  readonly scoped: ScopeCounts;
+  readonly rejects: number;
+  readonly rejectsFile: string;
+}
+
 export interface Pass1Result extends ReadCommon {
   readonly kind: 'pass1';
+  readonly collected: Pass1Collected | null;
   readonly firstMs: number | null;
   readonly lastMs: number | null;
   readonly local: AnalysisSnapshot | null;
@@ -163,10 +190,13 @@ async function openSource(t: TaskCommon): Promise<Source> {
   return { bytes: bytes(), sizeBytes: () => read, sha256: () => '', sizeStable: () => true };
 }
 
+/** Which string columns to fill (default: all). */
+type Fill = Pick<ParseOptions, 'columns' | 'allColumnsWithin' | 'rowsWithin'>;
+
 /** Parses the task's bytes, calling `onChunk` per chunk. */
-async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, columns?: readonly StringColumn[]): Promise<ReadCommon> {
+async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, fill: Fill = {}): Promise<ReadCommon> {
   const src = await openSource(t);
-  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, columns });
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, ...fill });
   for await (const chunk of parse.chunks) {
     if (aborted?.()) throw new Error('stopped by a signal');
     onProgress?.(chunk.records.length + chunk.rejects.length);
@@ -178,6 +208,9 @@ async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promi
 function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
   return createRecordScope(t.proxies ? trustedProxies(t.proxies) : undefined, t.vhosts ? vhostFilter(t.vhosts) : undefined);
 }
+
+/** The analysis of the last pass-2 timeline this thread built windows for (`Pass2Task.timelineKey`). */
+let lastTimeline: { readonly key: string; readonly analysis: Analysis } | null = null;
 
 /** Runs one task to its end. */
 /**
@@ -196,64 +229,111 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     const span = new Span();
     const localSpan = new Span();
     let localOutside = 0;
-    const r = await read(t, (chunk) => {
-      const s = batchSpan(chunk.records);
-      if (s) span.add(s.firstMs, s.lastMs);
-      if (!local) return;
-      const f = filterByTime(scope.apply(chunk.records), t.fromMs, t.toMs);
-      localOutside += f.skipped;
-      const ls = batchSpan(f.batch);
-      if (ls) localSpan.add(ls.firstMs, ls.lastMs);
-      local.add(f.batch);
-    }, onProgress, aborted, pass1Columns(t.proxies !== null, t.vhosts !== null));
-    return {
-      kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
-      localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
-    };
+    const collect = t.collect === null ? null : { clients: new ClientSet(), scoped: emptyScopeCounts(), rejects: await RejectSpill.open(t.collect.rejectsFile, t.range?.start ?? 0) };
+    try {
+      const r = await read(t, async (chunk) => {
+        const s = batchSpan(chunk.records);
+        if (s) span.add(s.firstMs, s.lastMs);
+        const records = collect ? scope.apply(chunk.records, collect.scoped) : local ? scope.apply(chunk.records) : chunk.records;
+        if (collect) {
+          collect.clients.add(records);
+          await collect.rejects.add(chunk.rejects);
+        }
+        if (!local) return;
+        const f = filterByTime(records, t.fromMs, t.toMs);
+        localOutside += f.skipped;
+        const ls = batchSpan(f.batch);
+        if (ls) localSpan.add(ls.firstMs, ls.lastMs);
+        local.add(f.batch);
+      }, onProgress, aborted, { columns: pass1Columns(t.proxies !== null, t.vhosts !== null) });
+      return {
+        kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
+        localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
+        collected: collect ? { clients: collect.clients.snapshot(), scoped: collect.scoped, rejects: collect.rejects.count, rejectsFile: t.collect!.rejectsFile } : null,
+      };
+    } finally {
+      await collect?.rejects.close();
+    }
   }
   if (t.kind === 'records') return recordsTask(t, onProgress, aborted);
   let attribution: Attribution;
   if (inline) attribution = inline.attribution();
   else {
-    const analysis = createAnalysis(t.analysis);
-    analysis.mergeSnapshot(t.timeline!);
-    analysis.windows();
+    let analysis = t.timelineKey !== undefined && lastTimeline?.key === t.timelineKey ? lastTimeline.analysis : null;
+    if (analysis === null) {
+      analysis = createAnalysis(t.analysis);
+      analysis.mergeSnapshot(t.timeline!);
+      analysis.windows();
+      if (t.timelineKey !== undefined) lastTimeline = { key: t.timelineKey, analysis };
+    }
     attribution = analysis.attribution();
   }
   const clients = new ClientSet();
   const scoped = emptyScopeCounts();
   const base = t.range?.start ?? 0;
-  const sample: Reject[] = [];
-  let rejects = 0;
-  const out = await open(t.rejectsFile, 'w', 0o600);
+  const out = await RejectSpill.open(t.rejectsFile, base);
   const spill = t.windowRows ? await open(t.windowRows.spillFile, 'w', 0o600) : null;
   try {
     const r = await read(t, async (chunk) => {
-      if (chunk.rejects.length > 0) {
-        const lines: string[] = [];
-        for (const x of chunk.rejects) {
-          const fixed: Reject = base === 0 ? x : { ...x, byteOffset: x.byteOffset + base };
-          if (sample.length < REJECT_SAMPLE) sample.push(fixed);
-          lines.push(JSON.stringify(fixed));
-        }
-        rejects += chunk.rejects.length;
-        await out.write(`${lines.join('\n')}\n`);
-      }
-      const records = scope.apply(chunk.records, scoped);
+      // rowsOnly: pass 1 collected the rejects, scope counts and clients; every row here is in a read range
+      if (!t.rowsOnly) await out.add(chunk.rejects);
+      const records = t.rowsOnly ? scope.apply(chunk.records) : scope.apply(chunk.records, scoped);
       const inRange = filterByTime(records, t.fromMs, t.toMs).batch;
       attribution.add(inRange);
-      clients.add(records);
+      if (!t.rowsOnly) clients.add(records);
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
-    }, onProgress, aborted);
+    }, onProgress, aborted, t.rowsOnly ? { rowsWithin: attribution.readRanges() } : pass2Fill(t, attribution));
     return {
       kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(true), clients: inline ? null : clients.snapshot(),
-      live: inline ? { attribution, clients } : undefined, scoped, rejects, rejectSample: sample,
+      live: inline ? { attribution, clients } : undefined, scoped, rejects: out.count, rejectSample: out.sample,
       windowRows: t.windowRows?.spillFile ?? null,
     };
   } finally {
     await out.close();
     await spill?.close();
   }
+}
+
+/** A task's rejects as JSON lines (byte offsets made file-absolute), and the first few for the stderr sample. */
+export class RejectSpill {
+  count = 0;
+  readonly sample: Reject[] = [];
+  private readonly fh: FileHandle;
+  private readonly byteBase: number;
+
+  private constructor(fh: FileHandle, byteBase: number) {
+    this.fh = fh;
+    this.byteBase = byteBase;
+  }
+
+  static async open(file: string, byteBase: number): Promise<RejectSpill> {
+    return new RejectSpill(await open(file, 'w', 0o600), byteBase);
+  }
+
+  async add(rejects: readonly Reject[]): Promise<void> {
+    if (rejects.length === 0) return;
+    const lines: string[] = [];
+    for (const x of rejects) {
+      const fixed: Reject = this.byteBase === 0 ? x : { ...x, byteOffset: x.byteOffset + this.byteBase };
+      if (this.sample.length < REJECT_SAMPLE) this.sample.push(fixed);
+      lines.push(JSON.stringify(fixed));
+    }
+    this.count += rejects.length;
+    await this.fh.write(`${lines.join('\n')}\n`);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/**
+ * Pass 2 needs every string column only of the records the attribution reads (burst windows and
+ * their reference periods, which hold the spilled window rows); of the others the client, time and
+ * status, and the columns of the record scope.
+ */
+export function pass2Fill(t: Pick<TaskCommon, 'proxies' | 'vhosts'>, attribution: Attribution): Fill {
+  return { columns: pass1Columns(t.proxies !== null, t.vhosts !== null), allColumnsWithin: attribution.readRanges() };
 }
 
 /** Spills the rows of `batch` inside a window, one piece per parser batch of the whole input (by global line number). */

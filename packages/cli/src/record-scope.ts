@@ -59,6 +59,14 @@ export interface RecordScope {
 
 export const emptyScopeCounts = (): ScopeCounts => ({ fromForwardedFor: 0, proxyKept: 0, otherVhost: 0, withoutVhost: 0 });
 
+/** Adds `b` into `a`. */
+export function addScopeCounts(a: ScopeCounts, b: ScopeCounts): void {
+  a.fromForwardedFor += b.fromForwardedFor;
+  a.proxyKept += b.proxyKept;
+  a.otherVhost += b.otherVhost;
+  a.withoutVhost += b.withoutVhost;
+}
+
 export function createRecordScope(proxies: ProxyMatcher | undefined, vhosts: VhostMatcher | undefined): RecordScope {
   return {
     active: proxies !== undefined || vhosts !== undefined,

@@ -101,6 +101,12 @@ export interface Attribution {
    * over instead of copied.
    */
   mergeSnapshot(s: AttributionSnapshot, owned?: boolean): void;
+  /**
+   * Time ranges `[fromMs, toMs)` (sorted, disjoint) of the records whose string columns `add`
+   * reads (inside a window or in its reference periods); of the others it reads nothing but the
+   * time. For `ParseOptions.allColumnsWithin`.
+   */
+  readRanges(): [number, number][];
 }
 
 export interface Analysis {
@@ -148,6 +154,9 @@ class AttributionImpl implements Attribution {
   }
   mergeSnapshot(s: AttributionSnapshot, owned = false): void {
     this.counts.mergeSnapshot(s.counts, owned);
+  }
+  readRanges(): [number, number][] {
+    return this.counts.readRanges();
   }
 }
 

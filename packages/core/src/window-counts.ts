@@ -131,6 +131,24 @@ export class WindowCounts {
     }
   }
 
+  /**
+   * The time ranges `[fromMs, toMs)` (sorted, disjoint) of the records `add` reads more than the time of:
+   * inside a window or in a reference period. Of any other record it reads nothing else, so a parser
+   * may leave its string columns null (`ParseOptions.allColumnsWithin`).
+   */
+  readRanges(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let k = 0; k < this.roles.length; k++) {
+      if (this.roles[k]!.length === 0) continue;
+      const from = this.bounds[k]!;
+      const to = this.bounds[k + 1]!;
+      const last = out[out.length - 1];
+      if (last !== undefined && last[1] === from) last[1] = to;
+      else out.push([from, to]);
+    }
+    return out;
+  }
+
   /** Bytes held by the exact count tables of all windows (typed-array lengths). */
   get tableBytes(): number {
     return this.windows.reduce((a, w) => a + w.counts.tableBytes, 0);

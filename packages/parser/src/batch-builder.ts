@@ -8,6 +8,7 @@
 import type { DictColumn, RecordBatch, Reject, RejectReason, StringColumn } from './types.ts';
 import { decodeUtf8Lenient } from './utf8-text.ts';
 import { Dict, ValueCaches } from './value-cache.ts';
+import type { TimeRanges } from './time-ranges.ts';
 import type { RangeCache } from './value-cache.ts';
 
 export const COL_METHOD = 0;
@@ -97,14 +98,41 @@ export class BatchBuilder {
   readonly skipRequest: boolean;
   /** Referer and user agent are both skipped. */
   readonly skipAgentPair: boolean;
+  /**
+   * `ParseOptions.allColumnsWithin`: rows whose time is in these ranges are filled as `skip` says (every
+   * column), the others as `skipOutside`, `skipRequestOutside` and `skipAgentPairOutside` say (`columns`).
+   * Null: `skip` applies to every row.
+   */
+  readonly within: TimeRanges | null;
+  readonly skipOutside: Uint8Array;
+  readonly skipRequestOutside: boolean;
+  readonly skipAgentPairOutside: boolean;
+  /**
+   * Columns of `skipOutside` in a group a row parser fills together (the request's four, referer and user
+   * agent) that is not skipped as a whole outside: it nulls them after filling the group on such a row.
+   */
+  readonly partialOutside: Int32Array;
+  /** `ParseOptions.rowsWithin`: a row outside `within` is not wanted at all (the line is skipped). */
+  readonly rowsOnly: boolean;
 
   constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches(),
-    columns?: readonly StringColumn[]) {
+    columns?: readonly StringColumn[], within: TimeRanges | null = null, rowsOnly = false) {
     this.caches = caches;
-    this.skip = skipMask(columns, COL_EXTRA + extraNames.length);
+    const ncols = COL_EXTRA + extraNames.length;
+    this.rowsOnly = rowsOnly && within !== null;
+    this.within = columns === undefined && !this.rowsOnly ? null : within;
+    this.skipOutside = skipMask(columns, ncols);
+    this.skip = this.within === null ? this.skipOutside : skipMask(undefined, ncols);
     const sk = this.skip;
     this.skipRequest = sk[COL_METHOD] === 1 && sk[COL_PATH] === 1 && sk[COL_QUERY] === 1 && sk[COL_PROTOCOL] === 1;
     this.skipAgentPair = sk[COL_REFERER] === 1 && sk[COL_USER_AGENT] === 1;
+    const so = this.skipOutside;
+    this.skipRequestOutside = so[COL_METHOD] === 1 && so[COL_PATH] === 1 && so[COL_QUERY] === 1 && so[COL_PROTOCOL] === 1;
+    this.skipAgentPairOutside = so[COL_REFERER] === 1 && so[COL_USER_AGENT] === 1;
+    const partial: number[] = [];
+    if (!this.skipRequestOutside) partial.push(...[COL_METHOD, COL_PATH, COL_QUERY, COL_PROTOCOL].filter((c) => so[c] === 1));
+    if (!this.skipAgentPairOutside) partial.push(...[COL_REFERER, COL_USER_AGENT].filter((c) => so[c] === 1));
+    this.partialOutside = Int32Array.from(partial);
     this.serial = ++batchSerial;
     this.capacity = capacity;
     this.extraNames = extraNames;
@@ -119,7 +147,6 @@ export class BatchBuilder {
     this.input = new Uint16Array(capacity);
     this.line = new Float64Array(capacity);
     this.byteOffset = new Float64Array(capacity);
-    const ncols = COL_EXTRA + extraNames.length;
     this.strIds = [];
     this.dicts = [];
     for (let i = 0; i < ncols; i++) {
@@ -193,11 +220,12 @@ export class BatchBuilder {
   /** Commit the staged row. `used` lists the string columns the format can fill. */
   commit(src: LineSource, used: readonly number[], line: number, byteOffset: number): void {
     const r = this.length;
+    const skip = this.within === null || this.within.has(this.ts[r] as number) ? this.skip : this.skipOutside;
     for (let k = 0; k < used.length; k++) {
       const c = used[k] as number;
       const v = this.slotValue[c];
       let id: number;
-      if (this.skip[c] === 1) {
+      if (skip[c] === 1) {
         id = -1;
         this.slotValue[c] = undefined;
       } else if (v !== undefined) {

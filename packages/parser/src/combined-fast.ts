@@ -21,6 +21,7 @@ import { decimal, Finder, upstreamSum } from './line-scan.ts';
 import type { FastRowParser, LineCtx } from './line-scan.ts';
 import { ClfTimeParser } from './timestamp.ts';
 import type { TimeZone } from './time-zone.ts';
+import type { TimeRanges } from './time-ranges.ts';
 
 
 const HEAD_APACHE = ['<client>', ' ', '<skip>', ' ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
@@ -200,6 +201,11 @@ class CombinedRowParser implements FastRowParser {
         this.hourBase = ms - mi * 60_000 - sec * 1000;
       }
     }
+    const b = c.b;
+    if (b.rowsOnly && !(b.within as TimeRanges).has(ms)) {
+      c.skipped = true; // ParseOptions.rowsWithin: not wanted, whatever the rest of the line holds
+      return true;
+    }
     if (t.charCodeAt(te) !== 93 || t.charCodeAt(te + 1) !== 32 || t.charCodeAt(te + 2) !== 34) return false;
 
     // request: the first quote, unescaped, followed by ` ` and a digit (the status)
@@ -286,7 +292,6 @@ class CombinedRowParser implements FastRowParser {
     } else if (be !== end) return false;
 
     // the client must be an IP or a host name (found before anything is interned: a rejected line leaves no trace)
-    const b = c.b;
     const buf = c.buf;
     const serial = b.serial;
     let ipId: number;
@@ -305,6 +310,9 @@ class CombinedRowParser implements FastRowParser {
     const r = b.reserveRow();
     const dicts = b.dicts;
     const strIds = b.strIds;
+    // every string column, or (a row outside ParseOptions.allColumnsWithin) only those of `columns`
+    const full = b.within === null || b.within.has(ms);
+    const skip = full ? b.skip : b.skipOutside;
     b.ipIds[r] = ipId;
     b.ipKind[r] = ipKind;
     b.ts[r] = ms;
@@ -312,12 +320,12 @@ class CombinedRowParser implements FastRowParser {
     b.bytesSent[r] = bytes;
     b.durationMs[r] = duration;
     b.upstreamMs[r] = upstream;
-    if (b.skip[COL_USER] === 0) {
+    if (skip[COL_USER] === 0) {
       (strIds[COL_USER] as Int32Array)[r] = ue - us === 1 && u0 === 45 ? NO_ID
         : this.users.intern(t, buf, us, ue, wordHash(dv, us, ue), dicts[COL_USER] as Dict, serial);
-    }
+    } else (strIds[COL_USER] as Int32Array)[r] = NO_ID;
 
-    if (!b.skipRequest) {
+    if (!(full ? b.skipRequest : b.skipRequestOutside)) {
       // request line → method, path, query, protocol ids, once per distinct request line per batch
       // (a line seen for the first time is split without being stored: most lines seen once are never seen again)
       const reqs = this.requests;
@@ -335,8 +343,13 @@ class CombinedRowParser implements FastRowParser {
       (strIds[COL_PATH] as Int32Array)[r] = rec[rr + 4] as number;
       (strIds[COL_QUERY] as Int32Array)[r] = rec[rr + 5] as number;
       (strIds[COL_PROTOCOL] as Int32Array)[r] = rec[rr + 6] as number;
+    } else {
+      (strIds[COL_METHOD] as Int32Array)[r] = NO_ID;
+      (strIds[COL_PATH] as Int32Array)[r] = NO_ID;
+      (strIds[COL_QUERY] as Int32Array)[r] = NO_ID;
+      (strIds[COL_PROTOCOL] as Int32Array)[r] = NO_ID;
     }
-    if (this.withAgent && !b.skipAgentPair) {
+    if (this.withAgent && !(full ? b.skipAgentPair : b.skipAgentPairOutside)) {
       // `referer" "user-agent` → both ids, once per distinct pair per batch
       const pairs = this.pairs;
       const pr = pairs.record(dv, buf, rfs, uae, wordHash(dv, rfs, uae));
@@ -350,13 +363,20 @@ class CombinedRowParser implements FastRowParser {
       }
       (strIds[COL_REFERER] as Int32Array)[r] = rec[pr + 3] as number;
       (strIds[COL_USER_AGENT] as Int32Array)[r] = rec[pr + 4] as number;
+    } else if (this.withAgent) {
+      (strIds[COL_REFERER] as Int32Array)[r] = NO_ID;
+      (strIds[COL_USER_AGENT] as Int32Array)[r] = NO_ID;
     }
-    if (this.withXff && b.skip[COL_FORWARDED_FOR] === 0) {
-      (strIds[COL_FORWARDED_FOR] as Int32Array)[r] = xe - xs === 1 && t.charCodeAt(xs) === 45 ? NO_ID
+    if (this.withXff) {
+      (strIds[COL_FORWARDED_FOR] as Int32Array)[r] = skip[COL_FORWARDED_FOR] === 1 || (xe - xs === 1 && t.charCodeAt(xs) === 45) ? NO_ID
         : this.forwarded.intern(t, buf, xs, xe, wordHash(dv, xs, xe), dicts[COL_FORWARDED_FOR] as Dict, serial);
     }
     const unfilled = this.unfilled;
     for (let k = 0; k < unfilled.length; k++) (strIds[unfilled[k] as number] as Int32Array)[r] = NO_ID;
+    if (!full) {
+      const partial = b.partialOutside;
+      for (let k = 0; k < partial.length; k++) (strIds[partial[k] as number] as Int32Array)[r] = NO_ID;
+    }
     b.input[r] = b.inputIndex;
     b.line[r] = line;
     b.byteOffset[r] = byteOffset;

@@ -222,6 +222,77 @@ describe('fast path = generic path', () => {
     }), { numRuns: 30 });
   });
 
+  // ParseOptions.allColumnsWithin: rows in the time ranges are full rows, the others as `columns` says
+  const ranges = fc.array(fc.record({ from: fc.nat(), to: fc.nat(), past: fc.boolean() }), { maxLength: 3 });
+  test.for([...LINE_FORMATS, 'json'])('%s: rows inside allColumnsWithin equal the full parse, rows outside the `columns` parse', (format) => {
+    fc.assert(fc.property(input, fc.subarray([...STRING_COLUMNS]), ranges, ({ lines, order, batchRows }, columns, picks) => {
+      const out: number[] = [];
+      for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
+      const bytes = Uint8Array.from(out);
+      const all = parse(bytes, { format, batchRows }, true, 512);
+      // ranges bounded by times of the rows (a row on a range's end is outside it)
+      const times = [...new Set(all.rows.map((r) => r.ts))].sort((a, b) => a - b);
+      const within: [number, number][] = times.length === 0 ? [] : picks.map(({ from, to, past }) => {
+        const a = times[from % times.length] as number;
+        const b = (times[to % times.length] as number) + (past ? 1 : 0);
+        return [Math.min(a, b), Math.max(a, b)];
+      });
+      const inside = (ts: number): boolean => within.some(([a, b]) => ts >= a && ts < b);
+      for (const fastPath of [true, false]) {
+        const some = parse(bytes, { format, batchRows, columns, allColumnsWithin: within }, fastPath, 512);
+        expect(some.error).toBe(all.error);
+        expect(some.accounting).toEqual(all.accounting);
+        expect(some.rejects).toEqual(all.rejects);
+        expect(some.rows).toEqual(all.rows.map((r) => (inside(r.ts) ? r : only(r, columns))));
+      }
+    }), { numRuns: 30 });
+  });
+
+  test.for([...LINE_FORMATS, 'json'])('%s: rowsWithin gives the rows of the full parse inside the ranges, some of its rejects, every line counted', (format) => {
+    fc.assert(fc.property(input, ranges, ({ lines, order, batchRows }, picks) => {
+      const out: number[] = [];
+      for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
+      const bytes = Uint8Array.from(out);
+      const all = parse(bytes, { format, batchRows }, true, 512);
+      const times = [...new Set(all.rows.map((r) => r.ts))].sort((a, b) => a - b);
+      const within: [number, number][] = times.length === 0 ? [] : picks.map(({ from, to, past }) => {
+        const a = times[from % times.length] as number;
+        const b = (times[to % times.length] as number) + (past ? 1 : 0);
+        return [Math.min(a, b), Math.max(a, b)];
+      });
+      const inside = (ts: number): boolean => within.some(([a, b]) => ts >= a && ts < b);
+      for (const fastPath of [true, false]) {
+        const some = parse(bytes, { format, batchRows, columns: [], rowsWithin: within }, fastPath, 512);
+        expect(some.error).toBe(all.error);
+        expect(some.rows).toEqual(all.rows.filter((r) => inside(r.ts)));
+        const rejects = new Set(all.rejects.map((r) => JSON.stringify(r)));
+        for (const r of some.rejects) expect(rejects.has(JSON.stringify(r))).toBe(true);
+        expect(some.accounting.linesRead).toBe(all.accounting.linesRead);
+        expect(some.accounting.bytesRead).toBe(all.accounting.bytesRead);
+        expect(some.accounting.parsed).toBe(some.rows.length);
+        expect(some.accounting.rejected).toBe(some.rejects.length);
+      }
+    }), { numRuns: 30 });
+  });
+
+  test('rows outside allColumnsWithin leave nothing in the dictionaries', () => {
+    const bytes = Buffer.from(`${pool.join('\n')}\n`, 'latin1');
+    const all = parse(bytes, { format: 'combined' }, true, 64 * 1024);
+    const times = all.rows.map((r) => r.ts).sort((a, b) => a - b);
+    const mid = times[times.length >> 1] as number;
+    for (const fastPath of [true, false]) {
+      const framer = new LineFramer();
+      const framed: FramedChunk[] = [];
+      framer.push(bytes, framed);
+      framer.end(framed);
+      const session = new ParseSession({ format: 'combined', columns: [], allColumnsWithin: [[mid, mid + 1]] }, { fastPath });
+      const chunks = [...framed.flatMap((f) => session.push(f)), ...session.end()];
+      const paths = new Set(all.rows.filter((r) => r.ts === mid).map((r) => r.path));
+      expect(paths.size).toBeGreaterThan(0);
+      expect(new Set(chunks.flatMap((c) => c.records.path.values))).toEqual(paths);
+    }
+  });
+
   test('a skipped column has no dictionary values', () => {
     const bytes = Buffer.from(`${pool.join('\n')}\n`, 'latin1');
     const framer = new LineFramer();

@@ -24,6 +24,8 @@ export interface LineCtx extends LineSource {
   blockId: number;
   /** Set by a list-aware token scan that crossed ", " (an address list). */
   listSeen: boolean;
+  /** Set with a true return when the line was skipped, not parsed (a row outside `ParseOptions.rowsWithin`). */
+  skipped: boolean;
 }
 
 export interface LineParser {

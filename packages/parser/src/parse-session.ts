@@ -6,6 +6,7 @@
 import { Buffer, isAscii } from 'node:buffer';
 import { BatchBuilder, excerptOf } from './batch-builder.ts';
 import { ValueCaches } from './value-cache.ts';
+import { TimeRanges } from './time-ranges.ts';
 import { compileFormat, detectionCandidates } from './compile-format.ts';
 import type { CompiledFormat } from './compile-format.ts';
 import { AlfError } from './errors.ts';
@@ -39,7 +40,7 @@ function newCtx(b: BatchBuilder): LineCtx {
   const bytes = new Uint8Array(0);
   return {
     text: '', bytes, buf: Buffer.from(bytes.buffer), dv: new DataView(bytes.buffer), lineHigh: false, b, start: 0, end: 0, pos: 0, stop: false,
-    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0, blockId: 0, listSeen: false,
+    reason: 'field_count', detail: '', fieldsSeen: 0, tsFrac: 0, blockId: 0, listSeen: false, skipped: false,
   };
 }
 
@@ -182,6 +183,10 @@ export class ParseSession {
   private heldBytes = 0;
   private out: ParsedChunk[] = [];
   private readonly caches: ValueCaches = new ValueCaches();
+  /** `ParseOptions.rowsWithin` or `allColumnsWithin`, for every batch. */
+  private readonly within: TimeRanges | null;
+  /** `ParseOptions.rowsWithin` was given. */
+  private readonly rowsOnly: boolean;
   /** Lines wrapped in a Kubernetes CRI prefix: -1 not known yet, 0 no, 1 yes (decided on the first line). */
   private cri = -1;
 
@@ -191,6 +196,9 @@ export class ParseSession {
     this.batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     this.inputIndex = opts.inputIndex ?? 0;
+    this.rowsOnly = opts.rowsWithin !== undefined;
+    const within = opts.rowsWithin ?? opts.allColumnsWithin;
+    this.within = within === undefined ? null : new TimeRanges(within);
     resolveTimeZone(opts.tz); // fail early on a bad --tz
     if (opts.format !== undefined) this.use(compileFormat(opts.format, { tz: opts.tz }), null);
   }
@@ -200,7 +208,7 @@ export class ParseSession {
     this.parser = f.parser;
     this.fast = this.fastPath ? f.parser.fast : undefined;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns);
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.rowsOnly);
     this.ctx = newCtx(this.b);
   }
 
@@ -224,7 +232,7 @@ export class ParseSession {
   refuse(lines: number, detail: string): void {
     if (lines <= 0) return;
     if (this.parser === null && this.held.length === 0) this.format = { id: 'none', matched: 0, sampled: 0 };
-    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns);
+    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns, this.within, this.rowsOnly);
     const acc = this.accounting;
     acc.linesRead += lines;
     acc.rejected += lines;
@@ -299,7 +307,7 @@ export class ParseSession {
     this.out.push(b.finish());
     // the next batch starts as large as this one was (no growth copies on a big input), small inputs stay small
     const rows = Math.min(this.batchRows, Math.max(4096, b.length));
-    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns);
+    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.rowsOnly);
     (this.ctx as LineCtx).b = this.b;
   }
 
@@ -318,6 +326,11 @@ export class ParseSession {
   private parseRow(parser: LineParser, b: BatchBuilder, c: LineCtx, line: number, byteOffset: number): boolean {
     b.beginRow(parser.used);
     if (parser.parse(c)) {
+      if (b.rowsOnly && !(b.within as TimeRanges).has(b.ts[b.length] as number)) {
+        b.discardRow(parser.used);
+        c.skipped = true;
+        return true;
+      }
       b.commit(c, parser.used, line, byteOffset);
       return true;
     }
@@ -374,9 +387,10 @@ export class ParseSession {
         c.end = end;
         if (nextHigh < pos) nextHigh = nextHighByte(bytes, pos);
         c.lineHigh = nextHigh < end;
-        if (fast !== undefined && !c.lineHigh && fast.row(c, line, base + pos)) acc.parsed++;
-        else if (this.parseRow(parser, b, c, line, base + pos)) acc.parsed++;
-        else {
+        if ((fast !== undefined && !c.lineHigh && fast.row(c, line, base + pos)) || this.parseRow(parser, b, c, line, base + pos)) {
+          if (c.skipped) c.skipped = false;
+          else acc.parsed++;
+        } else {
           acc.rejected++;
           acc.byReason[c.reason]++;
           b.reject(c.reason, explain(text, pos, c.detail), line, base + pos, excerptOf(bytes, pos, nl));

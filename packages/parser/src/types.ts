@@ -157,6 +157,29 @@ export interface ParseOptions {
    * are parsed, rejected and counted exactly as with every column.
    */
   readonly columns?: readonly StringColumn[] | undefined;
+  /**
+   * Time ranges `[fromMs, toMs)` (UTC epoch ms) whose rows get every string
+   * column: a row whose time lies in one of them is filled as with no
+   * `columns`, any other row as `columns` says (the columns it leaves out come
+   * out null on that row, and are not interned). A pass that needs the strings
+   * of a few time windows only (burst windows) passes them here with
+   * `columns: []`. Dictionaries then hold the values of the rows in the ranges.
+   * Without `columns` this changes nothing.
+   */
+  readonly allColumnsWithin?: readonly (readonly [number, number])[] | undefined;
+  /**
+   * Only the rows whose time lies in these ranges `[fromMs, toMs)` are
+   * wanted (with every string column; `columns` and `allColumnsWithin` are
+   * then ignored). A line whose time is read and found outside every range is
+   * skipped as soon as it is: neither a record nor a reject, whatever the rest
+   * of it holds. Every other line is parsed and rejected as usual, so the
+   * records are exactly those of a full parse that lie in the ranges, but the
+   * rejects only some, and `accounting` counts every line in `linesRead`
+   * and `bytesRead`, the skipped ones in neither `parsed` nor `rejected`.
+   * For a pass that needs only a few time windows of the input once another
+   * pass has counted and rejected its lines.
+   */
+  readonly rowsWithin?: readonly (readonly [number, number])[] | undefined;
 }
 
 /**
