@@ -55,6 +55,7 @@ import { styleFor } from './style.ts';
 import { formatSummary } from './summary.ts';
 import type { InputResult } from './summary.ts';
 import { terminalSafe } from './terminal-text.ts';
+import { trace } from './trace.ts';
 
 /** Rejects shown on stderr (all are in rejects.csv). */
 const REJECT_SAMPLE = 5;
@@ -408,6 +409,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         addPass1(name, read, span, local, localSpan, localOutside, undefined, { parts: results.map((r) => r.collected!), bases });
       }
     }
+    trace('pass 1');
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
     for (const d of duplicates) {
       const kept = bySha.get(d.sha256)!;
@@ -528,6 +530,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     }
     await rejects.close();
     progress.stop();
+    trace('pass 2');
 
     // Pass 3, only when a burst window had more IPs than the per-IP detail cap and an
     // attacker fell outside the detail sample: its exact top path/agent and first/last seen.
@@ -542,7 +545,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
       progress.stop();
     }
+    trace('detail pass');
     const result: AnalysisResult = analysis.finish(geo, attribution, detail);
+    trace('finish');
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
     const records = await writeRecordsAndEvidence({
       mode: opts.records, pack, result, inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)), geo, fromMs, toMs,
@@ -619,7 +624,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     };
     // Per-burst zoom charts at 1 s / 10 s resolution from the exact per-second timeline.
     const timeline = Timeline.fromSnapshot(analysis.snapshot().timeline);
+    trace('records pass');
     await writeAnalysisPack(pack, input, { burstSeries: result.bursts.map((b) => burstSeries(timeline, b)) });
+    trace('pack written');
     const flagged = inputs.filter((i) => i.flags.length > 0);
     const manifestNotes = [
       ...geo.notes,
