@@ -91,7 +91,7 @@ export class InternTable {
   private owner = newDictOwner();
   private lastSerial = -1;
 
-  constructor(maxEntries: number = 1 << 18) {
+  constructor(maxEntries: number = 1 << 16) {
     this.maxEntries = maxEntries;
   }
 
@@ -194,7 +194,7 @@ export class ClientTable {
   private count = 0;
   private readonly maxEntries: number;
 
-  constructor(maxEntries: number = 1 << 18) {
+  constructor(maxEntries: number = 1 << 16) {
     this.maxEntries = maxEntries;
   }
 
@@ -418,7 +418,7 @@ export class V4Table {
   private owner = newDictOwner();
   private lastSerial = -1;
 
-  constructor(maxEntries: number = 1 << 18) {
+  constructor(maxEntries: number = 1 << 16) {
     this.maxEntries = maxEntries;
   }
 
