@@ -39,7 +39,7 @@ import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
 import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
 import type { InputPlan, TaskBase } from './analyze-parallel.ts';
-import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, RecordsResult } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, ReadCommon, RecordsResult } from './analyze-task.ts';
 import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
@@ -284,7 +284,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const bySha = new Map<string, Input>();
     const duplicates: { name: string; of: string; sha256: string }[] = [];
     /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
-    const pass1Plans = new Map<string, { plan: InputPlan; bases: number[] }>();
+    const pass1Plans = new Map<string, { plan: InputPlan; bases: number[]; reads?: readonly Pass1Result[] }>();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
     /**
@@ -395,7 +395,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           bases.push(lines);
           lines += r.parts.accounting.linesRead;
         }
-        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases });
+        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results });
         const span = new Span();
         const localSpan = new Span();
         let localOutside = 0;
@@ -496,11 +496,22 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const p1 = pass1Plans.get(inputs[k]!.source.path);
         return p1 && p1.plan === plan ? p1.bases : null;
       };
+      // A range of which pass 1 saw no record inside the read ranges is not read again (rowsOnly: nothing else to collect).
+      const readRanges = attribution.readRanges();
+      const skipOf = (k: number, plan: InputPlan, r: number, rowsOnly: boolean): ReadCommon | undefined => {
+        const p1 = pass1Plans.get(inputs[k]!.source.path);
+        const read = rowsOnly && plan.ranges !== null && p1?.plan === plan ? p1.reads?.[r] : undefined;
+        if (read === undefined) return undefined;
+        const { firstMs, lastMs } = read;
+        if (firstMs !== null && lastMs !== null && readRanges.some(([from, to]) => from <= lastMs && to > firstMs)) return undefined;
+        return { parts: read.parts, sizeBytes: read.sizeBytes, sha256: read.sha256, sizeStable: read.sizeStable };
+      };
       await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => {
         const bases = basesOf(k, plan);
         const n = tasks++;
+        const rowsOnly = collectedBySha.has(inputs[k]!.read.sha256);
         return {
-          kind: 'pass2', timeline, timelineKey, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly: collectedBySha.has(inputs[k]!.read.sha256),
+          kind: 'pass2', timeline, timelineKey, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly, skip: skipOf(k, plan, r, rowsOnly),
           windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
         };
       }), async (k, results, tasksRun, plan) => {

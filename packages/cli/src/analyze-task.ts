@@ -80,6 +80,12 @@ export interface Pass2Task extends TaskCommon {
    * then has no clients, scope counts nor rejects.
    */
   readonly rowsOnly: boolean;
+  /**
+   * rowsOnly, and pass 1 saw no record of this range inside the attribution's read ranges:
+   * nothing to parse. The task reads nothing and gives back pass 1's read of the range
+   * (the caller hashes the whole file again, so a change is still seen).
+   */
+  readonly skip?: ReadCommon | undefined;
   /** Where to write this task's rejects (JSON lines). */
   readonly rejectsFile: string;
   /**
@@ -101,7 +107,7 @@ export interface RecordsTask extends TaskCommon {
 
 export type AnalyzeTask = Pass1Task | Pass2Task | RecordsTask;
 
-interface ReadCommon {
+export interface ReadCommon {
   readonly parts: InputResultParts;
   /** Bytes read (the range's length, or the whole input's). */
   readonly sizeBytes: number;
@@ -256,6 +262,15 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     }
   }
   if (t.kind === 'records') return recordsTask(t, onProgress, aborted);
+  if (t.skip !== undefined) {
+    // Nothing of this range is read; its (empty) reject and window-row spills still exist for the caller.
+    await (await RejectSpill.open(t.rejectsFile, 0)).close();
+    if (t.windowRows) await (await open(t.windowRows.spillFile, 'w', 0o600)).close();
+    return {
+      kind: 'pass2', ...t.skip, attribution: null, clients: null, live: undefined, scoped: emptyScopeCounts(), rejects: 0, rejectSample: [],
+      windowRows: t.windowRows?.spillFile ?? null,
+    };
+  }
   let attribution: Attribution;
   if (inline) attribution = inline.attribution();
   else {
