@@ -146,7 +146,8 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<{ si
   }
 }
 
-function addAccounting(into: Accounting, a: Accounting): void {
+/** Adds `a` to `into` (the accounting of several ranges or reads of one input). */
+export function addAccounting(into: Accounting, a: Accounting): void {
   into.linesRead += a.linesRead;
   into.parsed += a.parsed;
   into.rejected += a.rejected;

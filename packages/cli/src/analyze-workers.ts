@@ -16,13 +16,12 @@
  * run's peak. A later `run` starts workers again (about 0.3 s each built, 1-2 s
  * of tsx from source): pass 1 and the pass-2 tasks of a second pass keep theirs.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AlfError } from '@alf/parser';
 import type { AlfErrorCode } from '@alf/parser';
 import { runTask } from './analyze-task.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, TaskInline } from './analyze-task.ts';
+import { workerEntry } from './worker-entry.ts';
 
 interface Job {
   readonly id: number;
@@ -47,18 +46,6 @@ export interface WorkerPool {
   close(): Promise<void>;
 }
 
-/** The worker's entry: the built .js, or the .ts source loaded through tsx (registered in the worker first). */
-function workerEntry(): { entry: URL | string; eval: boolean; execArgv: string[] } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // tsx's ESM API (its `import` export of tsx/esm/api; require.resolve would give the CommonJS one).
-    const tsxApi = new URL('dist/esm/api/index.mjs', pathToFileURL(createRequire(here).resolve('tsx/package.json'))).href;
-    const source = new URL('./analyze-worker.ts', here).href;
-    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
-    return { entry: code, eval: true, execArgv: ['--conditions=alf-source'] };
-  }
-  return { entry: new URL('./analyze-worker.js', here), eval: false, execArgv: [] };
-}
 
 function toError(e: ErrorMessage): Error {
   const error = e.code?.startsWith('ALF_')
@@ -74,7 +61,7 @@ const RELEASE_AFTER: ReadonlySet<AnalyzeTask['kind']> = new Set(['pass2', 'recor
 /** Starts `size - 1` workers; `onProgress` gets the lines parsed as they go; `signal` stops every task. */
 export function createWorkerPool(size: number, onProgress: (lines: number) => void, signal?: AbortSignal): WorkerPool {
   let inline: TaskInline | undefined;
-  const entry = workerEntry();
+  const entry = workerEntry('./analyze-worker');
   const workers = new Set<Worker>();
   const idle: (Worker | 'main')[] = ['main'];
   const queue: Job[] = [];

@@ -11,27 +11,16 @@
  * The worker entry is the sibling `load-worker.ts` from source (tsx, the
  * `alf-source` condition) or `load-worker.js` in the built `dist/`.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AlfError } from '@alf/parser';
 import type { Accounting, AlfErrorCode, DecodeReport, Reject } from '@alf/parser';
-import { hashFile } from '../analyze-parallel.ts';
+import { addAccounting, hashFile } from '../analyze-parallel.ts';
+import { workerEntry } from '../worker-entry.ts';
 import type { InputPlan } from '../analyze-parallel.ts';
 import type { InputResultParts } from '../parse-input.ts';
 import type { FromWorker, LoadWorkerData, RangeDone, RangeTask, ToWorker } from './load-worker.ts';
 import { TsvBuffer } from './tsv-rows.ts';
 
-function workerEntry(): { entry: URL | string; eval: boolean; execArgv: string[] } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const tsxApi = new URL('dist/esm/api/index.mjs', pathToFileURL(createRequire(here).resolve('tsx/package.json'))).href;
-    const source = new URL('./load-worker.ts', here).href;
-    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
-    return { entry: code, eval: true, execArgv: ['--conditions=alf-source'] };
-  }
-  return { entry: new URL('./load-worker.js', here), eval: false, execArgv: [] };
-}
 
 function toError(e: Extract<FromWorker, { type: 'error' }>['error']): Error {
   const error = e.code?.startsWith('ALF_')
@@ -62,13 +51,6 @@ export interface LoadPool {
   close(): Promise<void>;
 }
 
-function addAccounting(into: Accounting, a: Accounting): void {
-  into.linesRead += a.linesRead;
-  into.parsed += a.parsed;
-  into.rejected += a.rejected;
-  into.bytesRead += a.bytesRead;
-  for (const [reason, c] of Object.entries(a.byReason)) into.byReason[reason as Reject['reason']] = (into.byReason[reason as Reject['reason']] ?? 0) + c;
-}
 
 /** The ranges' results as one read (decode flags and notes of every range kept). */
 function merge(done: readonly RangeDone[], rangeFormat: string | undefined, path: string): Omit<RangedRead, 'sha256' | 'sizeBytes' | 'sizeStable'> {
@@ -99,7 +81,7 @@ function merge(done: readonly RangeDone[], rangeFormat: string | undefined, path
 
 /** Starts `size` workers; `send` inserts one batch (its promise settles when the insert has). */
 export function createLoadPool(size: number, data: LoadWorkerData, send: (batch: number, data: TsvBuffer) => Promise<void>): LoadPool {
-  const entry = workerEntry();
+  const entry = workerEntry('./clickhouse/load-worker');
   const workers: Worker[] = [];
   let closing: Promise<void> | undefined;
   for (let i = 0; i < size; i++) {
