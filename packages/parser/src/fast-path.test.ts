@@ -222,22 +222,27 @@ describe('fast path = generic path', () => {
     }), { numRuns: 30 });
   });
 
-  // ParseOptions.allColumnsWithin: rows in the time ranges are full rows, the others as `columns` says
+  // ParseOptions.allColumnsWithin / rowsWithin: time ranges bounded by times of the rows (a row on a range's end is outside it)
   const ranges = fc.array(fc.record({ from: fc.nat(), to: fc.nat(), past: fc.boolean() }), { maxLength: 3 });
+  type Picks = { from: number; to: number; past: boolean }[];
+  function rangesOver(rows: readonly { ts: number }[], picks: Picks): { within: [number, number][]; inside: (ts: number) => boolean } {
+    const times = [...new Set(rows.map((r) => r.ts))].sort((a, b) => a - b);
+    const within: [number, number][] = times.length === 0 ? [] : picks.map(({ from, to, past }) => {
+      const a = times[from % times.length] as number;
+      const b = (times[to % times.length] as number) + (past ? 1 : 0);
+      return [Math.min(a, b), Math.max(a, b)];
+    });
+    return { within, inside: (ts) => within.some(([a, b]) => ts >= a && ts < b) };
+  }
+
+  // ParseOptions.allColumnsWithin: rows in the time ranges are full rows, the others as `columns` says
   test.for([...LINE_FORMATS, 'json'])('%s: rows inside allColumnsWithin equal the full parse, rows outside the `columns` parse', (format) => {
     fc.assert(fc.property(input, fc.subarray([...STRING_COLUMNS]), ranges, ({ lines, order, batchRows }, columns, picks) => {
       const out: number[] = [];
       for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
       const bytes = Uint8Array.from(out);
       const all = parse(bytes, { format, batchRows }, true, 512);
-      // ranges bounded by times of the rows (a row on a range's end is outside it)
-      const times = [...new Set(all.rows.map((r) => r.ts))].sort((a, b) => a - b);
-      const within: [number, number][] = times.length === 0 ? [] : picks.map(({ from, to, past }) => {
-        const a = times[from % times.length] as number;
-        const b = (times[to % times.length] as number) + (past ? 1 : 0);
-        return [Math.min(a, b), Math.max(a, b)];
-      });
-      const inside = (ts: number): boolean => within.some(([a, b]) => ts >= a && ts < b);
+      const { within, inside } = rangesOver(all.rows, picks);
       for (const fastPath of [true, false]) {
         const some = parse(bytes, { format, batchRows, columns, allColumnsWithin: within }, fastPath, 512);
         expect(some.error).toBe(all.error);
@@ -254,13 +259,7 @@ describe('fast path = generic path', () => {
       for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
       const bytes = Uint8Array.from(out);
       const all = parse(bytes, { format, batchRows }, true, 512);
-      const times = [...new Set(all.rows.map((r) => r.ts))].sort((a, b) => a - b);
-      const within: [number, number][] = times.length === 0 ? [] : picks.map(({ from, to, past }) => {
-        const a = times[from % times.length] as number;
-        const b = (times[to % times.length] as number) + (past ? 1 : 0);
-        return [Math.min(a, b), Math.max(a, b)];
-      });
-      const inside = (ts: number): boolean => within.some(([a, b]) => ts >= a && ts < b);
+      const { within, inside } = rangesOver(all.rows, picks);
       for (const fastPath of [true, false]) {
         const some = parse(bytes, { format, batchRows, columns: [], rowsWithin: within }, fastPath, 512);
         expect(some.error).toBe(all.error);
