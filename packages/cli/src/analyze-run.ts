@@ -55,7 +55,7 @@ import { styleFor } from './style.ts';
 import { formatSummary } from './summary.ts';
 import type { InputResult } from './summary.ts';
 import { terminalSafe } from './terminal-text.ts';
-import { trace } from './trace.ts';
+import { trace, traceBuffers } from './trace.ts';
 
 /** Rejects shown on stderr (all are in rejects.csv). */
 const REJECT_SAMPLE = 5;
@@ -410,6 +410,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
     }
     trace('pass 1');
+    traceBuffers('held after pass 1', { reads: [...pass1Plans.values()].map((p) => p.reads), clients, analysis, collected: collectedBySha });
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
     for (const d of duplicates) {
       const kept = bySha.get(d.sha256)!;

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { attributionBuffers } from '@alf/core';
 import { runTask } from './analyze-task.ts';
+import { traceWorker } from './trace.ts';
 import type { AnalyzeTask } from './analyze-task.ts';
 
 export interface TaskMessage {
@@ -26,6 +27,7 @@ if (port) {
       if (pending >= 65_536) flush();
     }).then((result) => {
       flush();
+      traceWorker(`${result.kind} task ${m.id}`);
       const transfer: ArrayBuffer[] = [];
       if (result.kind === 'pass2' && result.clients) transfer.push(result.clients.ipv4.buffer as ArrayBuffer, result.clients.ipv6.buffer as ArrayBuffer);
       // The per-window count tables move too (tens of MB with millions of clients), not copied.
