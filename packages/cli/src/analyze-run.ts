@@ -62,10 +62,17 @@ const REJECT_SAMPLE = 5;
 /** Input flags that make the pack `partial`: part of an input is missing from the analysis, or it changed. */
 const CUT_SHORT: readonly string[] = ['truncated', 'decompressed_limit', 'changed'];
 /**
- * Lines per parser batch: records.arrow has one record batch per parser batch
- * with rows, so every pass and thread uses the same (ALF_BATCH_ROWS: tests only).
+ * Lines per record batch of records.arrow (ALF_BATCH_ROWS: tests only): the parser batch of a
+ * sequential records pass, and the group by line number that spilled pieces are joined by
+ * (analyze-task.ts `writeGroups`), so the file does not depend on threads or ranges.
  */
-const BATCH_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Number(process.env['ALF_BATCH_ROWS']));
+const GROUP_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Number(process.env['ALF_BATCH_ROWS']));
+/**
+ * Lines per parser batch everywhere else. Smaller than a group: a batch of 65,536 rows is ~6 MB of
+ * typed arrays, allocated and dropped 150 times a GB on every thread; at 8,192 rows the 5M-line
+ * bench peaked at 451 instead of 527 MB (2 threads), with no more CPU.
+ */
+const BATCH_ROWS = Math.min(GROUP_ROWS, 8192);
 /**
  * Byte ranges per thread a large plain file is cut into: a thread that is done takes the next range, so
  * the main thread (which also hashes the inputs and merges) and the workers end together, and the
@@ -74,6 +81,12 @@ const BATCH_ROWS = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 65_536))(Numb
 const RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 4))(Number(process.env['ALF_RANGES_PER_THREAD']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
+
+/** What pass 2 keeps of a pass-1 range read: its accounting and record span (`Pass2Task.skip`). */
+type Pass1Read = ReadCommon & Pick<Pass1Result, 'firstMs' | 'lastMs'>;
+const pass1Read = (r: Pass1Result): Pass1Read => ({ parts: r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable, firstMs: r.firstMs, lastMs: r.lastMs });
+/** Where the rejects a pass-1 range collected wait for pass 2. */
+type Pass1Rejects = Pick<Pass1Collected, 'rejects' | 'rejectsFile'>;
 
 /** One distinct input (by content) after pass 1. */
 interface Input {
@@ -223,7 +236,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const passes = relative ? 3 : 2;
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
     const maxDecompressedBytes = opts['max-decompressed-bytes'];
-    const parseOptions = (inputIndex: number) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, inputIndex });
+    const parseOptions = (inputIndex: number, batchRows = BATCH_ROWS) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows, inputIndex });
     if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
@@ -231,7 +244,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers * RANGES_PER_THREAD : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
     };
     const taskBase = (from: number | null, to: number | null): TaskBase => ({
-      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
+      tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, groupRows: GROUP_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,
       fromMs: from, toMs: to, analysis: opts.analysis,
     });
     const wholeRead = (r: AnalyzeTaskResult): InputRead => ({ ...r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable });
@@ -284,14 +297,14 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const bySha = new Map<string, Input>();
     const duplicates: { name: string; of: string; sha256: string }[] = [];
     /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
-    const pass1Plans = new Map<string, { plan: InputPlan; bases: number[]; reads?: readonly Pass1Result[] }>();
+    const pass1Plans = new Map<string, { plan: InputPlan; bases: number[]; reads?: readonly Pass1Read[] }>();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
     /**
      * Input (SHA-256) → what pass 1 collected for pass 2 by range, and the lines before each range
      * (clients and scope counts are merged at once; the rejects are replayed in canonical order in pass 2).
      */
-    const collectedBySha = new Map<string, { readonly parts: readonly Pass1Collected[]; readonly bases: readonly number[] }>();
+    const collectedBySha = new Map<string, { readonly parts: readonly Pass1Rejects[]; readonly bases: readonly number[] }>();
     /** Pass 1 of one input, however it was read. */
     const addPass1 = (name: string, read: InputRead, span: Span, local: Analysis | undefined, localSpan: Span, localOutside: number, spillTo: string | undefined,
       collected: { readonly parts: readonly Pass1Collected[]; readonly bases: readonly number[] } | null = null): void => {
@@ -301,7 +314,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         return;
       }
       if (collected !== null) {
-        collectedBySha.set(read.sha256, collected);
+        // Clients and scope counts are merged now; only where the rejects wait is kept (not the client sets: tens of MB with millions of clients).
+        collectedBySha.set(read.sha256, { parts: collected.parts.map((c) => ({ rejects: c.rejects, rejectsFile: c.rejectsFile })), bases: collected.bases });
         for (const c of collected.parts) {
           clients.merge(c.clients);
           addScopeCounts(scoped, c.scoped);
@@ -382,6 +396,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           continue;
         }
         let results = (await running.get(index)!) as Pass1Result[];
+        running.delete(index); // (its promise would hold the results to the end of the pass)
         const hashed = await hashes.get(index)!;
         let read = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
         if (read === null) {
@@ -395,7 +410,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           bases.push(lines);
           lines += r.parts.accounting.linesRead;
         }
-        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results });
+        // What pass 2 needs of each range's read (to skip ranges); the snapshots are merged below and let go.
+        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
         const span = new Span();
         const localSpan = new Span();
         let localOutside = 0;
@@ -407,6 +423,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           if (local && r.local) local.mergeSnapshot(r.local);
         }
         addPass1(name, read, span, local, localSpan, localOutside, undefined, { parts: results.map((r) => r.collected!), bases });
+        results = [];
       }
     }
     trace('pass 1');
@@ -568,7 +585,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const i = inputs[k]!;
         const what = `${isStdin(i.name) ? '(standard input)' : i.name} [records and evidence lines]`;
         const inScope = scope.active ? (chunk: ParsedChunk) => onChunk({ ...chunk, records: scope.apply(chunk.records) }) : onChunk;
-        checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k), ctx, progress, label: what, onChunk: inScope }), 'the records pass');
+        // One parser batch per record batch of records.arrow (GROUP_ROWS).
+        checkUnchanged(i, await readInput(i.source, { parse: parseOptions(k, GROUP_ROWS), ctx, progress, label: what, onChunk: inScope }), 'the records pass');
       },
       parallel: pool === undefined ? undefined : async (job, consume) => {
         const dir = await temp.path();

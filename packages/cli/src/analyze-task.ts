@@ -48,6 +48,8 @@ export interface TaskCommon {
   readonly maxDecompressedBytes: number | undefined;
   /** Lines per parser batch (records.arrow has one batch per parser batch). */
   readonly batchRows: number;
+  /** Lines per record batch of records.arrow: spilled rows are cut into pieces by this group of line numbers. */
+  readonly groupRows: number;
   readonly inputIndex: number;
   readonly proxies: readonly string[] | null;
   readonly vhosts: readonly string[] | null;
@@ -296,7 +298,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       const inRange = filterByTime(records, t.fromMs, t.toMs).batch;
       attribution.add(inRange);
       if (!t.rowsOnly) clients.add(records);
-      if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.batchRows, base);
+      if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.groupRows, base);
     }, onProgress, aborted, t.rowsOnly ? { rowsWithin: attribution.readRanges() } : pass2Fill(t, attribution));
     return {
       kind: 'pass2', ...r, attribution: inline ? null : attribution.snapshot(true), clients: inline ? null : clients.snapshot(),
@@ -352,7 +354,7 @@ export function pass2Fill(t: Pick<TaskCommon, 'proxies' | 'vhosts'>, attribution
 }
 
 /** Spills the rows of `batch` inside a window, one piece per parser batch of the whole input (by global line number). */
-async function spillWindowRows(fh: FileHandle, batch: RecordBatch, w: NonNullable<Pass2Task['windowRows']>, batchRows: number, byteBase: number): Promise<void> {
+async function spillWindowRows(fh: FileHandle, batch: RecordBatch, w: NonNullable<Pass2Task['windowRows']>, groupRows: number, byteBase: number): Promise<void> {
   const n = batch.length;
   if (n === 0 || w.windows.length === 0) return;
   const rows = new Int32Array(n);
@@ -372,15 +374,15 @@ async function spillWindowRows(fh: FileHandle, batch: RecordBatch, w: NonNullabl
       }
     }
   }
-  await writeGroups(fh, batch, rows, count, null, w.lineBase, byteBase, batchRows);
+  await writeGroups(fh, batch, rows, count, null, w.lineBase, byteBase, groupRows);
 }
 
-/** Writes rows[0..count) of `batch` as pieces, one per parser batch of the whole input. */
-async function writeGroups(fh: FileHandle, batch: RecordBatch, rows: Int32Array, count: number, burstIds: Int32Array | null, lineBase: number, byteBase: number, batchRows: number): Promise<void> {
+/** Writes rows[0..count) of `batch` as pieces, one per group of `groupRows` lines of the whole input. */
+async function writeGroups(fh: FileHandle, batch: RecordBatch, rows: Int32Array, count: number, burstIds: Int32Array | null, lineBase: number, byteBase: number, groupRows: number): Promise<void> {
   let from = 0;
   while (from < count) {
-    const group = Math.floor((batch.line[rows[from]!]! + lineBase - 1) / batchRows);
-    const groupEnd = (group + 1) * batchRows; // last line of the group
+    const group = Math.floor((batch.line[rows[from]!]! + lineBase - 1) / groupRows);
+    const groupEnd = (group + 1) * groupRows; // last line of the group
     let to = from + 1;
     while (to < count && batch.line[rows[to]!]! + lineBase <= groupEnd) to++;
     const part = rows.subarray(from, to);
@@ -401,7 +403,7 @@ async function recordsTask(t: RecordsTask, onProgress?: (lines: number) => void,
       if (batch.length === 0) return;
       const { rows, burstIds, count } = fold.select(batch, t.inputIndex, t.lineBase, byteBase);
       if (!out || count === 0) return;
-      await writeGroups(out, batch, rows, count, burstIds, t.lineBase, byteBase, t.batchRows);
+      await writeGroups(out, batch, rows, count, burstIds, t.lineBase, byteBase, t.groupRows);
     }, onProgress, aborted);
     return { kind: 'records', ...r, fold: fold.parts(), spillFile: t.spillFile };
   } finally {
