@@ -278,8 +278,9 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
   else {
     let analysis = t.timelineKey !== undefined && lastTimeline?.key === t.timelineKey ? lastTimeline.analysis : null;
     if (analysis === null) {
+      if (t.timeline === undefined) throw new Error(`pass-2 task without the timeline ${t.timelineKey ?? ''} this thread has not built`);
       analysis = createAnalysis(t.analysis);
-      analysis.mergeSnapshot(t.timeline!);
+      analysis.mergeSnapshot(t.timeline);
       analysis.windows();
       if (t.timelineKey !== undefined) lastTimeline = { key: t.timelineKey, analysis };
     }

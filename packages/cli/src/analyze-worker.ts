@@ -30,6 +30,7 @@ if (port) {
       traceWorker(`${result.kind} task ${m.id}`);
       const transfer: ArrayBuffer[] = [];
       if (result.kind === 'pass2' && result.clients) transfer.push(result.clients.ipv4.buffer as ArrayBuffer, result.clients.ipv6.buffer as ArrayBuffer);
+      if (result.kind === 'pass1' && result.collected) transfer.push(result.collected.clients.ipv4.buffer as ArrayBuffer, result.collected.clients.ipv6.buffer as ArrayBuffer);
       // The per-window count tables move too (tens of MB with millions of clients), not copied.
       if (result.kind === 'pass2' && result.attribution) transfer.push(...attributionBuffers(result.attribution));
       port.postMessage({ id: m.id, result }, transfer);

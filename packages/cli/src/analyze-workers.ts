@@ -39,8 +39,12 @@ interface ErrorMessage {
 }
 
 export interface WorkerPool {
-  /** Runs the tasks (at most `size` at once); results in the order of `tasks`. */
-  run(tasks: readonly AnalyzeTask[]): Promise<AnalyzeTaskResult[]>;
+  /**
+   * Runs the tasks (at most `size` at once); results in the order of `tasks`. `onResult`, if
+   * given, sees each result as it arrives (in any order) and returns what is kept of it until
+   * all are done (to fold what is large at once instead of holding every task's).
+   */
+  run(tasks: readonly AnalyzeTask[], onResult?: (r: AnalyzeTaskResult) => AnalyzeTaskResult): Promise<AnalyzeTaskResult[]>;
   /** Pass-2 tasks run on the main thread fold into these (undefined: into their own, returned as snapshots). */
   setInline(into: TaskInline | undefined): void;
   close(): Promise<void>;
@@ -66,6 +70,8 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
   const idle: (Worker | 'main')[] = ['main'];
   const queue: Job[] = [];
   const running = new Map<Worker | 'main', Job>();
+  /** The pass-2 timeline (`timelineKey`) each worker was last sent. */
+  const timelineSent = new WeakMap<Worker, string>();
   let nextId = 1;
   let failed: unknown = null;
   let closed = false;
@@ -78,7 +84,15 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
       const job = queue.shift()!;
       running.set(w, job);
       if (w !== 'main') {
-        w.postMessage({ id: job.id, task: job.task });
+        // A pass-2 timeline goes to each worker once (tens of MB copied per message otherwise); the worker keeps the windows it built from it.
+        // A skipped range needs none.
+        const t = job.task;
+        let task = t;
+        if (t.kind === 'pass2' && t.timelineKey !== undefined) {
+          if (t.skip !== undefined || timelineSent.get(w) === t.timelineKey) task = { ...t, timeline: undefined };
+          else timelineSent.set(w, t.timelineKey);
+        }
+        w.postMessage({ id: job.id, task });
         continue;
       }
       // A copy, as a worker would get: the task must not share state with the caller's
@@ -146,10 +160,10 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
     setInline(into) {
       inline = into;
     },
-    run(tasks) {
+    run(tasks, onResult) {
       if (failed) return Promise.reject(failed);
       const all = tasks.map((task) => new Promise<AnalyzeTaskResult>((resolve, reject) => {
-        queue.push({ id: nextId++, task, resolve, reject });
+        queue.push({ id: nextId++, task, resolve: onResult ? (r) => resolve(onResult(r)) : resolve, reject });
       }));
       pump();
       return Promise.all(all);

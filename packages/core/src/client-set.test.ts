@@ -92,6 +92,30 @@ describe('ClientSet', () => {
     );
   });
 
+  test('merging many snapshots one after another (in place once the buffer holds the union) equals adding everything to one', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 800 }), { maxLength: 10 }), fc.boolean(), (parts, withAdds) => {
+        const merged = new ClientSet();
+        const all = new ClientSet();
+        for (const part of parts) {
+          const p = new ClientSet();
+          for (const v of part) {
+            p.addIpv4(v);
+            all.addIpv4(v);
+          }
+          merged.merge(p.snapshot());
+          if (withAdds) {
+            merged.addIpv4(part.length * 7); // pending values between merges
+            all.addIpv4(part.length * 7);
+          }
+        }
+        expect([...merged.snapshot().ipv4]).toEqual([...all.snapshot().ipv4]);
+        expect(merged.ipv4Count).toBe(new Set([...parts.flat(), ...(withAdds ? parts.map((p) => p.length * 7) : [])]).size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test('a merge past the cap keeps the lowest addresses of both sets, and the set takes adds afterwards', () => {
     const a = new ClientSet({ maxIpv4: 5 });
     const b = new ClientSet();

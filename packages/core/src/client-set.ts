@@ -131,6 +131,46 @@ function mergeSortedV6(a: Uint32Array, an: number, b: Uint32Array, out: Uint32Ar
   return m;
 }
 
+/** Size of the union of sorted unique a[0..an) and b. */
+function unionCountV4(a: Uint32Array, an: number, b: Uint32Array): number {
+  const bn = b.length;
+  let i = 0;
+  let j = 0;
+  let common = 0;
+  while (i < an && j < bn) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x < y) i++;
+    else if (y < x) j++;
+    else {
+      common++;
+      i++;
+      j++;
+    }
+  }
+  return an + bn - common;
+}
+
+/**
+ * Merges sorted unique b into sorted unique a[0..an) in place, from the back, when the union
+ * has `count` values and a has room for them: a write never passes an unread value of a (the
+ * distance is the number of b's values still to place that a lacks).
+ */
+function mergeUnionIntoV4(a: Uint32Array, an: number, b: Uint32Array, count: number): void {
+  let i = an - 1;
+  let j = b.length - 1;
+  let k = count - 1;
+  while (j >= 0) {
+    const y = b[j]!;
+    if (i >= 0 && a[i]! > y) a[k--] = a[i--]!;
+    else {
+      if (i >= 0 && a[i] === y) i--;
+      a[k--] = y;
+      j--;
+    }
+  }
+}
+
 /**
  * Merges sorted unique b[0..bn) into sorted unique a[0..an) in place, from the back
  * (a has room for an + bn); the result is a[0..count), count returned.
@@ -258,8 +298,9 @@ export class ClientSet {
 
   /**
    * Adds every address of another set (or snapshot); incomplete if either is. Both sorted
-   * lists are merged into one new buffer of their summed length (no copy of `other`, no
-   * re-sort); past a cap the lowest addresses are kept, as when adding them one by one.
+   * lists are merged (no copy of `other`, no re-sort): IPv4 in place when the buffer holds
+   * the union, else into a new one an eighth larger than it; IPv6 into a new buffer of their
+   * summed length. Past a cap the lowest addresses are kept, as when adding them one by one.
    */
   merge(other: ClientSet | ClientSetSnapshot): void {
     let v4: Uint32Array;
@@ -278,13 +319,19 @@ export class ClientSet {
     }
     if (v4.length > 0 && !this.full4) {
       this.normalise4();
-      const merged = new Uint32Array(this.n4 + v4.length);
-      let m = mergeSortedV4(this.v4, this.n4, v4, merged);
+      // The union's exact size first: merged in place when the buffer holds it (sets merged one
+      // after another then grow one buffer instead of allocating their summed length each time).
+      let m = unionCountV4(this.v4, this.n4, v4);
+      if (m <= this.v4.length) mergeUnionIntoV4(this.v4, this.n4, v4, m);
+      else {
+        const merged = new Uint32Array(m + (m >> 3));
+        mergeSortedV4(this.v4, this.n4, v4, merged);
+        this.v4 = merged;
+      }
       if (m > this.maxIpv4) {
         m = this.maxIpv4;
         this.full4 = true;
       }
-      this.v4 = merged;
       this.n4 = m;
     }
     if (v6.length > 0 && !this.full6) {
