@@ -134,7 +134,7 @@ export async function* decodeInput(
         };
         const back = (p: Uint8Array): void => t.release(p);
         for (;;) {
-          const piece = await t.next(feed);
+          const piece = t.poll() ?? (await t.next(feed));
           if (piece === null) break;
           const out = stage.push(lease(asBuffer(piece), back));
           if (out !== null) yield out;

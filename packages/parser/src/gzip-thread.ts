@@ -252,43 +252,63 @@ export class GzipThreadStream {
   }
 
   /**
-   * The next decoded piece, the report changes made before it applied; null
-   * once the stream is done. Reads the source through `feed` whenever the
-   * worker has room for more input. The piece handed out before, unless
-   * released, stays the caller's (and the next ones are copies, see `copying`).
+   * The next decoded piece when it can be had without waiting (undefined
+   * otherwise: call `next`), the report changes made before it applied. The
+   * piece handed out before, unless released, stays the caller's (and the next
+   * ones are copies, see `copying`).
    */
-  async next(feed: () => Promise<boolean>): Promise<Uint8Array | null> {
+  poll(): Uint8Array | undefined {
     if (this.out >= 0) {
+      // not released: the caller keeps it (and the worker may be waiting for this very slot)
       this.keep(this.out);
       this.copying = true;
     }
+    if (this.error !== null) return undefined;
+    const ctl = this.ctl;
+    if (this.read >= Atomics.load(ctl, Ctl.WRITTEN)) return undefined;
+    const slot = this.read % RING_SLOTS;
+    if (!this.applyDeltas(ctl[ctlDeltas(slot)]!)) return undefined;
+    this.read++;
+    this.report.members = this.members[slot]!;
+    const len = ctl[ctlLen(slot)]!;
+    const view = this.views[slot]!;
+    if (this.copying) {
+      const copy = Buffer.allocUnsafeSlow(len);
+      view.copy(copy, 0, 0, len);
+      this.free(slot);
+      this.copyOut = copy.buffer;
+      return copy;
+    }
+    this.out = slot;
+    return len === view.length ? view : view.subarray(0, len);
+  }
+
+  /**
+   * The next decoded piece (as `poll`), waiting for it; null once the stream
+   * is done. Reads the source through `feed` whenever the worker has room for
+   * more input.
+   */
+  async next(feed: () => Promise<boolean>): Promise<Uint8Array | null> {
     const ctl = this.ctl;
     for (;;) {
       if (this.error !== null) throw this.error;
       const seen = Atomics.load(ctl, Ctl.EVENT);
+      const piece = this.poll();
+      if (piece !== undefined) return piece;
       if (this.read < Atomics.load(ctl, Ctl.WRITTEN)) {
-        const slot = this.read % RING_SLOTS;
-        if (!(await this.applyDeltas(ctl[ctlDeltas(slot)]!))) continue;
-        this.read++;
-        this.report.members = this.members[slot]!;
-        const len = ctl[ctlLen(slot)]!;
-        const view = this.views[slot]!;
-        if (this.copying) {
-          const copy = Buffer.allocUnsafeSlow(len);
-          view.copy(copy, 0, 0, len);
-          this.free(slot);
-          this.copyOut = copy.buffer;
-          return copy;
-        }
-        this.out = slot;
-        return len === view.length ? view : view.subarray(0, len);
+        // a flag or note message the worker sent before this piece is still on its way
+        await this.waitEvent(seen);
+        continue;
       }
       if (this.failure !== null && this.read >= this.failure.at) {
         this.close();
         throw this.failure.error;
       }
       if (Atomics.load(ctl, Ctl.DONE) !== 0) {
-        if (!(await this.applyDeltas(ctl[Ctl.FINAL_DELTAS]!))) continue;
+        if (!this.applyDeltas(ctl[Ctl.FINAL_DELTAS]!)) {
+          await this.waitEvent(seen);
+          continue;
+        }
         this.report.members = this.members[MEMBERS_FINAL]!;
         this.close();
         return null;
@@ -314,15 +334,12 @@ export class GzipThreadStream {
     }
   }
 
-  /** Applies the worker's flag and note changes up to the `n`th; false (after waiting for a message) when some have not arrived yet. */
-  private async applyDeltas(n: number): Promise<boolean> {
+  /** Applies the worker's flag and note changes up to the `n`th; false when some have not arrived yet. */
+  private applyDeltas(n: number): boolean {
     const r = this.report;
     while (this.deltasApplied < n) {
       const d = this.deltas[this.deltasApplied];
-      if (d === undefined) {
-        await this.waitEvent(Atomics.load(this.ctl, Ctl.EVENT));
-        return false;
-      }
+      if (d === undefined) return false;
       this.deltas[this.deltasApplied++] = undefined as unknown as ReportDelta;
       for (const f of d.flags) if (!r.flags.includes(f)) r.flags.push(f);
       for (const note of d.notes) r.notes.push(note);
@@ -333,7 +350,7 @@ export class GzipThreadStream {
   /** The piece in `slot` stays the caller's: the slot gets a new buffer, the worker is told to fill that one. */
   private keep(slot: number): void {
     this.out = -1;
-    if (this.closed) return;
+    if (this.closed || Atomics.load(this.ctl, Ctl.DONE) !== 0) return;
     this.newSlot(slot);
     this.post({ op: 'slot', id: this.id, index: slot, sab: this.slots[slot]! });
   }

@@ -63,6 +63,8 @@ interface Stream {
   notesSent: number;
   /** Waiting for a slot to be freed. */
   waiting: boolean;
+  /** Pieces published since the main thread was last woken. */
+  unraised: boolean;
   failed: boolean;
 }
 
@@ -83,7 +85,14 @@ function flushDelta(s: Stream): void {
   s.deltas++;
 }
 
+/**
+ * Wakes the main thread. Pieces are announced in batches: when the ring is
+ * full, the input runs out, the end or an error, not one by one (a main thread
+ * that reads faster than this thread inflates would otherwise wake, and
+ * allocate a wait, per piece). It sees pieces as they come whenever it looks.
+ */
 function raise(s: Stream): void {
+  s.unraised = false;
   Atomics.add(s.ctl, Ctl.EVENT, 1);
   Atomics.notify(s.ctl, Ctl.EVENT);
 }
@@ -117,7 +126,7 @@ function publish(s: Stream, piece: Buffer): void {
   s.members[slot] = s.report.members;
   Atomics.store(ctl, Ctl.STATE + slot, SLOT_FILLED);
   Atomics.store(ctl, Ctl.WRITTEN, ++s.written);
-  raise(s);
+  s.unraised = true;
 }
 
 /** Waits (without blocking the thread) until the main thread frees a slot or closes, then pumps again. */
@@ -146,11 +155,15 @@ function pump(s: Stream): void {
       // the slot the decoder fills next must be free (the one it is filling is)
       const seen = Atomics.load(ctl, Ctl.FREE_EVENT);
       if (Atomics.load(ctl, Ctl.STATE + (s.written % RING_SLOTS)) !== SLOT_FREE) {
+        if (s.unraised) raise(s);
         waitForSlot(s, seen);
         return;
       }
       if (s.gen === null) {
-        if (s.queue.length === 0) return;
+        if (s.queue.length === 0) {
+          if (s.unraised) raise(s);
+          return;
+        }
         const next = s.queue.shift() as Uint8Array | null;
         s.decoder ??= new GzipDecoder(s.report, { outBytes: SLOT_BYTES, acquire: () => s.slots[s.written % RING_SLOTS]! });
         s.genInput = next;
@@ -194,7 +207,7 @@ port?.on('message', (m: ToWorker) => {
       id: m.id, report: { compression: 'gzip', members: 0, bytesIn: 0, bytesOut: 0, flags: [], notes: [] },
       ctl: new Int32Array(m.ctl), members: new Float64Array(m.members), slots: m.slots.map((sab) => Buffer.from(sab)),
       decoder: null, queue: [], gen: null, genIsEnd: false, genInput: null, written: 0, deltas: 0, flagsSent: 0, notesSent: 0,
-      waiting: false, failed: false,
+      waiting: false, unraised: false, failed: false,
     });
     return;
   }
