@@ -141,6 +141,7 @@ export function inflateThreadRunning(): boolean {
 
 /** A gzip stream decoded by the shared worker; null when no worker can be started (decode inline then). */
 export async function openGzipThread(report: DecodeReport): Promise<GzipThreadStream | null> {
+  if (typeof waitAsync !== 'function') return null; // a runtime without Atomics.waitAsync decodes inline
   const w = await sharedWorker();
   if (w === null) return null;
   const s = new GzipThreadStream(w, nextId++, report);
