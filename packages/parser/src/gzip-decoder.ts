@@ -10,6 +10,8 @@
  * a yielded buffer is never written again, so consumers may keep it, unless
  * they hand it back with `recycle` once done with it (then the decoder fills
  * it again instead of allocating: a 1 GiB line or a bomb churns no memory).
+ * With the `acquire` option the buffers come from the caller instead (the
+ * inflate worker's ring of shared slots), who decides when one is reused.
  */
 import zlib from 'node:zlib';
 import type { DecodeReport, InputFlag } from './types.ts';
