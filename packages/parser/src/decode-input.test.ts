@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { decodeInput, encodingRefusedLines, newDecodeReport, releaseChunk } from './decode-input.ts';
 import { DEFAULT_OUT_BYTES } from './gzip-decoder.ts';
+import { RING_SLOTS } from './gzip-ring.ts';
 import { inflateThreadRunning } from './gzip-thread.ts';
 import type { DecodeReport } from './types.ts';
 
@@ -365,8 +366,31 @@ describe('gzip', () => {
     expect(Buffer.concat(copies).equals(big)).toBe(true);
     expect(copies.length).toBeGreaterThan(8);
     expect(report.flags).toEqual([]);
-    // inline, the same few buffers go round; from the thread each arrives as a new object
-    if (!inflateThread) expect(buffers.size).toBeLessThanOrEqual(2);
+    // the same few buffers go round: inline the decoder's, from the thread the slots of its ring
+    expect(buffers.size).toBeLessThanOrEqual(inflateThread ? RING_SLOTS : 2);
+  });
+
+  test('inflate thread: pieces kept (not released) are never rewritten, whatever the mix of kept and released', async () => {
+    const big = logText(80_000, 11);
+    const gzBytes = zlib.gzipSync(big);
+    // keep patterns: never, always, every third piece, runs of kept then released pieces
+    for (const keepIf of [(): boolean => false, (): boolean => true, (i: number): boolean => i % 3 === 1, (i: number): boolean => (i >> 2) % 2 === 0]) {
+      const report = newDecodeReport();
+      const copies: Buffer[] = [];
+      const kept: { piece: Uint8Array; copy: Buffer }[] = [];
+      let i = 0;
+      for await (const c of decodeInput(chunked(gzBytes, [65536, 1000, 300_000]), report, { inflateThread: true })) {
+        const copy = Buffer.from(c);
+        copies.push(copy);
+        if (keepIf(i++)) kept.push({ piece: c, copy });
+        else releaseChunk(c);
+      }
+      expect(Buffer.concat(copies).equals(big)).toBe(true);
+      expect(i).toBeGreaterThan(2 * RING_SLOTS);
+      for (const k of kept) expect(Buffer.from(k.piece).equals(k.copy)).toBe(true);
+      expect(report).toMatchObject({ compression: 'gzip', members: 1, flags: [], bytesOut: big.length });
+    }
+    expect(inflateThreadRunning()).toBe(true);
   });
 });
 

@@ -11,8 +11,11 @@
  * passed on: `frameLines` skips it while keeping byte offsets exact.
  *
  * A yielded chunk is never rewritten, unless its consumer hands it back with
- * `releaseChunk` once it holds no view of it: then the gzip decoder (inline or
- * on the inflate thread) fills that buffer again instead of allocating one.
+ * `releaseChunk` once it holds no view of it: then the gzip decoder (inline, or
+ * on the inflate thread through its ring of shared slots) fills that buffer
+ * again instead of allocating one. On the inflate thread a piece must be
+ * released before the next one is read, or it is the consumer's for good (its
+ * slot gets a new buffer).
  * `frameLines` does so for every decoded piece it keeps nothing of (an
  * over-long line being skipped, runs of short lines it copies), so a 1 GiB
  * line or a bomb goes through the same few 256 KiB buffers.
@@ -129,9 +132,9 @@ export async function* decodeInput(
             return true;
           }
         };
-        const back = (p: Uint8Array): void => t.recycle(p);
+        const back = (p: Uint8Array): void => t.release(p);
         for (;;) {
-          const piece = await t.next(feed);
+          const piece = t.poll() ?? (await t.next(feed));
           if (piece === null) break;
           const out = stage.push(lease(asBuffer(piece), back));
           if (out !== null) yield out;

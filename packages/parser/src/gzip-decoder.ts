@@ -10,6 +10,8 @@
  * a yielded buffer is never written again, so consumers may keep it, unless
  * they hand it back with `recycle` once done with it (then the decoder fills
  * it again instead of allocating: a 1 GiB line or a bomb churns no memory).
+ * With the `acquire` option the buffers come from the caller instead (the
+ * inflate worker's ring of shared slots), who decides when one is reused.
  */
 import zlib from 'node:zlib';
 import type { DecodeReport, InputFlag } from './types.ts';
@@ -49,10 +51,19 @@ const CALL_OUT_BYTES = 64 * 1024;
 export interface GzipDecoderOptions {
   /** Size of the output buffers (default 256 KiB). */
   outBytes?: number;
+  /**
+   * Where output buffers come from (each `outBytes` long). Called only after
+   * the previous buffer was yielded, so a ring of slots can hand out the next
+   * one. Default: a buffer handed back with `recycle`, else a new one.
+   */
+  acquire?: () => Buffer;
 }
 
 /** Output buffers handed back and kept for reuse, at most. */
 const MAX_FREE = 8;
+
+/** No output buffer taken yet (one is taken when the first byte is inflated). */
+const EMPTY: Buffer = Buffer.alloc(0);
 
 export class GzipDecoder {
   private readonly report: DecodeReport;
@@ -77,17 +88,18 @@ export class GzipDecoder {
   private garbageWhy = '';
   private readonly noted = new Map<InputFlag, number>();
 
-  private out: Buffer;
+  private out: Buffer = EMPTY;
   private outPos = 0;
   private outStart = 0;
   /** Output buffers handed back by the consumer (`recycle`). */
   private readonly free: Buffer[] = [];
+  private readonly acquire: () => Buffer;
 
   constructor(report: DecodeReport, opts: GzipDecoderOptions = {}) {
     this.report = report;
     this.outBytes = Math.max(1024, opts.outBytes ?? DEFAULT_OUT_BYTES);
-    // never from Buffer's shared pool: a yielded buffer is a whole ArrayBuffer, so it can move between threads and come back
-    this.out = Buffer.allocUnsafeSlow(this.outBytes);
+    // never from Buffer's shared pool: a yielded buffer is a whole ArrayBuffer, so it can be handed back and filled again
+    this.acquire = opts.acquire ?? ((): Buffer => this.free.pop() ?? Buffer.allocUnsafeSlow(this.outBytes));
   }
 
   /**
@@ -272,11 +284,13 @@ export class GzipDecoder {
     const len = chunk.length;
     for (;;) {
       if (this.outPos === this.out.length) {
+        // the full buffer goes out first: a consumer done with it may hand it back before the next one is taken
         const full = this.out.subarray(this.outStart, this.outPos);
-        this.out = this.free.pop() ?? Buffer.allocUnsafeSlow(this.outBytes);
+        this.out = EMPTY;
         this.outPos = 0;
         this.outStart = 0;
         if (full.length > 0) yield full;
+        this.out = this.acquire();
       }
       const outLen = Math.min(CALL_OUT_BYTES, this.out.length - this.outPos);
       const ended = this.inflater.inflate(chunk, p, len - p, this.out, this.outPos, outLen);

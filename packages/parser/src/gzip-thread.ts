@@ -1,14 +1,18 @@
 /**
  * gzip inflated on a second thread while the main thread parses: one shared
  * worker (gzip-worker.ts) per process, started on the first gzip input and
- * kept (unref'd) for the next ones, one GzipDecoder per stream inside it. The
- * worker sends decoded pieces together with the report changes made before
- * each, so flags, notes and every kept byte are exactly those of the inline
- * decoder. Memory stays bounded both ways: at most `MAX_INFLIGHT_IN` compressed
- * chunks are queued for the worker, and the worker pauses a stream while
- * `MAX_OUTSTANDING` of its decoded pieces are unread. Buffers go round both
- * ways (`recycle` returns a decoded piece; a read compressed chunk comes back
- * with `taken`), so a long stream allocates nothing per piece.
+ * kept (unref'd) for the next ones, one GzipDecoder per stream inside it.
+ *
+ * Decoded pieces come back through a ring of shared slots (gzip-ring.ts), not
+ * messages: the worker inflates into a free slot and publishes it; `next` hands
+ * out the slot's bytes (after applying the flag and note changes the worker
+ * made before it, so flags, notes and every kept byte are exactly those of the
+ * inline decoder); `release` frees the slot for the worker to fill again. A
+ * piece that is not released before the next one is asked for is the caller's
+ * to keep: its slot gets a new buffer (one `slot` message). When the ring is
+ * empty the main thread waits with `Atomics.waitAsync`. Compressed chunks go
+ * the other way as messages (at most `MAX_INFLIGHT_IN` queued, their buffers
+ * coming back with `taken`): they are 8x smaller and few.
  *
  * When no worker can be started (no tsx to load the worker's source, a
  * bundler without the worker file) `openGzipThread` answers null and the caller
@@ -20,6 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AlfError } from './errors.ts';
 import type { AlfErrorCode } from './errors.ts';
+import { CTL_INTS, Ctl, MEMBERS_FINAL, RING_SLOTS, SLOT_BYTES, SLOT_FREE, ctlDeltas, ctlLen, waitAsync } from './gzip-ring.ts';
 import type { FromWorker, ReportDelta, ToWorker } from './gzip-worker.ts';
 import type { DecodeReport } from './types.ts';
 
@@ -44,10 +49,7 @@ function tsxEsmApi(here: string): string {
   return pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href;
 }
 
-/**
- * The worker allocates a few small objects per piece; left to itself V8 grows
- * its young generation to 16 MiB and more of resident memory for that.
- */
+/** The worker allocates little; left to itself V8 grows its young generation to 16 MiB and more of resident memory. */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
 
 interface Esbuild {
@@ -139,12 +141,13 @@ export function inflateThreadRunning(): boolean {
 
 /** A gzip stream decoded by the shared worker; null when no worker can be started (decode inline then). */
 export async function openGzipThread(report: DecodeReport): Promise<GzipThreadStream | null> {
+  if (typeof waitAsync !== 'function') return null; // a runtime without Atomics.waitAsync decodes inline
   const w = await sharedWorker();
   if (w === null) return null;
   const s = new GzipThreadStream(w, nextId++, report);
   if (open.size === 0) w.ref();
   open.set(s.id, s);
-  s.post({ op: 'open', id: s.id });
+  s.start();
   return s;
 }
 
@@ -154,8 +157,27 @@ export class GzipThreadStream {
   inflight = 0;
   private readonly w: Worker;
   private readonly report: DecodeReport;
-  private readonly items: Item[] = [];
-  private head = 0;
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(CTL_INTS * 4));
+  private readonly members = new Float64Array(new SharedArrayBuffer((RING_SLOTS + 1) * 8));
+  private readonly slots: SharedArrayBuffer[] = [];
+  /** A Buffer over each whole slot (handed out as is when the piece fills it). */
+  private readonly views: Buffer[] = [];
+  /** Pieces read from the ring. */
+  private read = 0;
+  /** Slot of the piece handed out last, until it is released; -1 when none is out. */
+  private out = -1;
+  /**
+   * The caller keeps pieces (it did not release the last one it read): pieces
+   * are handed out as copies and their slots freed at once, until it releases
+   * one of those copies (`copyOut`).
+   */
+  private copying = false;
+  private copyOut: ArrayBufferLike | null = null;
+  /** Flag and note changes received from the worker (a few per stream: notes are capped per flag), and how many are applied. */
+  private readonly deltas: ReportDelta[] = [];
+  private deltasApplied = 0;
+  /** The worker's error, thrown once the pieces published before it are read. */
+  private failure: { at: number; error: Error } | null = null;
   private wake: (() => void) | null = null;
   private error: Error | null = null;
   private closed = false;
@@ -166,6 +188,12 @@ export class GzipThreadStream {
     this.w = w;
     this.id = id;
     this.report = report;
+    for (let i = 0; i < RING_SLOTS; i++) this.newSlot(i);
+  }
+
+  /** Opens the stream in the worker (its ring shared with it). */
+  start(): void {
+    this.post({ op: 'open', id: this.id, ctl: this.ctl.buffer as SharedArrayBuffer, members: this.members.buffer as SharedArrayBuffer, slots: this.slots });
   }
 
   post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -183,13 +211,27 @@ export class GzipThreadStream {
   }
 
   /**
-   * Hands a decoded piece back to the worker to be filled again. The caller
-   * must hold no view of it any more: its memory leaves this thread.
+   * Frees the slot of the piece handed out last, for the worker to fill again.
+   * The caller must hold no view of it any more. Anything else is ignored.
    */
-  recycle(piece: Uint8Array): void {
-    if (this.closed || worker !== this.w) return;
-    const ab = piece.buffer as ArrayBuffer;
-    this.post({ op: 'recycle', id: this.id, buf: new Uint8Array(ab) }, [ab]);
+  release(piece: Uint8Array): void {
+    if (piece.buffer === this.copyOut) {
+      // the caller hands pieces back again: they come straight from the ring again
+      this.copying = false;
+      this.copyOut = null;
+      return;
+    }
+    const slot = this.out;
+    if (slot < 0 || piece.buffer !== this.slots[slot]) return;
+    this.out = -1;
+    this.free(slot);
+  }
+
+  private free(slot: number): void {
+    if (this.closed) return;
+    Atomics.store(this.ctl, Ctl.STATE + slot, SLOT_FREE);
+    Atomics.add(this.ctl, Ctl.FREE_EVENT, 1);
+    Atomics.notify(this.ctl, Ctl.FREE_EVENT);
   }
 
   end(): void {
@@ -197,7 +239,11 @@ export class GzipThreadStream {
   }
 
   deliver(m: Item): void {
-    this.items.push(m);
+    if (m.kind === 'delta') this.deltas.push(m.delta);
+    else if (m.kind === 'taken') {
+      this.inflight--;
+      if (m.buf !== null && this.spare.length < MAX_INFLIGHT_IN) this.spare.push(m.buf.buffer as ArrayBuffer);
+    } else this.failure = { at: m.at, error: new AlfError(m.code as AlfErrorCode, m.message, m.context) };
     this.signal();
   }
 
@@ -207,67 +253,128 @@ export class GzipThreadStream {
   }
 
   /**
-   * The next message from the worker, its report changes applied: a decoded
-   * piece (credit returned), or null once the stream is done. Reads the source
-   * through `feed` whenever the worker has room for more input.
+   * The next decoded piece when it can be had without waiting (undefined
+   * otherwise: call `next`), the report changes made before it applied. The
+   * piece handed out before, unless released, stays the caller's (and the next
+   * ones are copies, see `copying`).
+   */
+  poll(): Uint8Array | undefined {
+    if (this.out >= 0) {
+      // not released: the caller keeps it (and the worker may be waiting for this very slot)
+      this.keep(this.out);
+      this.copying = true;
+    }
+    if (this.error !== null) return undefined;
+    const ctl = this.ctl;
+    if (this.read >= Atomics.load(ctl, Ctl.WRITTEN)) return undefined;
+    const slot = this.read % RING_SLOTS;
+    if (!this.applyDeltas(ctl[ctlDeltas(slot)]!)) return undefined;
+    this.read++;
+    this.report.members = this.members[slot]!;
+    const len = ctl[ctlLen(slot)]!;
+    const view = this.views[slot]!;
+    if (this.copying) {
+      const copy = Buffer.allocUnsafeSlow(len);
+      view.copy(copy, 0, 0, len);
+      this.free(slot);
+      this.copyOut = copy.buffer;
+      return copy;
+    }
+    this.out = slot;
+    return len === view.length ? view : view.subarray(0, len);
+  }
+
+  /**
+   * The next decoded piece (as `poll`), waiting for it; null once the stream
+   * is done. Reads the source through `feed` whenever the worker has room for
+   * more input.
    */
   async next(feed: () => Promise<boolean>): Promise<Uint8Array | null> {
+    const ctl = this.ctl;
     for (;;) {
       if (this.error !== null) throw this.error;
-      if (this.head < this.items.length) {
-        const m = this.items[this.head] as Item;
-        this.items[this.head++] = undefined as unknown as Item;
-        if (this.head > 1024) {
-          this.items.splice(0, this.head);
-          this.head = 0;
-        }
-        if (m.kind === 'error') {
-          this.close();
-          throw new AlfError(m.code as AlfErrorCode, m.message, m.context);
-        }
-        this.apply(m.delta);
-        if (m.kind === 'out') {
-          this.post({ op: 'credit', id: this.id });
-          return m.buf;
-        }
-        if (m.kind === 'taken') {
-          this.inflight--;
-          if (m.buf !== null && this.spare.length < MAX_INFLIGHT_IN) this.spare.push(m.buf.buffer as ArrayBuffer);
+      const seen = Atomics.load(ctl, Ctl.EVENT);
+      const piece = this.poll();
+      if (piece !== undefined) return piece;
+      if (this.read < Atomics.load(ctl, Ctl.WRITTEN)) {
+        // a flag or note message the worker sent before this piece is still on its way
+        await this.waitEvent(seen);
+        continue;
+      }
+      if (this.failure !== null && this.read >= this.failure.at) {
+        this.close();
+        throw this.failure.error;
+      }
+      if (Atomics.load(ctl, Ctl.DONE) !== 0) {
+        if (!this.applyDeltas(ctl[Ctl.FINAL_DELTAS]!)) {
+          await this.waitEvent(seen);
           continue;
         }
+        this.report.members = this.members[MEMBERS_FINAL]!;
         this.close();
         return null;
       }
       if (this.inflight < MAX_INFLIGHT_IN && (await feed())) continue;
-      if (this.head < this.items.length || this.error !== null) continue;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
+      await this.waitEvent(seen);
     }
   }
 
-  /** Stops the stream (early stop or end): the worker drops its decoder. */
+  /** Stops the stream (early stop or end): the worker drops its decoder and stops waiting for slots. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     open.delete(this.id);
+    Atomics.store(this.ctl, Ctl.CLOSED, 1);
+    Atomics.add(this.ctl, Ctl.FREE_EVENT, 1);
+    Atomics.notify(this.ctl, Ctl.FREE_EVENT);
+    // this thread's own wait, if one is pending, ends too
+    Atomics.notify(this.ctl, Ctl.EVENT);
     if (worker === this.w) {
       this.post({ op: 'close', id: this.id });
       if (open.size === 0) this.w.unref();
     }
   }
 
+  /** Applies the worker's flag and note changes up to the `n`th; false when some have not arrived yet. */
+  private applyDeltas(n: number): boolean {
+    const r = this.report;
+    while (this.deltasApplied < n) {
+      const d = this.deltas[this.deltasApplied];
+      if (d === undefined) return false;
+      this.deltas[this.deltasApplied++] = undefined as unknown as ReportDelta;
+      for (const f of d.flags) if (!r.flags.includes(f)) r.flags.push(f);
+      for (const note of d.notes) r.notes.push(note);
+    }
+    return true;
+  }
+
+  /** The piece in `slot` stays the caller's: the slot gets a new buffer, the worker is told to fill that one. */
+  private keep(slot: number): void {
+    this.out = -1;
+    if (this.closed || Atomics.load(this.ctl, Ctl.DONE) !== 0) return;
+    this.newSlot(slot);
+    this.post({ op: 'slot', id: this.id, index: slot, sab: this.slots[slot]! });
+  }
+
+  private newSlot(i: number): void {
+    const sab = new SharedArrayBuffer(SLOT_BYTES);
+    this.slots[i] = sab;
+    this.views[i] = Buffer.from(sab);
+  }
+
+  /** Until the worker raises EVENT past `seen`, a message arrives or the stream fails. */
+  private waitEvent(seen: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      const w = waitAsync(this.ctl, Ctl.EVENT, seen);
+      if (w.async) void w.value.then(() => this.signal());
+      else this.signal();
+    });
+  }
+
   private signal(): void {
     const w = this.wake;
     this.wake = null;
     w?.();
-  }
-
-  private apply(d: ReportDelta | null): void {
-    if (d === null) return;
-    const r = this.report;
-    r.members = d.members;
-    for (const f of d.flags) if (!r.flags.includes(f)) r.flags.push(f);
-    for (const n of d.notes) r.notes.push(n);
   }
 }

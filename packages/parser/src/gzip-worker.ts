@@ -1,34 +1,37 @@
 /**
  * Worker side of the gzip inflate thread (see gzip-thread.ts): runs the same
- * GzipDecoder as the inline path, one per stream, and sends each decoded piece
- * with the report changes (members, flags, notes) made before it, so the main
- * thread applies them in the same order as the inline decoder would. A stream
- * stops decoding while `MAX_OUTSTANDING` of its pieces are unread by the main
- * thread (bounded memory, even for a gzip bomb), and resumes on credit.
+ * GzipDecoder as the inline path, one per stream, and inflates straight into
+ * the slots of the stream's ring (SharedArrayBuffers made by the main thread).
+ * A slot is filled only while its state is FREE; once full it is published
+ * (state FILLED, its length, the member count, how many report messages came
+ * before it; then WRITTEN is raised and EVENT notified), and it is the main
+ * thread that sets it FREE again. When the next slot is not free the stream
+ * waits (`Atomics.waitAsync` on FREE_EVENT), so the worker's event loop keeps
+ * running: other streams, and a close, are never held up by a full ring.
  *
- * Buffers go round instead of being allocated per piece: the main thread hands
- * a decoded piece back (`recycle`) once its framing kept nothing of it, and the
- * decoder fills it again; each compressed chunk goes back with its `taken`
- * message for the main thread to copy the next chunk into. So a 1 GiB line or
- * a gzip bomb moves gigabytes through the same few buffers.
+ * Messages are left only for what is rare or small: compressed chunks in
+ * (`data`, handed back with `taken` to be filled again), flag and note changes
+ * (`delta`, counted so the main thread applies them before the right piece), a
+ * slot the main thread kept (`slot`: a new buffer in its place), the end and
+ * errors. So a 1 GiB line or a gzip bomb moves through the same few slots with
+ * no message and no allocation per piece.
  */
 import { parentPort } from 'node:worker_threads';
 import { isAlfError } from './errors.ts';
 import { GzipDecoder } from './gzip-decoder.ts';
+import { Ctl, MEMBERS_FINAL, RING_SLOTS, SLOT_BYTES, SLOT_FILLED, SLOT_FREE, ctlDeltas, ctlLen, waitAsync } from './gzip-ring.ts';
 import type { DecodeReport } from './types.ts';
 
 /** Main → worker. */
 export type ToWorker =
-  | { readonly op: 'open'; readonly id: number }
+  | { readonly op: 'open'; readonly id: number; readonly ctl: SharedArrayBuffer; readonly members: SharedArrayBuffer; readonly slots: readonly SharedArrayBuffer[] }
   | { readonly op: 'data'; readonly id: number; readonly buf: Uint8Array }
   | { readonly op: 'end'; readonly id: number }
-  | { readonly op: 'credit'; readonly id: number }
-  | { readonly op: 'recycle'; readonly id: number; readonly buf: Uint8Array }
+  | { readonly op: 'slot'; readonly id: number; readonly index: number; readonly sab: SharedArrayBuffer }
   | { readonly op: 'close'; readonly id: number };
 
-/** Report changes since the last message of the stream. */
+/** Flag and note changes since the last `delta` message of the stream. */
 export interface ReportDelta {
-  readonly members: number;
   readonly flags: readonly DecodeReport['flags'][number][];
   readonly notes: readonly string[];
 }
@@ -36,66 +39,133 @@ export interface ReportDelta {
 /** Worker → main. */
 export type FromWorker =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'out'; readonly id: number; readonly buf: Uint8Array; readonly delta: ReportDelta | null }
-  | { readonly kind: 'taken'; readonly id: number; readonly delta: ReportDelta | null; readonly buf: Uint8Array | null }
-  | { readonly kind: 'done'; readonly id: number; readonly delta: ReportDelta | null }
-  | { readonly kind: 'error'; readonly id: number; readonly code: string; readonly message: string; readonly context: Record<string, unknown> };
-
-/** Decoded pieces (256 KiB each) a stream may have in flight before it pauses: 1 MiB, and the main thread never waits. */
-export const MAX_OUTSTANDING = 4;
+  | { readonly kind: 'delta'; readonly id: number; readonly delta: ReportDelta }
+  | { readonly kind: 'taken'; readonly id: number; readonly buf: Uint8Array | null }
+  | { readonly kind: 'error'; readonly id: number; readonly at: number; readonly code: string; readonly message: string; readonly context: Record<string, unknown> };
 
 interface Stream {
   readonly id: number;
   readonly report: DecodeReport;
+  readonly ctl: Int32Array;
+  readonly members: Float64Array;
+  readonly slots: Buffer[];
   decoder: GzipDecoder | null;
   readonly queue: (Uint8Array | null)[];
   /** The write() or end() generator being run, whether it is end(), and the chunk it reads. */
   gen: Generator<Buffer, void, undefined> | null;
   genIsEnd: boolean;
   genInput: Uint8Array | null;
-  outstanding: number;
+  /** Pieces published. */
+  written: number;
+  /** `delta` messages sent. */
+  deltas: number;
   flagsSent: number;
   notesSent: number;
-  membersSent: number;
+  /** Waiting for a slot to be freed. */
+  waiting: boolean;
+  /** Pieces published since the main thread was last woken. */
+  unraised: boolean;
   failed: boolean;
 }
 
 const streams = new Map<number, Stream>();
 const port = parentPort;
 
-function delta(s: Stream): ReportDelta | null {
-  const r = s.report;
-  if (r.members === s.membersSent && r.flags.length === s.flagsSent && r.notes.length === s.notesSent) return null;
-  const d: ReportDelta = { members: r.members, flags: r.flags.slice(s.flagsSent), notes: r.notes.slice(s.notesSent) };
-  s.membersSent = r.members;
-  s.flagsSent = r.flags.length;
-  s.notesSent = r.notes.length;
-  return d;
-}
-
 function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(msg, transfer);
 }
 
-function fail(s: Stream, e: unknown): void {
-  s.failed = true;
+/** Sends the flag and note changes made since the last ones sent, if any. */
+function flushDelta(s: Stream): void {
+  const r = s.report;
+  if (r.flags.length === s.flagsSent && r.notes.length === s.notesSent) return;
+  send({ kind: 'delta', id: s.id, delta: { flags: r.flags.slice(s.flagsSent), notes: r.notes.slice(s.notesSent) } });
+  s.flagsSent = r.flags.length;
+  s.notesSent = r.notes.length;
+  s.deltas++;
+}
+
+/**
+ * Wakes the main thread. Pieces are announced in batches: when the ring is
+ * full, the input runs out, the end or an error, not one by one (a main thread
+ * that reads faster than this thread inflates would otherwise wake, and
+ * allocate a wait, per piece). It sees pieces as they come whenever it looks.
+ */
+function raise(s: Stream): void {
+  s.unraised = false;
+  Atomics.add(s.ctl, Ctl.EVENT, 1);
+  Atomics.notify(s.ctl, Ctl.EVENT);
+}
+
+function drop(s: Stream): void {
   s.gen = null;
   s.queue.length = 0;
   s.decoder?.close();
+  streams.delete(s.id);
+}
+
+function fail(s: Stream, e: unknown): void {
+  s.failed = true;
+  flushDelta(s);
   const code = isAlfError(e) ? e.code : 'ALF_INTERNAL';
   const message = e instanceof Error ? e.message : String(e);
   const context = isAlfError(e) ? (e.context as Record<string, unknown>) : {};
-  send({ kind: 'error', id: s.id, code, message, context });
+  send({ kind: 'error', id: s.id, at: s.written, code, message, context });
+  drop(s);
+  raise(s);
 }
 
-/** Runs stream s until it pauses (credit), waits for input, or ends. */
+/** Makes piece `piece` (the start of slot written % RING_SLOTS) the main thread's. */
+function publish(s: Stream, piece: Buffer): void {
+  const slot = s.written % RING_SLOTS;
+  if (piece.buffer !== s.slots[slot]!.buffer || piece.byteOffset !== 0) throw new Error('gzip inflate thread: a decoded piece is not its ring slot');
+  flushDelta(s);
+  const ctl = s.ctl;
+  ctl[ctlLen(slot)] = piece.length;
+  ctl[ctlDeltas(slot)] = s.deltas;
+  s.members[slot] = s.report.members;
+  Atomics.store(ctl, Ctl.STATE + slot, SLOT_FILLED);
+  Atomics.store(ctl, Ctl.WRITTEN, ++s.written);
+  s.unraised = true;
+}
+
+/** Waits (without blocking the thread) until the main thread frees a slot or closes, then pumps again. */
+function waitForSlot(s: Stream, seen: number): void {
+  if (s.waiting) return;
+  s.waiting = true;
+  const w = waitAsync(s.ctl, Ctl.FREE_EVENT, seen);
+  const again = (): void => {
+    s.waiting = false;
+    pump(s);
+  };
+  if (w.async) void w.value.then(again);
+  else again();
+}
+
+/** Runs stream s until the ring is full, it waits for input, or it ends. */
 function pump(s: Stream): void {
+  if (streams.get(s.id) !== s) return;
+  const ctl = s.ctl;
   try {
-    while (!s.failed && s.outstanding < MAX_OUTSTANDING) {
+    while (!s.failed) {
+      if (Atomics.load(ctl, Ctl.CLOSED) !== 0) {
+        drop(s);
+        return;
+      }
+      // the slot the decoder fills next must be free (the one it is filling is)
+      const seen = Atomics.load(ctl, Ctl.FREE_EVENT);
+      if (Atomics.load(ctl, Ctl.STATE + (s.written % RING_SLOTS)) !== SLOT_FREE) {
+        if (s.unraised) raise(s);
+        waitForSlot(s, seen);
+        return;
+      }
       if (s.gen === null) {
-        if (s.queue.length === 0) return;
+        if (s.queue.length === 0) {
+          if (s.unraised) raise(s);
+          return;
+        }
         const next = s.queue.shift() as Uint8Array | null;
-        s.decoder ??= new GzipDecoder(s.report);
+        s.decoder ??= new GzipDecoder(s.report, { outBytes: SLOT_BYTES, acquire: () => s.slots[s.written % RING_SLOTS]! });
         s.genInput = next;
         if (next === null) {
           s.gen = s.decoder.end();
@@ -109,23 +179,22 @@ function pump(s: Stream): void {
       if (step.done === true) {
         s.gen = null;
         if (s.genIsEnd) {
-          send({ kind: 'done', id: s.id, delta: delta(s) });
+          flushDelta(s);
+          s.members[MEMBERS_FINAL] = s.report.members;
+          ctl[Ctl.FINAL_DELTAS] = s.deltas;
+          Atomics.store(ctl, Ctl.DONE, 1);
           streams.delete(s.id);
+          raise(s);
           return;
         }
         // the decoder keeps nothing of a chunk it has read: the buffer goes back for the next one
         const input = s.genInput;
         s.genInput = null;
         const whole = input !== null && input.byteOffset === 0;
-        send({ kind: 'taken', id: s.id, delta: delta(s), buf: whole ? input : null }, whole ? [input.buffer as ArrayBuffer] : []);
+        send({ kind: 'taken', id: s.id, buf: whole ? input : null }, whole ? [input.buffer as ArrayBuffer] : []);
         continue;
       }
-      const piece = step.value;
-      s.outstanding++;
-      // a decoded buffer is never written again by the decoder: its memory moves to the main thread
-      const own = piece.byteLength >= 64 * 1024 && piece.buffer.byteLength === piece.byteOffset + piece.byteLength;
-      const buf = own ? new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength) : Uint8Array.from(piece);
-      send({ kind: 'out', id: s.id, buf, delta: delta(s) }, [buf.buffer as ArrayBuffer]);
+      publish(s, step.value);
     }
   } catch (e) {
     fail(s, e);
@@ -136,25 +205,24 @@ port?.on('message', (m: ToWorker) => {
   if (m.op === 'open') {
     streams.set(m.id, {
       id: m.id, report: { compression: 'gzip', members: 0, bytesIn: 0, bytesOut: 0, flags: [], notes: [] },
-      decoder: null, queue: [], gen: null, genIsEnd: false, genInput: null, outstanding: 0, flagsSent: 0, notesSent: 0, membersSent: 0, failed: false,
+      ctl: new Int32Array(m.ctl), members: new Float64Array(m.members), slots: m.slots.map((sab) => Buffer.from(sab)),
+      decoder: null, queue: [], gen: null, genIsEnd: false, genInput: null, written: 0, deltas: 0, flagsSent: 0, notesSent: 0,
+      waiting: false, unraised: false, failed: false,
     });
     return;
   }
   const s = streams.get(m.id);
   if (s === undefined) return;
   if (m.op === 'close') {
-    s.gen = null;
-    s.decoder?.close();
-    streams.delete(m.id);
+    drop(s);
     return;
   }
-  if (m.op === 'recycle') {
-    s.decoder?.recycle(m.buf);
-    return;
-  }
-  if (m.op === 'data') s.queue.push(m.buf);
-  else if (m.op === 'end') s.queue.push(null);
-  else s.outstanding--;
+  if (m.op === 'slot') {
+    // the main thread kept the piece in this slot: fill a new buffer in its place
+    s.slots[m.index] = Buffer.from(m.sab);
+    Atomics.store(s.ctl, Ctl.STATE + m.index, SLOT_FREE);
+  } else if (m.op === 'data') s.queue.push(m.buf);
+  else s.queue.push(null);
   pump(s);
 });
 
