@@ -55,6 +55,7 @@ import { styleFor } from './style.ts';
 import { formatSummary } from './summary.ts';
 import type { InputResult } from './summary.ts';
 import { terminalSafe } from './terminal-text.ts';
+import { spillStdin } from './stdin-spill.ts';
 import { trace, traceBuffers } from './trace.ts';
 
 /** Rejects shown on stderr (all are in rejects.csv). */
@@ -335,7 +336,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         analysed.add(localSpan.firstMs, localSpan.lastMs);
       }
     };
-    /** Pass 1 of one input on this thread (standard input always: it is read once, here, and spilled). */
+    /** Pass 1 of one input on this thread (without worker threads; standard input with a byte limit: it is read once, here, and spilled). */
     const pass1Here = async (index: number, name: string): Promise<void> => {
       const local = relative ? undefined : createAnalysis(opts.analysis);
       const span = new Span();
@@ -372,7 +373,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     if (pool === undefined) {
       for (const [index, name] of files.entries()) await pass1Here(index, name);
     } else {
-      // Files go to the workers (their tasks all queued at once); standard input is read here meanwhile.
+      // Files go to the workers (their tasks all queued at once); standard input is spilled here meanwhile.
       const on = pool;
       const plans = new Map<number, InputPlan>();
       for (const [index, name] of files.entries()) {
@@ -396,10 +397,22 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan), foldClients)]));
       const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
       for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
-      progress.startInput(`${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`, undefined, () => 0);
+      const pass1Label = `${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`;
+      progress.startInput(pass1Label, undefined, () => 0);
       for (const [index, name] of files.entries()) {
-        const plan = plans.get(index);
+        let plan = plans.get(index);
+        let spillTo: string | undefined;
+        if (plan === undefined && maxDecompressedBytes === undefined) {
+          // Standard input: copied to a spill, then read as a file by every thread (stdin-spill.ts).
+          spillTo = join(dir, `stdin-${index}`);
+          await spillStdin(spillTo, ctx, progress, label(name, 1));
+          progress.startInput(pass1Label, undefined, () => 0);
+          plan = await planFile(spillTo, undefined);
+          running.set(index, on.run(tasksOf(index, plan), foldClients));
+          hashes.set(index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal));
+        }
         if (plan === undefined) {
+          // (with a byte limit, standard input is parsed here as it is read, and only what was read is spilled)
           await pass1Here(index, name);
           continue;
         }
@@ -419,7 +432,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           lines += r.parts.accounting.linesRead;
         }
         // What pass 2 needs of each range's read (to skip ranges); the snapshots are merged below and let go.
-        pass1Plans.set(name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
+        pass1Plans.set(spillTo ?? name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
         const span = new Span();
         const localSpan = new Span();
         let localOutside = 0;
@@ -430,7 +443,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           localOutside += r.localOutside;
           if (local && r.local) local.mergeSnapshot(r.local);
         }
-        addPass1(name, read, span, local, localSpan, localOutside, undefined, { parts: results.map((r) => r.collected!), bases });
+        addPass1(name, read, span, local, localSpan, localOutside, spillTo, { parts: results.map((r) => r.collected!), bases });
         results = [];
       }
     }
