@@ -258,13 +258,15 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       use: (k: number, results: readonly AnalyzeTaskResult[], tasks: readonly AnalyzeTask[], plan: InputPlan) => Promise<void>,
       fixedPlan?: (k: number) => InputPlan | undefined,
       which: readonly number[] = [...inputs.keys()],
+      /** Folds each result of input k as it arrives (what it returns is kept for `use`); `reset(k)` drops that fold before a re-run. */
+      early?: { each(k: number, i: number, r: AnalyzeTaskResult): AnalyzeTaskResult; reset(k: number): void },
     ): Promise<void> => {
       const jobs: { k: number; plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
       for (const k of which) {
         const i = inputs[k]!;
         const plan = fixedPlan?.(k) ?? await planFile(i.source.path, i.read.format?.id);
         const tasks = make(k, plan);
-        const results = on.run(tasks);
+        const results = on.run(tasks, early && ((t, r) => early.each(k, t, r)));
         const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal);
         results.catch(() => undefined); // awaited below
         hashed.catch(() => undefined);
@@ -281,7 +283,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (again === null) {
           plan = { ...plan, ranges: null };
           tasks = make(k, plan);
-          results = await on.run(tasks);
+          early?.reset(k);
+          results = await on.run(tasks, early && ((t, r) => early.each(k, t, r)));
           again = wholeRead(results[0]!);
         }
         checkUnchanged(inputs[k]!, again, pass);
@@ -394,7 +397,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         return { ...r, collected: { ...r.collected, clients: { ...r.collected.clients, ...noClients } } };
       };
       const order = [...plans.entries()];
-      const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan), foldClients)]));
+      const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan), (_t, r) => foldClients(r))]));
       const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
       for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
       const pass1Label = `${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`;
@@ -408,7 +411,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           await spillStdin(spillTo, ctx, progress, label(name, 1));
           progress.startInput(pass1Label, undefined, () => 0);
           plan = await planFile(spillTo, undefined);
-          running.set(index, on.run(tasksOf(index, plan), foldClients));
+          running.set(index, on.run(tasksOf(index, plan), (_t, r) => foldClients(r)));
           hashes.set(index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal));
         }
         if (plan === undefined) {
@@ -422,7 +425,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         let read = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
         if (read === null) {
           // The ranges might differ from a sequential read: read it whole.
-          results = (await on.run(tasksOf(index, { ...plan, ranges: null }), foldClients)) as Pass1Result[];
+          results = (await on.run(tasksOf(index, { ...plan, ranges: null }), (_t, r) => foldClients(r))) as Pass1Result[];
           read = wholeRead(results[0]!);
         }
         const bases: number[] = [];
@@ -545,6 +548,26 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (firstMs !== null && lastMs !== null && readRanges.some(([from, to]) => from <= lastMs && to > firstMs)) return undefined;
         return { parts: read.parts, sizeBytes: read.sizeBytes, sha256: read.sha256, sizeStable: read.sizeStable };
       };
+      // Each task's counts and clients are folded as soon as it ends (into the input's own accumulators, dropped if the
+      // input is read again as one task), not held until the input's last task: memory is one merged table, not one per task.
+      const early = new Map<number, { attribution: Attribution; clients: ClientSet }>();
+      const earlyFold = {
+        each(k: number, _t: number, r: AnalyzeTaskResult): AnalyzeTaskResult {
+          const p = r as Pass2Result;
+          let acc = early.get(k);
+          if (acc === undefined) early.set(k, (acc = { attribution: analysis.attribution(), clients: new ClientSet() }));
+          if (p.live) {
+            acc.attribution.absorb(p.live.attribution);
+            acc.clients.merge(p.live.clients);
+          }
+          if (p.attribution) acc.attribution.mergeSnapshot(p.attribution, true);
+          if (p.clients) acc.clients.merge(p.clients);
+          return { ...p, attribution: null, clients: null, live: undefined };
+        },
+        reset(k: number): void {
+          early.delete(k);
+        },
+      };
       await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => {
         const bases = basesOf(k, plan);
         const n = tasks++;
@@ -557,6 +580,12 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         let lineBase = 0;
         const bases: number[] = [];
         const replay = { sink: rejects, sample: rejectSample, sampleMax: REJECT_SAMPLE };
+        const acc = early.get(k);
+        if (acc) {
+          attribution.absorb(acc.attribution);
+          clients.merge(acc.clients);
+          early.delete(k);
+        }
         for (const [t, r] of (results as Pass2Result[]).entries()) {
           foldPass2(r, attribution, clients, scoped);
           rejectsTotal += r.rejects;
@@ -575,7 +604,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         lastPlans.set(k, { plan, bases });
         const spills = (results as Pass2Result[]).map((r) => r.windowRows);
         if (spills.every((f): f is string => f !== null)) windowSpills.set(k, spills);
-      }, (k) => pass1Plans.get(inputs[k]!.source.path)?.plan);
+      }, (k) => pass1Plans.get(inputs[k]!.source.path)?.plan, undefined, earlyFold);
       pool.setInline(undefined);
     }
     await rejects.close();

@@ -40,11 +40,10 @@ interface ErrorMessage {
 
 export interface WorkerPool {
   /**
-   * Runs the tasks (at most `size` at once); results in the order of `tasks`. `onResult`, if
-   * given, sees each result as it arrives (in any order) and returns what is kept of it until
-   * all are done (to fold what is large at once instead of holding every task's).
+   * Runs the tasks (at most `size` at once); results in the order of `tasks`. `each` sees every
+   * result as soon as it arrives (e.g. to fold it and keep a slimmer one): what it returns is the result kept.
    */
-  run(tasks: readonly AnalyzeTask[], onResult?: (r: AnalyzeTaskResult) => AnalyzeTaskResult): Promise<AnalyzeTaskResult[]>;
+  run(tasks: readonly AnalyzeTask[], each?: (index: number, r: AnalyzeTaskResult) => AnalyzeTaskResult): Promise<AnalyzeTaskResult[]>;
   /** Pass-2 tasks run on the main thread fold into these (undefined: into their own, returned as snapshots). */
   setInline(into: TaskInline | undefined): void;
   close(): Promise<void>;
@@ -164,11 +163,14 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
     setInline(into) {
       inline = into;
     },
-    run(tasks, onResult) {
+    run(tasks, each) {
       if (failed) return Promise.reject(failed);
-      const all = tasks.map((task) => new Promise<AnalyzeTaskResult>((resolve, reject) => {
-        queue.push({ id: nextId++, task, resolve: onResult ? (r) => resolve(onResult(r)) : resolve, reject });
-      }));
+      const all = tasks.map((task, i) => {
+        const done = new Promise<AnalyzeTaskResult>((resolve, reject) => {
+          queue.push({ id: nextId++, task, resolve, reject });
+        });
+        return each ? done.then((r) => each(i, r)) : done;
+      });
       pump();
       return Promise.all(all);
     },

@@ -97,9 +97,13 @@ export function finishAnalysis(
     }
     const att = attributeWindow(state, opts.minAttackerRequests, w.excessRequests, detail?.windows[wi]);
     const sampled = state.limit < 2 ** 32;
+    // Why the window's per-IP detail is a sample: too many IPs, or (fewer IPs) too many distinct paths and agents per IP.
+    const tooMany = att.distinctIps > counts!.opts.maxIpsPerWindow
+      ? `more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs`
+      : `per-IP detail over ${fmtInt(counts!.maxDetailUnits)} units (1 per IP, 1 per distinct path and user agent of each)`;
     if (sampled) {
       const rate = state.limit / 2 ** 32;
-      findings.push({ code: 'cap_hit', burstId: null, message: `window ${wi + 1}: more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs; attribution counted every IP exactly, per-IP detail (paths, agents, statuses) of non-attributed IPs is a deterministic 1/${fmtInt(1 / rate)} hash sample` });
+      findings.push({ code: 'cap_hit', burstId: null, message: `window ${wi + 1}: ${tooMany}; attribution counted every IP exactly, per-IP detail (paths, agents, statuses) of non-attributed IPs is a deterministic 1/${fmtInt(1 / rate)} hash sample` });
     }
     const groups = att.attackers.length > 0 ? splitAttackers(att.attackers, durationS) : [];
     const parts = groups.length >= 2
@@ -165,7 +169,7 @@ export function finishAnalysis(
       if (sampled && !part.split) {
         approximations.push({
           what: `burst ${id}: cluster tables and verdict evidence of non-attributed IPs`,
-          why: `more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs in the window; per-IP detail kept for a hash sample of them (attackers, their requests and excess, and distinct_ips are exact)`,
+          why: `${tooMany} in the window; per-IP detail kept for a hash sample of them (attackers, their requests and excess, and distinct_ips are exact)`,
           errorBound: `non-attributed IPs are a uniform 1/${fmtInt(2 ** 32 / state.limit)} sample; ${fmtInt(state.sampledOut.requests)} requests from IPs without detail are left out of the tables`,
         });
       }
@@ -173,7 +177,7 @@ export function finishAnalysis(
       if (none > 0) {
         approximations.push({
           what: `burst ${id}: top_path, top_user_agent, first_seen, last_seen and cluster tables of ${fmtInt(none)} attackers`,
-          why: `more than ${fmtInt(counts!.opts.maxIpsPerWindow)} IPs in the window and these attackers were outside the detail sample${detail === undefined ? ' (no detail pass was run)' : ` (the detail pass tracks at most ${fmtInt(counts!.maxHeavyIps)} per window)`}`,
+          why: `${tooMany} in the window and these attackers were outside the detail sample${detail === undefined ? ' (no detail pass was run)' : ` (the detail pass tracks at most ${fmtInt(counts!.maxHeavyIps)} per window)`}`,
           errorBound: 'unknown: left empty; first and last seen are the window bounds; their requests and excess are exact',
         });
       }

@@ -59,6 +59,21 @@ export interface WindowCountsOptions {
   readonly maxRefererHosts: number;
   /** Attackers per window whose detail a detail pass collects (default 20,000; the most excess first). */
   readonly maxHeavyIps?: number;
+  /**
+   * Cap on the detail of a window in units (`detailUnits`: 1 per IP plus 1 per path and user
+   * agent it keeps; default 4 × maxIpsPerWindow): past it the sample shrinks as past
+   * maxIpsPerWindow, so that memory does not follow distinct paths and agents.
+   */
+  readonly maxDetailUnits?: number;
+}
+
+/**
+ * The size of an IP's detail: 1, plus its distinct paths and user agents up to their caps (a set
+ * past its cap counts as full). It only grows as requests are added or merged, and its final
+ * value depends only on the IP's requests (not on their order), so a sample cut on it is too.
+ */
+export function detailUnits(s: IpWindowStats, opts: WindowCountsOptions): number {
+  return 1 + (s.paths === null ? opts.maxPathsPerIp : s.paths.size) + (s.userAgents === null ? opts.maxUserAgentsPerIp : s.userAgents.size);
 }
 
 const FULL = 2 ** 32;
@@ -87,6 +102,9 @@ export class WindowCounts {
   readonly windows: WindowState[];
   readonly opts: WindowCountsOptions;
   readonly maxHeavyIps: number;
+  readonly maxDetailUnits: number;
+  /** Per window: the detail units (`detailUnits`) of its `ips`. */
+  private readonly units: number[];
   /** Detail pass: per window, the only IPs tracked (null: an ordinary pass-2 accumulator). */
   readonly only: readonly ReadonlySet<string>[] | null;
   /** Sorted boundaries; segment k is [bounds[k], bounds[k+1]). */
@@ -105,6 +123,8 @@ export class WindowCounts {
     this.opts = opts;
     this.only = only;
     this.maxHeavyIps = opts.maxHeavyIps ?? 20_000;
+    this.maxDetailUnits = opts.maxDetailUnits ?? 4 * opts.maxIpsPerWindow;
+    this.units = ranges.map(() => 0);
     this.windows = ranges.map((r) => ({
       insideFromMs: r.insideFromMs, insideToMs: r.insideToMs, refBefore: r.refBefore, refAfter: r.refAfter,
       refDurationMs: 0, limit: FULL, ips: new Map(), heavy: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
@@ -154,16 +174,25 @@ export class WindowCounts {
     return this.windows.reduce((a, w) => a + w.counts.tableBytes, 0);
   }
 
-  /** Halve the limit until the sampled IPs fit the cap. */
-  private shrink(w: WindowState): void {
-    while (w.ips.size > this.opts.maxIpsPerWindow) {
+  /** Halve the limit of window k until its sampled IPs fit the caps (IPs and detail units). */
+  private shrink(k: number): void {
+    const w = this.windows[k]!;
+    while (w.ips.size > this.opts.maxIpsPerWindow || this.units[k]! > this.maxDetailUnits) {
       w.limit /= 2;
       for (const [ip, s] of w.ips) {
         if (s.hash < w.limit) continue;
         w.ips.delete(ip);
+        this.units[k]! -= detailUnits(s, this.opts);
         ipToAggregate(w.sampledOut, s);
       }
     }
+  }
+
+  /** Recounts the detail units of window k (after a merge). */
+  private recount(k: number): void {
+    let n = 0;
+    for (const s of this.windows[k]!.ips.values()) n += detailUnits(s, this.opts);
+    this.units[k] = n;
   }
 
   /** The detail pass: an accumulator over the same windows that tracks only `ips[w]` of window w. */
@@ -189,6 +218,8 @@ export class WindowCounts {
     const nW = this.windows.length;
     if (nW === 0) return;
     const cap = this.opts.maxIpsPerWindow;
+    const maxUnits = this.maxDetailUnits;
+    const units = this.units;
     const nIp = ip.values.length;
     if (this.scratchHash.length < nIp) {
       this.scratchHash = new Float64Array(Math.max(nIp, 2 * this.scratchHash.length));
@@ -311,6 +342,7 @@ export class WindowCounts {
             if (s === undefined) {
               s = newIpStats(ipStr, h);
               w.ips.set(ipStr, s);
+              units[wi]!++;
             }
           } else {
             // No detail: the request goes into the window's sampled-out totals.
@@ -330,11 +362,11 @@ export class WindowCounts {
           statsCache[wi]![ipId] = s;
         }
         s.ipKind = ipKind[i]!;
-        this.countInto(s, i, batch, pId >= 0 ? capKey(path.values[pId]!) : '', asset, rq, rc);
+        units[wi]! += this.countInto(s, i, batch, pId >= 0 ? capKey(path.values[pId]!) : '', asset, rq, rc);
         const b = bytesSent[i]!;
         if (b > 0) s.bytes += b;
-        if (w.ips.size > cap) {
-          this.shrink(w);
+        if (w.ips.size > cap || units[wi]! > maxUnits) {
+          this.shrink(wi);
           for (let k = 0; k < nW; k++) statsCache[k]!.fill(undefined, 0, nIp);
         }
       }
@@ -360,7 +392,9 @@ export class WindowCounts {
     if (b > 0) s.bytes += b;
   }
 
-  private countInto(s: IpWindowStats, i: number, batch: RecordBatch, p: string, asset: number, rq: number, rc: number): void {
+  /** Counts one request into an IP's detail; returns the detail units it added (see `detailUnits`). */
+  private countInto(s: IpWindowStats, i: number, batch: RecordBatch, p: string, asset: number, rq: number, rc: number): number {
+    let added = 0;
     const t = batch.ts[i]!;
     s.requests++;
     if (t < s.firstMs) s.firstMs = t;
@@ -378,17 +412,22 @@ export class WindowCounts {
       if (e !== undefined) {
         e[0] = e[0]! + 1;
         e[1] = e[1]! + rq;
-      } else if (s.paths.size < this.opts.maxPathsPerIp) s.paths.set(p, [1, rq]);
-      else s.paths = null;
+      } else if (s.paths.size < this.opts.maxPathsPerIp) {
+        s.paths.set(p, [1, rq]);
+        added++;
+      } else s.paths = null;
     }
     if (s.userAgents !== null) {
       const uId = batch.userAgent.ids[i]!;
       const ua = uId >= 0 ? capKey(batch.userAgent.values[uId]!) : '';
       const c = s.userAgents.get(ua);
       if (c !== undefined) s.userAgents.set(ua, c + 1);
-      else if (s.userAgents.size < this.opts.maxUserAgentsPerIp) s.userAgents.set(ua, 1);
-      else s.userAgents = null;
+      else if (s.userAgents.size < this.opts.maxUserAgentsPerIp) {
+        s.userAgents.set(ua, 1);
+        added++;
+      } else s.userAgents = null;
     }
+    return added;
   }
 
   /**
@@ -411,6 +450,8 @@ export class WindowCounts {
     for (const sw of snap.windows) {
       const { counts, ...detail } = sw;
       c.windows.push({ ...(structuredClone(detail) as WindowDetail), counts: IpCounts.fromSnapshot(counts) });
+      c.units.push(0);
+      c.recount(c.windows.length - 1);
     }
     return c;
   }
@@ -460,7 +501,8 @@ export class WindowCounts {
         counts: oCounts instanceof IpCounts ? oCounts : IpCounts.fromSnapshot(oCounts),
       };
       this.windows[k] = next;
-      this.shrink(next);
+      this.recount(k);
+      this.shrink(k);
       return;
     }
     if (oCounts instanceof IpCounts) w.counts.merge(oCounts);
@@ -506,6 +548,7 @@ export class WindowCounts {
         w.heavy.set(ip, copy);
       } else mergeIpStats(mine, s, this.opts);
     }
-    this.shrink(w);
+    this.recount(k);
+    this.shrink(k);
   }
 }
