@@ -323,6 +323,14 @@ describe('properties over random strings (fast-check)', () => {
     );
   });
 
+  test('Markdown: a host after non-ASCII punctuation is defanged too (linkify reads U+115C1 as a host character)', () => {
+    // Found by the property below (seed 610488649): `𑗁.рф` rendered as a link.
+    for (const s of ['𑗁.рф', '\u{115c1}.com', '«.example']) {
+      const html = md.render(`${escapeMarkdownInline(s)}\n`);
+      expect(html).not.toMatch(/<a\b/);
+    }
+  });
+
   test('Markdown: renders as exactly the visible text, no markup, in a table cell and a paragraph', () => {
     fc.assert(
       fc.property(hostile, (s) => {

@@ -132,10 +132,13 @@ const SCHEME_RE = /([a-z][a-z0-9+.-]{0,31}):\/\//gi;
  * Unicode punctuation other than `_`/`-` (linkify counts symbols such as `=`,
  * `+`, `$` and unassigned code points as host characters) and before a
  * letter: every host name's last dot before its TLD matches, so no
- * `label.tld` survives for an autolinker to pick up. Dots followed by digits
+ * `label.tld` survives for an autolinker to pick up. Any non-ASCII character
+ * before the dot counts too, punctuation included: linkify's Unicode tables
+ * are older than the engine's, so `𑗁.рф` (U+115C1, punctuation today) is a
+ * host to it. Dots followed by digits
  * (`HTTP/1.1`, `1.2.3.4`) are left alone by this text rule.
  */
-const HOST_DOT_RE = /(?<=[^\s\p{P}]|[-_])[.\uff0e\u3002\uff61](?=\p{L})/gu;
+const HOST_DOT_RE = /(?<=[^\s\p{P}]|[-_]|[^\s\p{ASCII}])[.\uff0e\u3002\uff61](?=\p{L})/gu;
 
 function defangScheme(_m: string, scheme: string): string {
   const lower = scheme.toLowerCase();
