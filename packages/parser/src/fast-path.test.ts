@@ -186,11 +186,16 @@ describe('fast path = generic path', () => {
     expectSameLarge(Uint8Array.from(out), { format, batchRows: 4093 });
   });
 
+  /** The generated lines in the generated order, each ended by LF (or CRLF). */
+  function joined(lines: readonly (readonly number[])[], order: readonly number[], crlf = false): Uint8Array {
+    const out: number[] = [];
+    for (const i of order) out.push(...(lines[i % lines.length] as number[]), ...(crlf ? [0x0d, 0x0a] : [0x0a]));
+    return Uint8Array.from(out);
+  }
+
   test.for(LINE_FORMATS)('%s: mutated real lines give the same rows and rejects', (format) => {
     fc.assert(fc.property(input, ({ lines, order, batchRows, crlf }) => {
-      const out: number[] = [];
-      for (const i of order) out.push(...(lines[i % lines.length] as number[]), ...(crlf ? [0x0d, 0x0a] : [0x0a]));
-      const got = expectSame(Uint8Array.from(out), { format, batchRows }, 512);
+      const got = expectSame(joined(lines, order, crlf), { format, batchRows }, 512);
       expect(got.accounting.linesRead).toBe(order.length);
     }), { numRuns: 60 });
   });
@@ -208,9 +213,7 @@ describe('fast path = generic path', () => {
 
   test.for([...LINE_FORMATS, 'json'])('%s: parsing only some columns gives the same rows, those columns null, same rejects', (format) => {
     fc.assert(fc.property(input, fc.subarray([...STRING_COLUMNS]), ({ lines, order }, columns) => {
-      const out: number[] = [];
-      for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
-      const bytes = Uint8Array.from(out);
+      const bytes = joined(lines, order);
       const all = parse(bytes, { format }, true, 512);
       for (const fastPath of [true, false]) {
         const some = parse(bytes, { format, columns }, fastPath, 512);
@@ -238,9 +241,7 @@ describe('fast path = generic path', () => {
   // ParseOptions.allColumnsWithin: rows in the time ranges are full rows, the others as `columns` says
   test.for([...LINE_FORMATS, 'json'])('%s: rows inside allColumnsWithin equal the full parse, rows outside the `columns` parse', (format) => {
     fc.assert(fc.property(input, fc.subarray([...STRING_COLUMNS]), ranges, ({ lines, order, batchRows }, columns, picks) => {
-      const out: number[] = [];
-      for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
-      const bytes = Uint8Array.from(out);
+      const bytes = joined(lines, order);
       const all = parse(bytes, { format, batchRows }, true, 512);
       const { within, inside } = rangesOver(all.rows, picks);
       for (const fastPath of [true, false]) {
@@ -255,9 +256,7 @@ describe('fast path = generic path', () => {
 
   test.for([...LINE_FORMATS, 'json'])('%s: rowsWithin gives the rows of the full parse inside the ranges, some of its rejects, every line counted', (format) => {
     fc.assert(fc.property(input, ranges, ({ lines, order, batchRows }, picks) => {
-      const out: number[] = [];
-      for (const i of order) out.push(...(lines[i % lines.length] as number[]), 0x0a);
-      const bytes = Uint8Array.from(out);
+      const bytes = joined(lines, order);
       const all = parse(bytes, { format, batchRows }, true, 512);
       const { within, inside } = rangesOver(all.rows, picks);
       for (const fastPath of [true, false]) {
