@@ -391,13 +391,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       // Each range's clients join the set as the range ends (a union: an input read twice or found a
       // duplicate later adds nothing), not held until its input is done: 5-6 MB a range with millions of clients.
       const noClients = { ipv4: new Uint32Array(0), ipv6: new Uint32Array(0) };
-      const foldClients = (r: AnalyzeTaskResult): AnalyzeTaskResult => {
+      const foldClients = (_t: number, r: AnalyzeTaskResult): AnalyzeTaskResult => {
         if (r.kind !== 'pass1' || r.collected === null) return r;
         clients.merge(r.collected.clients);
         return { ...r, collected: { ...r.collected, clients: { ...r.collected.clients, ...noClients } } };
       };
       const order = [...plans.entries()];
-      const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan), (_t, r) => foldClients(r))]));
+      const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan), foldClients)]));
       const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
       for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
       const pass1Label = `${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`;
@@ -411,7 +411,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           await spillStdin(spillTo, ctx, progress, label(name, 1));
           progress.startInput(pass1Label, undefined, () => 0);
           plan = await planFile(spillTo, undefined);
-          running.set(index, on.run(tasksOf(index, plan), (_t, r) => foldClients(r)));
+          running.set(index, on.run(tasksOf(index, plan), foldClients));
           hashes.set(index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal));
         }
         if (plan === undefined) {
@@ -425,7 +425,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         let read = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
         if (read === null) {
           // The ranges might differ from a sequential read: read it whole.
-          results = (await on.run(tasksOf(index, { ...plan, ranges: null }), (_t, r) => foldClients(r))) as Pass1Result[];
+          results = (await on.run(tasksOf(index, { ...plan, ranges: null }), foldClients)) as Pass1Result[];
           read = wholeRead(results[0]!);
         }
         const bases: number[] = [];
