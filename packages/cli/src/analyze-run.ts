@@ -37,8 +37,8 @@ import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
-import { foldPass2, hashFile, inputTasks, mergeReads, planInput, replayRejects } from './analyze-parallel.ts';
-import type { InputPlan, TaskBase } from './analyze-parallel.ts';
+import { foldPass2, hashFile, inputTasks, mergeReads, planInput, recheckFile, replayRejects } from './analyze-parallel.ts';
+import type { HashedFile, InputPlan, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, ReadCommon, RecordsResult } from './analyze-task.ts';
 import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
@@ -261,13 +261,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       /** Folds each result of input k as it arrives (what it returns is kept for `use`); `reset(k)` drops that fold before a re-run. */
       early?: { each(k: number, i: number, r: AnalyzeTaskResult): AnalyzeTaskResult; reset(k: number): void },
     ): Promise<void> => {
-      const jobs: { k: number; plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<Awaited<ReturnType<typeof hashFile>> | null> }[] = [];
+      const jobs: { k: number; plan: InputPlan; tasks: AnalyzeTask[]; results: Promise<AnalyzeTaskResult[]>; hashed: Promise<HashedFile | null> }[] = [];
       for (const k of which) {
         const i = inputs[k]!;
         const plan = fixedPlan?.(k) ?? await planFile(i.source.path, i.read.format?.id);
         const tasks = make(k, plan);
         const results = on.run(tasks, early && ((t, r) => early.each(k, t, r)));
-        const hashed = plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal);
+        const hashed = plan.ranges === null ? Promise.resolve(null) : recheckFile(plan.path, hashedInPass1.get(plan.path), ctx.signal);
         results.catch(() => undefined); // awaited below
         hashed.catch(() => undefined);
         jobs.push({ k, plan, tasks, results, hashed });
@@ -302,6 +302,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const duplicates: { name: string; of: string; sha256: string }[] = [];
     /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
     const pass1Plans = new Map<string, { plan: InputPlan; bases: number[]; reads?: readonly Pass1Read[] }>();
+    /** Input path → its pass-1 hash, with the file's identity: later passes check that instead of hashing again. */
+    const hashedInPass1 = new Map<string, HashedFile>();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
     const clients = new ClientSet();
     /**
@@ -412,7 +414,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           progress.startInput(pass1Label, undefined, () => 0);
           plan = await planFile(spillTo, undefined);
           running.set(index, on.run(tasksOf(index, plan), foldClients));
-          hashes.set(index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal));
+          // (the spill is this run's own file: its identity holds however recently it was written)
+          hashes.set(index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal, true));
         }
         if (plan === undefined) {
           // (with a byte limit, standard input is parsed here as it is read, and only what was read is spilled)
@@ -422,6 +425,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         let results = (await running.get(index)!) as Pass1Result[];
         running.delete(index); // (its promise would hold the results to the end of the pass)
         const hashed = await hashes.get(index)!;
+        if (hashed !== null) hashedInPass1.set(plan.path, hashed);
         let read = hashed === null ? wholeRead(results[0]!) : mergeReads(results, hashed, plan.rangeFormat);
         if (read === null) {
           // The ranges might differ from a sequential read: read it whole.
