@@ -510,7 +510,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const windowSpills = new Map<number, string[]>();
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
-    const attribution: Attribution = analysis.attribution();
+    // (`let`: replaced by an empty accumulator once `finish` has the result, see below)
+    let attribution: Attribution = analysis.attribution();
     if (pool === undefined) {
       const fill = pass2Fill({ proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null }, attribution);
       for (const [k, i] of inputs.entries()) {
@@ -621,12 +622,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
 
     // Pass 3, only when a burst window had more IPs than the per-IP detail cap and an
     // attacker fell outside the detail sample: its exact top path/agent and first/last seen.
-    const detail = analysis.detailPass(attribution);
+    let detail = analysis.detailPass(attribution);
     if (detail) {
+      const into = detail;
       for (const [k, i] of inputs.entries()) {
         const again = await readInput(i.source, {
           parse: parseOptions(k), ctx, progress, label: `${isStdin(i.name) ? '(standard input)' : i.name} [attacker detail]`,
-          onChunk: (chunk) => { detail.add(filterByTime(scope.apply(chunk.records), fromMs, toMs).batch); },
+          onChunk: (chunk) => { into.add(filterByTime(scope.apply(chunk.records), fromMs, toMs).batch); },
         });
         checkUnchanged(i, again, 'the attacker-detail pass');
       }
@@ -634,6 +636,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     }
     trace('detail pass');
     const result: AnalysisResult = analysis.finish(geo, attribution, detail);
+    // The pass-2 state (per-IP counts of every window and the detail of up to 100,000 IPs each: ~70 MB
+    // of the heap on 10M distinct IPs) is captured by this function's closures: let it go before the records pass.
+    attribution = analysis.attribution();
+    detail = null;
     trace('finish');
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
     const records = await writeRecordsAndEvidence({
@@ -702,7 +708,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       toolVersion: ctx.version,
       notes: packNotes,
       records: { file: records.recordsFile, rowsByBurst: records.rowsByBurst, evidenceFiles: records.evidenceFiles },
-      clients: clients.snapshot(),
+      clients: clients.snapshot(true), // (the set is complete: views, not a copy)
       clientAddress: {
         trustedProxies: opts['trusted-proxy']?.cidrs ?? [],
         fromForwardedFor: scoped.fromForwardedFor,

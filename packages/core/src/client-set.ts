@@ -357,14 +357,17 @@ export class ClientSet {
     return reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`;
   }
 
-  /** Sorted, duplicate-free copy of the addresses (merges the pending ones first). */
-  snapshot(): ClientSetSnapshot {
+  /**
+   * Sorted, duplicate-free copy of the addresses (merges the pending ones first). `share`: views of
+   * this set's own arrays instead of copies (40 MB at 10M clients), for a caller that adds nothing more.
+   */
+  snapshot(share = false): ClientSetSnapshot {
     this.normalise4();
     this.normalise6();
     const reason = this.snapshotReason();
     return {
-      ipv4: this.v4.slice(0, this.n4),
-      ipv6: this.v6.slice(0, this.n6 * 4),
+      ipv4: share ? this.v4.subarray(0, this.n4) : this.v4.slice(0, this.n4),
+      ipv6: share ? this.v6.subarray(0, this.n6 * 4) : this.v6.slice(0, this.n6 * 4),
       complete: reason === null,
       incompleteReason: reason,
     };
