@@ -56,7 +56,9 @@ import { formatSummary } from './summary.ts';
 import type { InputResult } from './summary.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { spillStdin } from './stdin-spill.ts';
+import { parkClients, unparkClients } from './client-park.ts';
 import { trace, traceBuffers } from './trace.ts';
+import { settle } from './memory.ts';
 
 /** Rejects shown on stderr (all are in rejects.csv). */
 const REJECT_SAMPLE = 5;
@@ -308,7 +310,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     /** Input path → its pass-1 hash, with the file's identity: later passes check that instead of hashing again. */
     const hashedInPass1 = new Map<string, HashedFile>();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
-    const clients = new ClientSet();
+    let clients = new ClientSet();
     /**
      * Input (SHA-256) → what pass 1 collected for pass 2 by range, and the lines before each range
      * (clients and scope counts are merged at once; the rejects are replayed in canonical order in pass 2).
@@ -399,6 +401,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const foldClients = (_t: number, r: AnalyzeTaskResult): AnalyzeTaskResult => {
         if (r.kind !== 'pass1' || r.collected === null) return r;
         clients.merge(r.collected.clients);
+        settle();
         return { ...r, collected: { ...r.collected, clients: { ...r.collected.clients, ...noClients } } };
       };
       const order = [...plans.entries()];
@@ -459,6 +462,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     }
     trace('pass 1');
     traceBuffers('held after pass 1', { reads: [...pass1Plans.values()].map((p) => p.reads), clients, analysis, collected: collectedBySha });
+    // The client set waits in a file until the pack is written (client-park.ts); later passes collect into a new one.
+    const parked = await parkClients(clients, join(await temp.path(), 'clients.bin'));
+    clients = new ClientSet();
     // Canonical order: by content, then name (a duplicate keeps the name that sorts first).
     for (const d of duplicates) {
       const kept = bySha.get(d.sha256)!;
@@ -570,7 +576,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           }
           if (p.attribution) acc.attribution.mergeSnapshot(p.attribution, true);
           if (p.clients) acc.clients.merge(p.clients);
-            return { ...p, attribution: null, clients: null, live: undefined };
+          settle();
+          return { ...p, attribution: null, clients: null, live: undefined };
         },
         reset(k: number): void {
           early.delete(k);
@@ -640,6 +647,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // of the heap on 10M distinct IPs) is captured by this function's closures: let it go before the records pass.
     attribution = analysis.attribution();
     detail = null;
+    settle();
     trace('finish');
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
     const records = await writeRecordsAndEvidence({
@@ -697,6 +705,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const times = duplicates.filter((d) => d.sha256 === sha).length + 1;
       packNotes.push(`Input ${packInputName(sha, bySha.get(sha)?.name ?? '-')} was given ${times} times (same bytes); it was counted once.`);
     }
+    clients = await unparkClients(parked, clients);
     const input: AnalysisPackInput = {
       result,
       inputs: inputs.map(packInput),

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { attributionBuffers } from '@alf/core';
 import { runTask } from './analyze-task.ts';
 import { traceWorker } from './trace.ts';
+import { settle } from './memory.ts';
 import type { AnalyzeTask } from './analyze-task.ts';
 
 export interface TaskMessage {
@@ -34,6 +35,8 @@ if (port) {
       // The per-window count tables move too (tens of MB with millions of clients), not copied.
       if (result.kind === 'pass2' && result.attribution) transfer.push(...attributionBuffers(result.attribution));
       port.postMessage({ id: m.id, result }, transfer);
+      // Once this callback has let go of the result: a worker parses between tasks, never collects on its own in time.
+      setImmediate(settle);
     }, (error: unknown) => {
       const e = error as { message?: string; code?: string; context?: unknown; name?: string; stack?: string };
       port.postMessage({ id: m.id, error: { message: e?.message ?? String(error), code: e?.code, context: e?.context, name: e?.name, stack: e?.stack } });

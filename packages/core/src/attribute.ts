@@ -9,7 +9,7 @@
 import { IP_KIND_HOSTNAME, IP_KIND_V4, IP_KIND_V6 } from '@alf/parser';
 import { hashString } from './hash.ts';
 import { ROLE_INSIDE, ROLE_REF, clientKey } from './ip-counts.ts';
-import { newIpStats } from './ip-window-stats.ts';
+import { countEntries, newIpStats, pathEntries, pathRequests } from './ip-window-stats.ts';
 import type { IpWindowStats, WindowState } from './window-counts.ts';
 
 export interface Participant {
@@ -203,8 +203,8 @@ function bySignature(attackers: readonly Participant[], others: readonly Partici
     req += s.requests;
     rq += s.randomQuery;
     assets += s.assets;
-    if (s.paths !== null) for (const [p, c] of s.paths) pathReq.set(p, (pathReq.get(p) ?? 0) + c[0]!);
-    if (s.userAgents !== null) for (const [u, c] of s.userAgents) uaReq.set(u, (uaReq.get(u) ?? 0) + c);
+    if (s.paths !== null) for (const [p, c] of pathEntries(s.paths)) pathReq.set(p, (pathReq.get(p) ?? 0) + c);
+    if (s.userAgents !== null) for (const [u, c] of countEntries(s.userAgents)) uaReq.set(u, (uaReq.get(u) ?? 0) + c);
   }
   const top = [...pathReq].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0];
   if (top === undefined || share(top[1], req) < 0.6 || share(assets, req) > 0.01) return [];
@@ -215,8 +215,8 @@ function bySignature(attackers: readonly Participant[], others: readonly Partici
   for (const o of others) {
     const s = o.stats;
     if (o.refRequests > 0 || s.requests < 2 || s.assets > 0 || s.paths === null || s.userAgents === null) continue;
-    if ((s.paths.get(top[0])?.[0] ?? 0) !== s.requests) continue;
-    if (randomSig ? s.randomQuery < 0.5 * s.requests : ![...s.userAgents.keys()].every((u) => uas.has(u))) continue;
+    if (pathRequests(s.paths, top[0]) !== s.requests) continue;
+    if (randomSig ? s.randomQuery < 0.5 * s.requests : !countEntries(s.userAgents).every(([u]) => uas.has(u))) continue;
     out.push({ ...o, by: 'signature' });
   }
   return out;

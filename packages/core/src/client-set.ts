@@ -218,13 +218,13 @@ export class ClientSet {
   readonly maxIpv4: number;
   readonly maxIpv6: number;
   /** The set so far, sorted and unique: v4[0, n4) (a buffer of the size the last merge needed). */
-  private v4 = new Uint32Array(0);
+  private v4: Uint32Array = new Uint32Array(0);
   private n4 = 0;
   /** Added since the last flush, in any order: pend4[0, p4). */
   private pend4 = new Uint32Array(INITIAL);
   private p4 = 0;
   /** The same for IPv6, 4 words an address. */
-  private v6 = new Uint32Array(0);
+  private v6: Uint32Array = new Uint32Array(0);
   private n6 = 0;
   private pend6 = new Uint32Array(INITIAL * 4);
   private p6 = 0;
@@ -237,6 +237,20 @@ export class ClientSet {
   constructor(opts: ClientSetOptions = {}) {
     this.maxIpv4 = Math.max(1, Math.floor(opts.maxIpv4 ?? DEFAULT_CLIENT_SET_OPTIONS.maxIpv4));
     this.maxIpv6 = Math.max(1, Math.floor(opts.maxIpv6 ?? DEFAULT_CLIENT_SET_OPTIONS.maxIpv6));
+  }
+
+  /**
+   * A set holding a snapshot's addresses, taking its arrays over (no copy): for a snapshot this
+   * process wrote earlier (sorted, duplicate-free), e.g. one parked in a file between passes.
+   */
+  static adopt(s: ClientSetSnapshot, opts: ClientSetOptions = {}): ClientSet {
+    const set = new ClientSet(opts);
+    set.v4 = s.ipv4;
+    set.n4 = s.ipv4.length;
+    set.v6 = s.ipv6;
+    set.n6 = s.ipv6.length >> 2;
+    if (!s.complete) set.mergedIncomplete = s.incompleteReason ?? 'a merged client set was incomplete';
+    return set;
   }
 
   /** True while no cap was reached. */
@@ -353,7 +367,8 @@ export class ClientSet {
     const reasons: string[] = [];
     if (this.full4) reasons.push(`more than ${this.maxIpv4} distinct IPv4 clients`);
     if (this.full6) reasons.push(`more than ${this.maxIpv6} distinct IPv6 clients`);
-    if (this.mergedIncomplete !== null) reasons.push(this.mergedIncomplete);
+    // (a merged set's reason already says "client cap reached: ", once)
+    if (this.mergedIncomplete !== null) reasons.push(this.mergedIncomplete.replace(/^client cap reached: /, ''));
     return reasons.length === 0 ? null : `client cap reached: ${reasons.join('; ')}`;
   }
 

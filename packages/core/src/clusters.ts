@@ -7,6 +7,7 @@ import type { GeoAnswer } from '@alf/geo';
 import type { Participant } from './attribute.ts';
 import { claimedCrawler } from './request-traits.ts';
 import type { AsnRow, CountryRow, PathRow, PrefixRow, StatusRow, UserAgentRow } from './types.ts';
+import { pathEntries, countEntries } from './ip-window-stats.ts';
 
 export interface Member {
   readonly p: Participant;
@@ -105,7 +106,7 @@ export function buildClusters(
     group<string>(members, (m) => {
       const s = m.p.stats;
       if (s.paths === null) return [['(many paths)', s.requests, s.randomQuery]];
-      return [...s.paths].map(([p, c]): [string, number, number] => [p, c[0]!, c[1]!]);
+      return pathEntries(s.paths);
     }),
     'paths', maxRows, truncated, (k) => k,
     (k, a): PathRow => ({ ...base(a), path: k, randomQueryShare: a.requests > 0 ? round4(a.extra / a.requests) : 0 }),
@@ -115,7 +116,7 @@ export function buildClusters(
     group<string>(members, (m) => {
       const s = m.p.stats;
       if (s.userAgents === null) return [['\u0000many', s.requests, 0]];
-      return [...s.userAgents].map(([u, c]): [string, number, number] => [u, c, 0]);
+      return countEntries(s.userAgents).map(([u, c]): [string, number, number] => [u, c, 0]);
     }),
     'user_agents', maxRows, truncated, (k) => k,
     (k, a): UserAgentRow => ({
@@ -124,7 +125,7 @@ export function buildClusters(
   );
 
   const statuses = rows(
-    group<number>(members, (m) => [...m.p.stats.statuses].map(([st, c]): [number, number, number] => [st, c, 0])),
+    group<number>(members, (m) => countEntries(m.p.stats.statuses).map(([st, c]): [number, number, number] => [st, c, 0])),
     'statuses', maxRows, truncated, (k) => String(k).padStart(3, '0'),
     (k, a): StatusRow => ({ ...base(a), status: k }),
   );

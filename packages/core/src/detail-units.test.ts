@@ -3,6 +3,7 @@ import { hashString } from './hash.ts';
 import { ROLE_INSIDE, ROLE_REF, clientKey } from './ip-counts.ts';
 import { rng, toBatches, type TestRow } from './test-batch.ts';
 import { WindowCounts, detailUnits, type WindowCountsOptions } from './window-counts.ts';
+import { countEntries, pathEntries } from './ip-window-stats.ts';
 
 const T = Date.UTC(2024, 2, 4, 0, 0, 0);
 const MIN = 60_000;
@@ -27,7 +28,7 @@ function rows(): TestRow[] {
 /** The detail a window keeps, as comparable data. */
 function detailOf(c: WindowCounts): unknown {
   const w = c.windows[0]!;
-  const ips = [...w.ips.values()].map((s) => [s.ip, s.requests, s.paths && [...s.paths].sort(), s.userAgents && [...s.userAgents].sort(), [...s.statuses].sort()]).sort();
+  const ips = [...w.ips.values()].map((s) => [s.ip, s.requests, s.paths && pathEntries(s.paths).sort(), s.userAgents && countEntries(s.userAgents).sort(), countEntries(s.statuses).sort()]).sort();
   return { limit: w.limit, ips, sampledOut: w.sampledOut, inside: w.inside, reference: w.reference };
 }
 

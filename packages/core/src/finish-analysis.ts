@@ -16,6 +16,7 @@ import type {
 } from './types.ts';
 import { decideVerdict, fmtInt } from './verdict.ts';
 import type { WindowCounts } from './window-counts.ts';
+import { pathEntries, countEntries } from './ip-window-stats.ts';
 
 const MAX_CLUSTER_ROWS = 1000;
 
@@ -148,8 +149,8 @@ export function finishAnalysis(
       findings.push({ code: 'burst', burstId: id, message: `${v.verdict}: ${fmtInt(requests)} requests (${fmtInt(excess)} over baseline) from ${new Date(part.startMs).toISOString()} to ${new Date(part.endMs).toISOString()}; ${v.reasons.slice(0, 3).join('; ')}` });
       for (const m of mAtt) {
         const s = m.p.stats;
-        const topPath = s.paths === null ? null : topKey([...s.paths].map(([k, c]) => [k, c[0]!]));
-        const topUa = s.userAgents === null ? null : topKey([...s.userAgents]);
+        const topPath = s.paths === null ? null : topKey(pathEntries(s.paths).map(([k, c]) => [k, c]));
+        const topUa = s.userAgents === null ? null : topKey(countEntries(s.userAgents));
         attackers.push({
           burstId: id, ip: s.ip, requests: s.requests, excessRequests: Math.round(m.p.excess), expectedRequests: Math.round(m.p.expected * 100) / 100,
           firstSeenMs: s.firstMs, lastSeenMs: s.lastMs, isNew: m.p.refRequests === 0, attributedBy: m.p.by, prefix: m.prefix, asn: m.geo?.asn ?? null,

@@ -18,11 +18,92 @@ export interface IpWindowStats {
   refSocial: number;
   refOther: number;
   bytes: number;
-  /** path → [requests, random-query requests]; null once the IP used more than the cap. */
-  paths: Map<string, number[]> | null;
-  /** user agent → requests; null once the IP used more than the cap. */
-  userAgents: Map<string, number> | null;
-  statuses: Map<number, number>;
+  /** `[path, requests, random-query requests, …]` in first-seen order (`PathCounts`); null once the IP used more than the cap. */
+  paths: PathCounts | null;
+  /** `[user agent, requests, …]` in first-seen order; null once the IP used more than the cap. */
+  userAgents: KeyCounts<string> | null;
+  /** `[status, requests, …]` in first-seen order. */
+  statuses: KeyCounts<number>;
+}
+
+/*
+ * An IP's paths, agents and statuses are a few entries each (at most 16 paths and 4 agents),
+ * kept in flat arrays rather than Maps: with up to 100,000 IPs of detail per window, three Maps
+ * an IP were ~450 bytes of it (an empty Map's table alone is ~100 bytes); a flat array of one
+ * entry is ~70. Plain arrays also cross threads by structured clone as they are. Entries are
+ * appended with an exact-size copy (not push, which reserves 16 more slots), and scanned
+ * linearly (a handful of entries). First-seen order is kept, as a Map's was.
+ */
+
+/** `[key, requests, …]`: counts per key, flat. */
+export type KeyCounts<K extends string | number> = (K | number)[];
+/** `[path, requests, random-query requests, …]`: counts per path, flat. */
+export type PathCounts = (string | number)[];
+
+/** Distinct keys of a KeyCounts. */
+export const keyCount = (c: KeyCounts<string | number>): number => c.length >> 1;
+/** Distinct paths of a PathCounts. */
+export const pathCount = (c: PathCounts): number => c.length / 3;
+
+/** `[key, requests]` entries, in first-seen order. */
+export function countEntries<K extends string | number>(c: KeyCounts<K>): [K, number][] {
+  const out: [K, number][] = [];
+  for (let i = 0; i < c.length; i += 2) out.push([c[i] as K, c[i + 1] as number]);
+  return out;
+}
+
+/** `[path, requests, random-query requests]` entries, in first-seen order. */
+export function pathEntries(c: PathCounts): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  for (let i = 0; i < c.length; i += 3) out.push([c[i] as string, c[i + 1] as number, c[i + 2] as number]);
+  return out;
+}
+
+/** Requests of `key` (0 when absent). */
+export function countOf<K extends string | number>(c: KeyCounts<K>, key: K): number {
+  for (let i = 0; i < c.length; i += 2) if (c[i] === key) return c[i + 1] as number;
+  return 0;
+}
+
+/** Requests of `path` (0 when absent). */
+export function pathRequests(c: PathCounts, path: string): number {
+  for (let i = 0; i < c.length; i += 3) if (c[i] === path) return c[i + 1] as number;
+  return 0;
+}
+
+/**
+ * Adds `n` requests to `key`; a new key is appended when fewer than `max` are held. Returns the
+ * counts (a new array when a key was appended), or null when a new key would pass `max`.
+ */
+export function addCount<K extends string | number>(c: KeyCounts<K>, key: K, n: number, max: number = Infinity): KeyCounts<K> | null {
+  for (let i = 0; i < c.length; i += 2) {
+    if (c[i] === key) {
+      c[i + 1] = (c[i + 1] as number) + n;
+      return c;
+    }
+  }
+  if (c.length >> 1 >= max) return null;
+  const out = c.slice() as KeyCounts<K>; // (exact size; the append below is the only growth)
+  out[c.length] = key;
+  out[c.length + 1] = n;
+  return out;
+}
+
+/** Like addCount for a path with its random-query requests. */
+export function addPath(c: PathCounts, path: string, n: number, randomQuery: number, max: number): PathCounts | null {
+  for (let i = 0; i < c.length; i += 3) {
+    if (c[i] === path) {
+      c[i + 1] = (c[i + 1] as number) + n;
+      c[i + 2] = (c[i + 2] as number) + randomQuery;
+      return c;
+    }
+  }
+  if (c.length / 3 >= max) return null;
+  const out = c.slice();
+  out[c.length] = path;
+  out[c.length + 1] = n;
+  out[c.length + 2] = randomQuery;
+  return out;
 }
 
 /** Totals over requests: of the whole window, or of the sampled-out IPs. */
@@ -60,7 +141,7 @@ export function addAggregate(into: WindowAggregate, o: WindowAggregate): void {
 export function newIpStats(ip: string, hash: number): IpWindowStats {
   return {
     ip, hash, ipKind: 0, requests: 0, firstMs: Infinity, lastMs: -Infinity, assets: 0, randomQuery: 0,
-    refNone: 0, refSearch: 0, refSocial: 0, refOther: 0, bytes: 0, paths: new Map(), userAgents: new Map(), statuses: new Map(),
+    refNone: 0, refSearch: 0, refSocial: 0, refOther: 0, bytes: 0, paths: [], userAgents: [], statuses: [],
   };
 }
 
@@ -79,25 +160,20 @@ export function mergeIpStats(into: IpWindowStats, o: IpWindowStats, opts: { read
   if (into.paths !== null) {
     if (o.paths === null) into.paths = null;
     else {
-      for (const [p, c] of o.paths) {
-        const e = into.paths.get(p);
-        if (e === undefined) into.paths.set(p, [c[0]!, c[1]!]);
-        else {
-          e[0] = e[0]! + c[0]!;
-          e[1] = e[1]! + c[1]!;
-        }
-      }
-      if (into.paths.size > opts.maxPathsPerIp) into.paths = null;
+      let paths: PathCounts = into.paths;
+      for (let i = 0; i < o.paths.length; i += 3) paths = addPath(paths, o.paths[i] as string, o.paths[i + 1] as number, o.paths[i + 2] as number, Infinity)!;
+      into.paths = pathCount(paths) > opts.maxPathsPerIp ? null : paths;
     }
   }
   if (into.userAgents !== null) {
     if (o.userAgents === null) into.userAgents = null;
     else {
-      for (const [u, c] of o.userAgents) into.userAgents.set(u, (into.userAgents.get(u) ?? 0) + c);
-      if (into.userAgents.size > opts.maxUserAgentsPerIp) into.userAgents = null;
+      let uas: KeyCounts<string> = into.userAgents;
+      for (let i = 0; i < o.userAgents.length; i += 2) uas = addCount(uas, o.userAgents[i] as string, o.userAgents[i + 1] as number)!;
+      into.userAgents = keyCount(uas) > opts.maxUserAgentsPerIp ? null : uas;
     }
   }
-  for (const [s, c] of o.statuses) into.statuses.set(s, (into.statuses.get(s) ?? 0) + c);
+  for (let i = 0; i < o.statuses.length; i += 2) into.statuses = addCount(into.statuses, o.statuses[i] as number, o.statuses[i + 1] as number)!;
 }
 
 export function ipToAggregate(into: WindowAggregate, s: IpWindowStats): void {
@@ -108,7 +184,7 @@ export function ipToAggregate(into: WindowAggregate, s: IpWindowStats): void {
   into.refSearch += s.refSearch;
   into.refSocial += s.refSocial;
   into.refOther += s.refOther;
-  for (const [st, c] of s.statuses) {
+  for (const [st, c] of countEntries(s.statuses)) {
     if (st >= 400 && st < 500) into.errors4xx += c;
     if (st >= 500) into.errors5xx += c;
     if (st === 429 || st === 499 || st === 503) into.throttled += c;

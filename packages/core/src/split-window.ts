@@ -6,6 +6,7 @@
  * many bursts, each with its own attackers and interval.
  */
 import type { Participant } from './attribute.ts';
+import { pathEntries } from './ip-window-stats.ts';
 
 export interface AttackerGroup {
   readonly members: Participant[];
@@ -74,7 +75,7 @@ export function splitAttackers(attackers: readonly Participant[], windowDuration
     g.excess += p.excess;
     g.requests += p.stats.requests;
     if (p.stats.paths === null) g.paths.set('(many paths)', (g.paths.get('(many paths)') ?? 0) + p.stats.requests);
-    else for (const [path, c] of p.stats.paths) g.paths.set(path, (g.paths.get(path) ?? 0) + c[0]!);
+    else for (const [path, c] of pathEntries(p.stats.paths)) g.paths.set(path, (g.paths.get(path) ?? 0) + c);
   }
   const groups = [...byNet.keys()].sort().map((k) => byNet.get(k)!);
   const tolMs = Math.max(60, 0.15 * windowDurationS) * 1000;

@@ -8,6 +8,7 @@ import type { Member } from './clusters.ts';
 import type { WindowAggregate } from './window-counts.ts';
 import { REF_SOCIAL, claimedCrawler, crawlerAsnMatches, isHostingNetwork, refererClass, uaKind } from './request-traits.ts';
 import type { Verdict } from './types.ts';
+import { pathEntries, countEntries } from './ip-window-stats.ts';
 
 export interface VerdictInput {
   readonly members: readonly Member[];
@@ -78,7 +79,7 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
     refExternal += s.refSocial + s.refSearch;
     if (s.assets > 0 && s.assets < s.requests) pageAssetIps++;
     if (s.paths === null) pathReq.set('(many paths)', (pathReq.get('(many paths)') ?? 0) + s.requests);
-    else for (const [p, c] of s.paths) pathReq.set(p, (pathReq.get(p) ?? 0) + c[0]!);
+    else for (const [p, c] of pathEntries(s.paths)) pathReq.set(p, (pathReq.get(p) ?? 0) + c);
   }
   const pathsSorted = [...pathReq].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const topPath = pathsSorted[0];
@@ -110,8 +111,9 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
       manyUas = true;
       continue;
     }
-    const total = [...s.userAgents.values()].reduce((a, b) => a + b, 0) || 1;
-    for (const [ua, c] of s.userAgents) {
+    const entries = countEntries(s.userAgents);
+    const total = entries.reduce((a, [, c]) => a + c, 0) || 1;
+    for (const [ua, c] of entries) {
       uas.add(ua);
       const part = (w * c) / total;
       const kind = uaKind(ua);

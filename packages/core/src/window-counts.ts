@@ -17,7 +17,7 @@ import { hashString } from './hash.ts';
 import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
 import {
-  addAggregate, emptyAggregate, ipToAggregate, mergeIpStats, newIpStats, type IpWindowStats, type WindowAggregate,
+  addAggregate, addCount, addPath, emptyAggregate, ipToAggregate, keyCount, mergeIpStats, newIpStats, pathCount, type IpWindowStats, type WindowAggregate,
 } from './ip-window-stats.ts';
 
 export type { IpWindowStats, WindowAggregate } from './ip-window-stats.ts';
@@ -73,7 +73,7 @@ export interface WindowCountsOptions {
  * value depends only on the IP's requests (not on their order), so a sample cut on it is too.
  */
 export function detailUnits(s: IpWindowStats, opts: WindowCountsOptions): number {
-  return 1 + (s.paths === null ? opts.maxPathsPerIp : s.paths.size) + (s.userAgents === null ? opts.maxUserAgentsPerIp : s.userAgents.size);
+  return 1 + (s.paths === null ? opts.maxPathsPerIp : pathCount(s.paths)) + (s.userAgents === null ? opts.maxUserAgentsPerIp : keyCount(s.userAgents));
 }
 
 const FULL = 2 ** 32;
@@ -406,26 +406,18 @@ export class WindowCounts {
     else if (rc === REF_SOCIAL) s.refSocial++;
     else s.refOther++;
     const st = batch.status[i]!;
-    s.statuses.set(st, (s.statuses.get(st) ?? 0) + 1);
+    s.statuses = addCount(s.statuses, st, 1)!;
     if (s.paths !== null) {
-      const e = s.paths.get(p);
-      if (e !== undefined) {
-        e[0] = e[0]! + 1;
-        e[1] = e[1]! + rq;
-      } else if (s.paths.size < this.opts.maxPathsPerIp) {
-        s.paths.set(p, [1, rq]);
-        added++;
-      } else s.paths = null;
+      const before = s.paths;
+      s.paths = addPath(before, p, 1, rq, this.opts.maxPathsPerIp);
+      if (s.paths !== null && s.paths !== before) added++;
     }
     if (s.userAgents !== null) {
       const uId = batch.userAgent.ids[i]!;
       const ua = uId >= 0 ? capKey(batch.userAgent.values[uId]!) : '';
-      const c = s.userAgents.get(ua);
-      if (c !== undefined) s.userAgents.set(ua, c + 1);
-      else if (s.userAgents.size < this.opts.maxUserAgentsPerIp) {
-        s.userAgents.set(ua, 1);
-        added++;
-      } else s.userAgents = null;
+      const before = s.userAgents;
+      s.userAgents = addCount(before, ua, 1, this.opts.maxUserAgentsPerIp);
+      if (s.userAgents !== null && s.userAgents !== before) added++;
     }
     return added;
   }

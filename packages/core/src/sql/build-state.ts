@@ -8,7 +8,8 @@ import type { AnalysisSnapshot, AttributionSnapshot } from '../analysis.ts';
 import { hashString } from '../hash.ts';
 import { HLL_REGISTERS } from '../hll.ts';
 import { clientKey, type IpCountsSnapshot } from '../ip-counts.ts';
-import type { IpWindowStats, WindowAggregate } from '../ip-window-stats.ts';
+import type { IpWindowStats, KeyCounts, PathCounts, WindowAggregate } from '../ip-window-stats.ts';
+import { addCount, addPath } from '../ip-window-stats.ts';
 import { PAGE_S } from '../timeline.ts';
 import type { WindowCountsSnapshot } from '../window-counts.ts';
 import type { SqlWindowRange } from './queries.ts';
@@ -197,7 +198,7 @@ export function buildIpDetail(rows: IpDetailRows, into: Map<string, IpWindowStat
       ip, hash: hashString(ip), ipKind: num(r[1], 'ips.kind'), requests: num(r[2], 'ips.requests'),
       firstMs: num(r[3], 'ips.first_ms'), lastMs: num(r[4], 'ips.last_ms'), assets: num(r[5], 'ips.assets'), randomQuery: num(r[6], 'ips.random_query'),
       refNone: num(r[7], 'ips.ref_none'), refSearch: num(r[8], 'ips.ref_search'), refSocial: num(r[9], 'ips.ref_social'), refOther: num(r[10], 'ips.ref_other'),
-      bytes: num(r[11], 'ips.bytes'), paths: null, userAgents: null, statuses: new Map(),
+      bytes: num(r[11], 'ips.bytes'), paths: null, userAgents: null, statuses: [],
     };
     if (into.has(ip) || ips.has(ip)) throw new Error(`ips: ${JSON.stringify(ip)} came twice`);
     ips.set(ip, s);
@@ -219,20 +220,23 @@ export function buildIpDetail(rows: IpDetailRows, into: Map<string, IpWindowStat
     if (s === undefined) throw new Error(`${what}: ${JSON.stringify(ip)} is not among the window's IPs (the table changed between queries?)`);
     return s;
   };
-  for (const r of rows.statuses) stats(str(r[0], 'statuses.client'), 'statuses').statuses.set(num(r[1], 'statuses.code'), num(r[2], 'statuses.requests'));
+  for (const r of rows.statuses) {
+    const s = stats(str(r[0], 'statuses.client'), 'statuses');
+    s.statuses = addCount(s.statuses, num(r[1], 'statuses.code'), num(r[2], 'statuses.requests'))!;
+  }
   for (const r of rows.paths) {
     const keys = arr(r[1], 'paths.keys');
     const counts = arr(r[2], 'paths.counts');
     const random = arr(r[3], 'paths.random');
-    const m = new Map<string, number[]>();
-    keys.forEach((k, i) => m.set(str(k, 'paths.key'), [num(counts[i], 'paths.count'), num(random[i], 'paths.random')]));
+    let m: PathCounts = [];
+    keys.forEach((k, i) => { m = addPath(m, str(k, 'paths.key'), num(counts[i], 'paths.count'), num(random[i], 'paths.random'), Infinity)!; });
     stats(str(r[0], 'paths.client'), 'paths').paths = m;
   }
   for (const r of rows.agents) {
     const keys = arr(r[1], 'agents.keys');
     const counts = arr(r[2], 'agents.counts');
-    const m = new Map<string, number>();
-    keys.forEach((k, i) => m.set(str(k, 'agents.key'), num(counts[i], 'agents.count')));
+    let m: KeyCounts<string> = [];
+    keys.forEach((k, i) => { m = addCount(m, str(k, 'agents.key'), num(counts[i], 'agents.count'))!; });
     stats(str(r[0], 'agents.client'), 'agents').userAgents = m;
   }
   for (const [ip, s] of ips) into.set(ip, s);
