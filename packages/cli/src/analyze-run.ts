@@ -28,7 +28,6 @@ import {
 } from '@alf/report';
 import type { AnalysisPackInput, JsonObject, ManifestInput, PackInputSummary, PackWriter, RejectsCsvSink } from '@alf/report';
 import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { AnalyzeArgs } from './commands/analyze.ts';
 import { resolveBound, validateAnalyzeOptions } from './analyze-options.ts';
 import type { AnalyzeOptions } from './analyze-options.ts';
@@ -538,8 +537,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         checkUnchanged(i, again, `pass ${passes}`);
       }
     } else {
-      const timeline = analysis.snapshot();
-      const timelineKey = randomUUID();
+      const attributionPlan = analysis.attributionPlan();
       // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
       pool.setInline({ attribution: () => analysis.attribution() });
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
@@ -588,7 +586,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const n = tasks++;
         const rowsOnly = collectedBySha.has(inputs[k]!.read.sha256);
         return {
-          kind: 'pass2', timeline, timelineKey, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly, skip: skipOf(k, plan, r, rowsOnly),
+          kind: 'pass2', plan: attributionPlan, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly, skip: skipOf(k, plan, r, rowsOnly),
           windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
         };
       }), async (k, results, tasksRun, plan) => {

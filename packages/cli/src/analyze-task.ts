@@ -20,8 +20,8 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { Analysis, AnalysisOptions, AnalysisSnapshot, Attribution, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
-import { ClientSet, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
+import type { Analysis, AnalysisOptions, AnalysisSnapshot, Attribution, AttributionPlan, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
+import { ClientSet, attributionFromPlan, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
 import type { ParsedChunk, ParseOptions, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
@@ -72,10 +72,12 @@ export interface Pass1Task extends TaskCommon {
 
 export interface Pass2Task extends TaskCommon {
   readonly kind: 'pass2';
-  /** The merged pass-1 timeline (absent for a task given TaskInline). */
-  readonly timeline?: AnalysisSnapshot;
-  /** Names `timeline` within the run: a thread builds its burst windows once per timeline, not once per task. */
-  readonly timelineKey?: string;
+  /**
+   * The burst windows' ranges and caps the attribution is built from (`Analysis.attributionPlan`:
+   * a few hundred bytes; until December 2026 the whole pass-1 timeline was sent, 18 MB at 10M
+   * distinct IPs, and every thread rebuilt the windows from it).
+   */
+  readonly plan: AttributionPlan;
   /**
    * Pass 1 collected the client set, scope counts and rejects of this range (`Pass1Task.collect`):
    * parse only the rows in the attribution's read ranges, skipping every other line; the result
@@ -217,9 +219,6 @@ function scopeOf(t: TaskCommon): ReturnType<typeof createRecordScope> {
   return createRecordScope(t.proxies ? trustedProxies(t.proxies) : undefined, t.vhosts ? vhostFilter(t.vhosts) : undefined);
 }
 
-/** The analysis of the last pass-2 timeline this thread built windows for (`Pass2Task.timelineKey`). */
-let lastTimeline: { readonly key: string; readonly analysis: Analysis } | null = null;
-
 /** Runs one task to its end. */
 /**
  * For a pass-2 task run on the caller's thread: a fresh attribution for the
@@ -275,17 +274,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
   }
   let attribution: Attribution;
   if (inline) attribution = inline.attribution();
-  else {
-    let analysis = t.timelineKey !== undefined && lastTimeline?.key === t.timelineKey ? lastTimeline.analysis : null;
-    if (analysis === null) {
-      if (t.timeline === undefined) throw new Error(`pass-2 task without the timeline ${t.timelineKey ?? ''} this thread has not built`);
-      analysis = createAnalysis(t.analysis);
-      analysis.mergeSnapshot(t.timeline);
-      analysis.windows();
-      if (t.timelineKey !== undefined) lastTimeline = { key: t.timelineKey, analysis };
-    }
-    attribution = analysis.attribution();
-  }
+  else attribution = attributionFromPlan(t.plan);
   const clients = new ClientSet();
   const scoped = emptyScopeCounts();
   const base = t.range?.start ?? 0;

@@ -72,8 +72,6 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
   const idle: (Worker | 'main')[] = ['main'];
   const queue: Job[] = [];
   const running = new Map<Worker | 'main', Job>();
-  /** The pass-2 timeline (`timelineKey`) each worker was last sent. */
-  const timelineSent = new WeakMap<Worker, string>();
   let nextId = 1;
   let failed: unknown = null;
   let closed = false;
@@ -86,22 +84,12 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
       const job = queue.shift()!;
       running.set(w, job);
       if (w !== 'main') {
-        // A pass-2 timeline goes to each worker once (tens of MB copied per message otherwise); the worker keeps the windows it built from it.
-        // A skipped range needs none.
-        const t = job.task;
-        let task = t;
-        if (t.kind === 'pass2' && t.timelineKey !== undefined) {
-          if (t.skip !== undefined || timelineSent.get(w) === t.timelineKey) task = { ...t, timeline: undefined };
-          else timelineSent.set(w, t.timelineKey);
-        }
-        w.postMessage({ id: job.id, task });
+        w.postMessage({ id: job.id, task: job.task });
         continue;
       }
-      // A copy, as a worker would get: the task must not share state with the caller's
-      // (with the caller's pass-2 accumulators, the timeline is not needed).
+      // A copy, as a worker would get: the task must not share state with the caller's.
       const own = job.task.kind === 'pass2' ? inline : undefined;
-      const task = own && job.task.kind === 'pass2' ? { ...job.task, timeline: undefined } : job.task;
-      runTask(structuredClone(task), onProgress, () => signal?.aborted === true, own).then((result) => {
+      runTask(structuredClone(job.task), onProgress, () => signal?.aborted === true, own).then((result) => {
         if (running.get('main') !== job) return;
         running.delete('main');
         idle.push('main');

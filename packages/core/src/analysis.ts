@@ -16,7 +16,7 @@ import { attributeWindow, signatureCandidates } from './attribute.ts';
 import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
-import { WindowCounts, type WindowCountsSnapshot } from './window-counts.ts';
+import { WindowCounts, type WindowCountsOptions, type WindowCountsSnapshot } from './window-counts.ts';
 import { IpCounts } from './ip-counts.ts';
 
 /** Every analysis option resolved: the detection thresholds plus attribution caps. */
@@ -122,6 +122,12 @@ export interface Analysis {
   windows(): readonly BurstWindow[];
   /** Start of pass 2: an empty accumulator for this analysis' windows (one per worker; merge them). */
   attribution(): Attribution;
+  /**
+   * What `attribution()` builds its accumulator from, as plain data of a few hundred bytes: for
+   * a worker thread, which then needs neither the timeline nor the burst detection
+   * (`attributionFromPlan(plan)` gives the same accumulator).
+   */
+  attributionPlan(): AttributionPlan;
   /**
    * Optional pass 3, after pass 2 is complete (all workers merged): an empty accumulator that
    * collects the detail of the attackers outside pass 2's per-IP detail sample (and of the light
@@ -237,13 +243,18 @@ class AnalysisImpl implements Analysis {
   }
 
   attribution(): Attribution {
+    return attributionFromPlan(this.attributionPlan());
+  }
+
+  attributionPlan(): AttributionPlan {
     const ws = this.windows();
     const ranges = ws.map((w) => ({
       insideFromMs: w.startMs, insideToMs: w.endMs + 1000, ...referencePeriods(w, this.timeline.minMs, this.timeline.maxMs),
     }));
-    return new AttributionImpl(new WindowCounts(ranges, {
-      maxIpsPerWindow: detailIpsPerWindow(this.opts, ws.length), maxPathsPerIp: this.opts.maxPathsPerIp, maxUserAgentsPerIp: 4, maxRefererHosts: 10_000,
-    }));
+    return {
+      ranges,
+      options: { maxIpsPerWindow: detailIpsPerWindow(this.opts, ws.length), maxPathsPerIp: this.opts.maxPathsPerIp, maxUserAgentsPerIp: 4, maxRefererHosts: 10_000 },
+    };
   }
 
   detailPass(attribution: Attribution): Attribution | null {
@@ -264,6 +275,17 @@ class AnalysisImpl implements Analysis {
       this.timeline, this.opts, this.windows(), (attribution as AttributionImpl | undefined)?.counts, geo, (detail as AttributionImpl | null | undefined)?.counts,
     );
   }
+}
+
+/** The windows' inside and reference ranges and the detail caps of a pass-2 accumulator (`Analysis.attributionPlan`). */
+export interface AttributionPlan {
+  readonly ranges: readonly { readonly insideFromMs: number; readonly insideToMs: number; readonly refBefore: readonly [number, number]; readonly refAfter: readonly [number, number] }[];
+  readonly options: WindowCountsOptions;
+}
+
+/** An empty pass-2 accumulator for a plan: the same as `attribution()` of the analysis the plan came from. */
+export function attributionFromPlan(plan: AttributionPlan): Attribution {
+  return new AttributionImpl(new WindowCounts(plan.ranges, plan.options));
 }
 
 export function createAnalysis(opts?: AnalysisOptions): Analysis {

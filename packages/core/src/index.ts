@@ -2,12 +2,12 @@ export type {
   Verdict, AnalysisOptions, BurstWindow, Burst, Attacker, AsnRow, CountryRow, PrefixRow, PathRow, UserAgentRow, StatusRow,
   ClusterRow, TimelineSeries, Approximation, Finding, AnalysisResult,
 } from './types.ts';
-export type { Analysis, Attribution, ResolvedOptions, AnalysisSnapshot, AttributionSnapshot } from './analysis.ts';
+export type { Analysis, Attribution, ResolvedOptions, AnalysisSnapshot, AttributionSnapshot, AttributionPlan } from './analysis.ts';
 export type { WindowCountsSnapshot, WindowDetail, IpWindowStats, WindowAggregate } from './window-counts.ts';
 export type { IpCountsSnapshot } from './ip-counts.ts';
 export type { TimelineSnapshot } from './timeline.ts';
 export { hashString } from './hash.ts';
-export { createAnalysis, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, attributionBuffers, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
+export { createAnalysis, attributionFromPlan, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, attributionBuffers, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';
 export { detectBursts } from './detect-bursts.ts';
 export { Timeline } from './timeline.ts';
 export {
