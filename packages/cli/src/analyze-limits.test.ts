@@ -47,20 +47,35 @@ test('every attacker of a window past the detail cap gets its own exact top path
   }
   const log = join(dir, 'flood.log');
   await writeFile(log, `${lines.join('\n')}\n`);
-  const out = join(dir, 'pack');
-  const r = await runAlf(['analyze', log, '--out', out, '--quiet', '--workers', '1']);
-  expect(r.stderr).not.toMatch(/error/i);
-  const rows = (await readFile(join(out, 'attackers.csv'), 'utf8')).trim().split('\n');
-  const header = rows[0]!.split(',');
-  const col = (name: string): number => header.indexOf(name);
-  const heavy = rows.slice(1).map((x) => x.split(',')).filter((f) => f[col('ip')]!.startsWith('203.0.113.'));
-  expect(heavy).toHaveLength(30);
-  for (const f of heavy) {
-    const n = f[col('ip')]!.split('.')[3];
-    expect(Number(f[col('requests')])).toBe(300);
-    expect(f[col('top_path')]).toBe(`/attack-${n}`);
-    expect(f[col('top_user_agent')]).toBe(`AttackBot/${n}`);
+  // One thread, and two with the file cut into ~1 MiB ranges (the detail pass then runs as worker tasks whose detail is merged).
+  const packs: string[] = [];
+  for (const workers of ['1', '2']) {
+    const out = join(dir, `pack-${workers}`);
+    const saved = process.env['ALF_RANGE_BYTES'];
+    if (workers === '2') process.env['ALF_RANGE_BYTES'] = String(1 << 20);
+    let r;
+    try {
+      r = await runAlf(['analyze', log, '--out', out, '--quiet', '--workers', workers]);
+    } finally {
+      if (saved === undefined) delete process.env['ALF_RANGE_BYTES'];
+      else process.env['ALF_RANGE_BYTES'] = saved;
+    }
+    expect(r.stderr).not.toMatch(/error/i);
+    const csv = await readFile(join(out, 'attackers.csv'), 'utf8');
+    packs.push(csv);
+    const rows = csv.trim().split('\n');
+    const header = rows[0]!.split(',');
+    const col = (name: string): number => header.indexOf(name);
+    const heavy = rows.slice(1).map((x) => x.split(',')).filter((f) => f[col('ip')]!.startsWith('203.0.113.'));
+    expect(heavy).toHaveLength(30);
+    for (const f of heavy) {
+      const n = f[col('ip')]!.split('.')[3];
+      expect(Number(f[col('requests')])).toBe(300);
+      expect(f[col('top_path')]).toBe(`/attack-${n}`);
+      expect(f[col('top_user_agent')]).toBe(`AttackBot/${n}`);
+    }
   }
+  expect(packs[1]).toBe(packs[0]);
 }, 300_000);
 
 test('--max-decompressed-bytes stops a gzip input at the limit: flagged decompressed_limit, pack partial, exit 1, with 1 and 2 threads', async () => {

@@ -18,7 +18,7 @@
  */
 import type { Analysis, AnalysisResult, Attribution } from '@alf/core';
 import { createAnalysis, resolveOptions } from '@alf/core';
-import { ClientSet, Timeline, burstSeries } from '@alf/core';
+import { ClientSet, Timeline, attributionFromPlan, burstSeries } from '@alf/core';
 import { openGeo } from '@alf/geo';
 import type { Geo } from '@alf/geo';
 import { AlfError, isAlfError } from '@alf/parser';
@@ -517,6 +517,15 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     sink = rejects;
     // (`let`: replaced by an empty accumulator once `finish` has the result, see below)
     let attribution: Attribution = analysis.attribution();
+    // A range of which pass 1 saw no record inside the read ranges is not read again (rowsOnly: nothing else to collect).
+    const skipOf = (k: number, plan: InputPlan, r: number, rowsOnly: boolean, readRanges: readonly [number, number][]): ReadCommon | undefined => {
+      const p1 = pass1Plans.get(inputs[k]!.source.path);
+      const read = rowsOnly && plan.ranges !== null && p1?.plan === plan ? p1.reads?.[r] : undefined;
+      if (read === undefined) return undefined;
+      const { firstMs, lastMs } = read;
+      if (firstMs !== null && lastMs !== null && readRanges.some(([from, to]) => from <= lastMs && to > firstMs)) return undefined;
+      return { parts: read.parts, sizeBytes: read.sizeBytes, sha256: read.sha256, sizeStable: read.sizeStable };
+    };
     if (pool === undefined) {
       const fill = pass2Fill({ proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null }, attribution);
       for (const [k, i] of inputs.entries()) {
@@ -550,16 +559,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const p1 = pass1Plans.get(inputs[k]!.source.path);
         return p1 && p1.plan === plan ? p1.bases : null;
       };
-      // A range of which pass 1 saw no record inside the read ranges is not read again (rowsOnly: nothing else to collect).
       const readRanges = attribution.readRanges();
-      const skipOf = (k: number, plan: InputPlan, r: number, rowsOnly: boolean): ReadCommon | undefined => {
-        const p1 = pass1Plans.get(inputs[k]!.source.path);
-        const read = rowsOnly && plan.ranges !== null && p1?.plan === plan ? p1.reads?.[r] : undefined;
-        if (read === undefined) return undefined;
-        const { firstMs, lastMs } = read;
-        if (firstMs !== null && lastMs !== null && readRanges.some(([from, to]) => from <= lastMs && to > firstMs)) return undefined;
-        return { parts: read.parts, sizeBytes: read.sizeBytes, sha256: read.sha256, sizeStable: read.sizeStable };
-      };
       // Each task's counts and clients are folded as soon as it ends (into the input's own accumulators, dropped if the
       // input is read again as one task), not held until the input's last task: memory is one merged table, not one per task.
       const early = new Map<number, { attribution: Attribution; clients: ClientSet }>();
@@ -586,7 +586,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const n = tasks++;
         const rowsOnly = collectedBySha.has(inputs[k]!.read.sha256);
         return {
-          kind: 'pass2', plan: attributionPlan, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly, skip: skipOf(k, plan, r, rowsOnly),
+          kind: 'pass2', plan: attributionPlan, rejectsFile: join(dir, `rejects-${k}-${n}.jsonl`), rowsOnly, skip: skipOf(k, plan, r, rowsOnly, readRanges),
           windowRows: opts.records === 'all' || windows.length === 0 || bases === null ? null : { spillFile: join(dir, `window-rows-${k}-${n}.bin`), windows, lineBase: bases[r]! },
         };
       }), async (k, results, tasksRun, plan) => {
@@ -628,7 +628,28 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // Pass 3, only when a burst window had more IPs than the per-IP detail cap and an
     // attacker fell outside the detail sample: its exact top path/agent and first/last seen.
     let detail = analysis.detailPass(attribution);
-    if (detail) {
+    if (detail && pool !== undefined) {
+      // On the worker pool, by the ranges of pass 2: each task tracks the same IPs and its detail is merged (sums; exact).
+      const into = detail;
+      const plan2 = analysis.attributionPlan();
+      const detailIps = into.trackedIps();
+      const readRanges = into.readRanges();
+      const dir = await temp.path();
+      let tasks = 0;
+      pool.setInline({ attribution: () => attributionFromPlan(plan2, detailIps) });
+      await inParallel(pool, 'the attacker-detail pass', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => ({
+        kind: 'pass2', plan: plan2, detailIps, rejectsFile: join(dir, `detail-rejects-${k}-${tasks++}.jsonl`), rowsOnly: true,
+        skip: skipOf(k, plan, r, true, readRanges), windowRows: null,
+      })), async (_k, results) => {
+        for (const r of results as Pass2Result[]) {
+          if (r.live) into.absorb(r.live.attribution);
+          if (r.attribution) into.mergeSnapshot(r.attribution, true);
+        }
+        settle();
+      }, (k) => lastPlans.get(k)?.plan);
+      pool.setInline(undefined);
+      progress.stop();
+    } else if (detail) {
       const into = detail;
       for (const [k, i] of inputs.entries()) {
         const again = await readInput(i.source, {

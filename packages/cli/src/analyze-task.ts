@@ -78,6 +78,8 @@ export interface Pass2Task extends TaskCommon {
    * distinct IPs, and every thread rebuilt the windows from it).
    */
   readonly plan: AttributionPlan;
+  /** The attacker-detail pass: the IPs per window to collect the detail of (`Attribution.trackedIps`). */
+  readonly detailIps?: readonly (readonly string[])[] | null;
   /**
    * Pass 1 collected the client set, scope counts and rejects of this range (`Pass1Task.collect`):
    * parse only the rows in the attribution's read ranges, skipping every other line; the result
@@ -274,7 +276,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
   }
   let attribution: Attribution;
   if (inline) attribution = inline.attribution();
-  else attribution = attributionFromPlan(t.plan);
+  else attribution = attributionFromPlan(t.plan, t.detailIps);
   const clients = new ClientSet();
   const scoped = emptyScopeCounts();
   const base = t.range?.start ?? 0;

@@ -107,6 +107,11 @@ export interface Attribution {
    * time. For `ParseOptions.allColumnsWithin`.
    */
   readRanges(): [number, number][];
+  /**
+   * A detail-pass accumulator's IPs per window (`detailPass`), to build the same accumulator
+   * elsewhere with `attributionFromPlan(plan, ips)`; null for a pass-2 accumulator.
+   */
+  trackedIps(): string[][] | null;
 }
 
 export interface Analysis {
@@ -160,6 +165,9 @@ class AttributionImpl implements Attribution {
   }
   mergeSnapshot(s: AttributionSnapshot, owned = false): void {
     this.counts.mergeSnapshot(s.counts, owned);
+  }
+  trackedIps(): string[][] | null {
+    return this.counts.only === null ? null : this.counts.only.map((ips) => [...ips]);
   }
   readRanges(): [number, number][] {
     return this.counts.readRanges();
@@ -283,9 +291,12 @@ export interface AttributionPlan {
   readonly options: WindowCountsOptions;
 }
 
-/** An empty pass-2 accumulator for a plan: the same as `attribution()` of the analysis the plan came from. */
-export function attributionFromPlan(plan: AttributionPlan): Attribution {
-  return new AttributionImpl(new WindowCounts(plan.ranges, plan.options));
+/**
+ * An empty pass-2 accumulator for a plan: the same as `attribution()` of the analysis the plan came from;
+ * with `trackedIps` (a detail accumulator's `trackedIps()`), the same as that detail accumulator.
+ */
+export function attributionFromPlan(plan: AttributionPlan, trackedIps?: readonly (readonly string[])[] | null): Attribution {
+  return new AttributionImpl(new WindowCounts(plan.ranges, plan.options, trackedIps ? trackedIps.map((ips) => new Set(ips)) : null));
 }
 
 export function createAnalysis(opts?: AnalysisOptions): Analysis {
