@@ -94,27 +94,50 @@ function validity(length: number, isNull: (i: number) => boolean): { nullBitmap:
   return { nullBitmap, nullCount };
 }
 
-/** A plain Utf8 column from a dictionary column, gathered at `rows` (null: row j itself). */
+/**
+ * A plain Utf8 column from a dictionary column, gathered at `rows` (null: row j itself). Each
+ * dictionary value used is encoded once into one scratch buffer; rows then copy its bytes (a
+ * byte loop for the short values most fields hold, a native copy for long ones).
+ */
 function utf8Column(col: DictColumn, rows: Int32Array | null, count: number): Data<Utf8> {
-  const idAt = (j: number): number => col.ids[rows ? rows[j]! : j]!;
+  const ids = col.ids;
+  const nValues = col.values.length;
+  // Per value: its start in `pool` (-1 until encoded) and its byte length.
+  const start = new Int32Array(nValues).fill(-1);
+  const length = new Int32Array(nValues);
   const offsets = new Int32Array(count + 1);
-  const strings: (Buffer | null)[] = new Array<Buffer | null>(col.values.length).fill(null);
+  let poolSize = 0;
   let size = 0;
   for (let j = 0; j < count; j++) {
-    const id = idAt(j);
+    const id = ids[rows ? rows[j]! : j]!;
     if (id >= 0) {
-      let b = strings[id];
-      if (!b) strings[id] = b = Buffer.from(col.values[id]!, 'utf8');
-      size += b.length;
+      if (start[id]! < 0) {
+        start[id] = poolSize;
+        const n = Buffer.byteLength(col.values[id]!, 'utf8');
+        length[id] = n;
+        poolSize += n;
+      }
+      size += length[id]!;
     }
     offsets[j + 1] = size;
   }
+  const pool = Buffer.allocUnsafe(poolSize);
+  for (let id = 0; id < nValues; id++) if (start[id]! >= 0) pool.write(col.values[id]!, start[id]!, 'utf8');
   const data = new Uint8Array(size);
+  let nulls = 0;
   for (let j = 0; j < count; j++) {
-    const id = idAt(j);
-    if (id >= 0) data.set(strings[id]!, offsets[j]!);
+    const id = ids[rows ? rows[j]! : j]!;
+    if (id < 0) {
+      nulls++;
+      continue;
+    }
+    const from = start[id]!;
+    const n = length[id]!;
+    const at = offsets[j]!;
+    if (n <= 32) for (let b = 0; b < n; b++) data[at + b] = pool[from + b]!;
+    else pool.copy(data, at, from, from + n);
   }
-  const { nullBitmap, nullCount } = validity(count, (j) => idAt(j) < 0);
+  const { nullBitmap, nullCount } = nulls === 0 ? { nullBitmap: null, nullCount: 0 } : validity(count, (j) => ids[rows ? rows[j]! : j]! < 0);
   return makeData({ type: new Utf8(), length: count, nullCount, nullBitmap, valueOffsets: offsets, data });
 }
 
