@@ -57,9 +57,16 @@ class Smallest {
   add(p: Pick): void {
     const { items } = this;
     if (items.length >= this.cap && this.cmp(p, items[items.length - 1]!) >= 0) return;
-    let at = items.length;
-    while (at > 0 && this.cmp(p, items[at - 1]!) < 0) at--;
-    items.splice(at, 0, p);
+    // After the equal items (as a scan from the end would put it), found by bisection: in time order
+    // every record is the newest yet, and the `last` sample would otherwise compare it with all of them.
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.cmp(p, items[mid]!) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    items.splice(lo, 0, p);
     if (items.length > this.cap) items.pop();
   }
 }
