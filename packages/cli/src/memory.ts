@@ -4,8 +4,10 @@
  * array's backing store only when its object is collected; the C allocator then keeps the
  * pages. On 15M lines with 10M distinct IPs, pass 2 peaked at ~600 MB RSS while the main
  * thread held ~70 MB of live buffers; a full collection where a worker result has been folded
- * (main thread) and after each task (worker threads) brought the peak to ~490–530 MB for about
- * 0.3 CPU-s (8 collections of 20–50 ms on the main thread).
+ * (main thread) and after each task (worker threads) gave, over 3 runs each, a peak of 526–551
+ * instead of 581–591 MB, for 52–55 instead of 48–51 CPU-s (the main thread's collections take
+ * 20–50 ms each; the rest is the heaps growing again). Collecting within a task as well (every
+ * 64 MB of growth) was tried and left out: 512–517 MB but 20% more time.
  *
  * `settle()` runs a full collection when heap plus array buffers have grown by `SLACK` since the
  * last one, so a run of many small inputs does not collect after every one. The collector is
