@@ -517,6 +517,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     sink = rejects;
     // (`let`: replaced by an empty accumulator once `finish` has the result, see below)
     let attribution: Attribution = analysis.attribution();
+    /** What a worker builds the same accumulator from (the windows' ranges and caps; see core's attributionFromPlan). */
+    const attributionPlan = analysis.attributionPlan();
     // A range of which pass 1 saw no record inside the read ranges is not read again (rowsOnly: nothing else to collect).
     const skipOf = (k: number, plan: InputPlan, r: number, rowsOnly: boolean, readRanges: readonly [number, number][]): ReadCommon | undefined => {
       const p1 = pass1Plans.get(inputs[k]!.source.path);
@@ -546,7 +548,6 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         checkUnchanged(i, again, `pass ${passes}`);
       }
     } else {
-      const attributionPlan = analysis.attributionPlan();
       // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
       pool.setInline({ attribution: () => analysis.attribution() });
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
@@ -631,14 +632,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     if (detail && pool !== undefined) {
       // On the worker pool, by the ranges of pass 2: each task tracks the same IPs and its detail is merged (sums; exact).
       const into = detail;
-      const plan2 = analysis.attributionPlan();
       const detailIps = into.trackedIps();
       const readRanges = into.readRanges();
       const dir = await temp.path();
       let tasks = 0;
-      pool.setInline({ attribution: () => attributionFromPlan(plan2, detailIps) });
+      pool.setInline({ attribution: () => attributionFromPlan(attributionPlan, detailIps) });
       await inParallel(pool, 'the attacker-detail pass', (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => ({
-        kind: 'pass2', plan: plan2, detailIps, rejectsFile: join(dir, `detail-rejects-${k}-${tasks++}.jsonl`), rowsOnly: true,
+        kind: 'pass2', plan: attributionPlan, detailIps, rejectsFile: join(dir, `detail-rejects-${k}-${tasks++}.jsonl`), rowsOnly: true,
         skip: skipOf(k, plan, r, true, readRanges), windowRows: null,
       })), async (_k, results) => {
         for (const r of results as Pass2Result[]) {
@@ -736,7 +736,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       toolVersion: ctx.version,
       notes: packNotes,
       records: { file: records.recordsFile, rowsByBurst: records.rowsByBurst, evidenceFiles: records.evidenceFiles },
-      clients: clients.snapshot(true), // (the set is complete: views, not a copy)
+      clients: clients.snapshot(true), // (nothing is added to the set any more: views, not a copy)
       clientAddress: {
         trustedProxies: opts['trusted-proxy']?.cidrs ?? [],
         fromForwardedFor: scoped.fromForwardedFor,

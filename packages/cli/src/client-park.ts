@@ -6,6 +6,7 @@
  * the set adopts the arrays read) and adds what was collected meanwhile.
  */
 import { open, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { ClientSet } from '@alf/core';
 
 export interface ParkedClients {
@@ -47,7 +48,7 @@ export async function unparkClients(p: ParkedClients, more: ClientSet): Promise<
   return set;
 }
 
-async function readAll(fh: Awaited<ReturnType<typeof open>>, into: Uint8Array, position: number): Promise<void> {
+async function readAll(fh: FileHandle, into: Uint8Array, position: number): Promise<void> {
   let at = 0;
   while (at < into.length) {
     const { bytesRead } = await fh.read(into, at, into.length - at, position + at);

@@ -184,7 +184,10 @@ export function ipToAggregate(into: WindowAggregate, s: IpWindowStats): void {
   into.refSearch += s.refSearch;
   into.refSocial += s.refSocial;
   into.refOther += s.refOther;
-  for (const [st, c] of countEntries(s.statuses)) {
+  const statuses = s.statuses;
+  for (let i = 0; i < statuses.length; i += 2) {
+    const st = statuses[i]!;
+    const c = statuses[i + 1]!;
     if (st >= 400 && st < 500) into.errors4xx += c;
     if (st >= 500) into.errors5xx += c;
     if (st === 429 || st === 499 || st === 503) into.throttled += c;
