@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { decodeInput, newDecodeReport } from './decode-input.ts';
-import { frameLines, LineFramer, SKIPPED_HEAD_BYTES } from './frame-lines.ts';
+import { DEFAULT_TARGET_BLOCK_BYTES, frameLines, LineFramer, SKIPPED_HEAD_BYTES } from './frame-lines.ts';
 import type { FramedChunk } from './types.ts';
 
 /** One line as a test sees it: kept (its latin1 text, newline included) or skipped. */
@@ -153,6 +153,18 @@ describe('blocks', () => {
     sizes.slice(0, -1).forEach((n) => expect(n).toBeGreaterThanOrEqual(256 * 1024));
     sizes.forEach((n) => expect(n).toBeLessThan(256 * 1024 + 1200));
     expectSame(flatten(chunks), reference(text));
+  });
+
+  test('by default, blocks of ordinary lines stay under 128 KiB (V8 young-generation strings), whatever the read size', async () => {
+    const big = Buffer.concat(Array.from({ length: 12 }, () => text)); // ~1.5 MB of ~60-byte lines
+    for (const size of [1000, 64 * 1024, 100 * 1024, 256 * 1024, 1 << 20, big.length]) {
+      const chunks = await frame(chunked(big, size));
+      const sizes = chunks.map((c) => (c.kind === 'lines' ? c.bytes.length : 0));
+      expect(Math.max(...sizes)).toBeLessThan(128 * 1024);
+      // Not cut needlessly small either: on average more than half the target.
+      expect(big.length / chunks.length).toBeGreaterThan(DEFAULT_TARGET_BLOCK_BYTES / 2);
+      expectSame(flatten(chunks), reference(big));
+    }
   });
 
   test('blocks stay valid after later chunks arrive (nothing is rewritten)', async () => {
