@@ -20,12 +20,16 @@ import type { BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Attribution, ClientSet } from '@alf/core';
-import type { Accounting, DecodeReport, Reject } from '@alf/parser';
+import type { Accounting, DecodeReport, Reject, RejectReason } from '@alf/parser';
+import { emptyAccounting } from '@alf/parser';
 import type { RejectsCsvSink } from '@alf/report';
 import { cutRanges, plainHead } from './analyze-ranges.ts';
 import type { ByteRange } from './analyze-ranges.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, RecordsTask, TaskCommon } from './analyze-task.ts';
 import type { InputRead } from './analyze-inputs.ts';
+import type { DecodedSpillResult } from './decoded-spill.ts';
+import type { InputResultParts } from './parse-input.ts';
+import type { FormatChoice } from './summary.ts';
 import { inputError } from './inputs.ts';
 import { parseInput } from './parse-input.ts';
 import type { ScopeCounts } from './record-scope.ts';
@@ -96,12 +100,96 @@ export async function planInput(
     await fh.close();
   }
   if (!plainHead(head)) return whole;
-  const sampled = (id: string | undefined): string | undefined => (id === undefined || id === 'none' || id.trim() === 'json' ? undefined : id);
   const rangeFormat = o.format !== undefined ? o.format
-    : o.knownFormat !== undefined ? sampled(o.knownFormat) : await headFormat(path, o.tz, o.maxLineBytes);
+    : o.knownFormat !== undefined ? rangeFormatOf(o.knownFormat) : await headFormat(path, o.tz, o.maxLineBytes);
   if (rangeFormat === undefined) return whole;
   const ranges = await cutRanges(path, sizeBytes, parts, min);
   return ranges.length > 1 ? { path, ranges, rangeFormat } : whole;
+}
+
+/** A detected format the ranges after the first may be given (json compiles against its own sample: never passed on). */
+export const rangeFormatOf = (id: string | undefined): string | undefined => (id === undefined || id === 'none' || id.trim() === 'json' ? undefined : id);
+
+/** Pass 1's read of one range of a decoded spill: what a later pass returns for a range it skips. */
+export interface SpillRangeRead {
+  readonly parts: InputResultParts;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  readonly sizeStable: boolean;
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+}
+
+/**
+ * Byte ranges of a gzip input's decompressed copy (decoded-spill.ts), cut at segment starts, with
+ * the lines before each range and pass 1's read of each (summed from its segments, as a range task
+ * of the plain copy would report it). Null when the copy is too small to cut, `rangeFormat` is
+ * unknown, or the segments do not add up to pass 1's accounting of the input (then the input
+ * itself is read, as before).
+ */
+export function planDecodedSpill(
+  spill: DecodedSpillResult, whole: { readonly accounting: Accounting; readonly format: FormatChoice | undefined },
+  parts: number, rangeFormat: string | undefined,
+): { plan: InputPlan; bases: number[]; reads: SpillRangeRead[] } | null {
+  const { bytes, segments } = spill;
+  const min = minRangeBytes();
+  if (parts <= 1 || rangeFormat === undefined || bytes < 2 * min || whole.format === undefined) return null;
+  // Segment indices where ranges start.
+  const n = Math.min(parts, Math.floor(bytes / min));
+  const starts: number[] = [0];
+  let m = 0;
+  for (let r = 1; r < n; r++) {
+    const want = Math.round((bytes * r) / n);
+    while (m < segments.length && segments[m]!.offset < want) m++;
+    if (m >= segments.length) break;
+    if (m > starts[starts.length - 1]! && segments[m]!.offset < bytes) starts.push(m);
+  }
+  if (starts.length < 2) return null;
+  const ranges: ByteRange[] = [];
+  const bases: number[] = [];
+  const reads: SpillRangeRead[] = [];
+  const total = { lines: 0, parsed: 0 };
+  for (const [r, first] of starts.entries()) {
+    const last = (starts[r + 1] ?? segments.length) - 1;
+    const start = segments[first]!.offset;
+    const end = r + 1 < starts.length ? segments[starts[r + 1]!]!.offset : bytes;
+    const accounting = emptyAccounting();
+    let firstMs: number | null = null;
+    let lastMs: number | null = null;
+    for (let i = first; i <= last; i++) {
+      const s = segments[i]!;
+      accounting.parsed += s.parsed;
+      for (const [reason, c] of Object.entries(s.byReason)) {
+        accounting.byReason[reason as RejectReason] = (accounting.byReason[reason as RejectReason] ?? 0) + c;
+        accounting.rejected += c;
+      }
+      if (s.firstMs !== null && (firstMs === null || s.firstMs < firstMs)) firstMs = s.firstMs;
+      if (s.lastMs !== null && (lastMs === null || s.lastMs > lastMs)) lastMs = s.lastMs;
+    }
+    accounting.linesRead = accounting.parsed + accounting.rejected;
+    accounting.bytesRead = end - start;
+    // Each range's lines must be what its segments' line numbers say (nothing lost between marks).
+    if (segments[first]!.line !== total.lines + 1) return null;
+    total.lines += accounting.linesRead;
+    total.parsed += accounting.parsed;
+    ranges.push({ start, end });
+    bases.push(segments[first]!.line - 1);
+    const decode: DecodeReport = { compression: 'none', members: 0, bytesIn: end - start, bytesOut: end - start, flags: [], notes: [] };
+    const format: FormatChoice = r === 0 ? whole.format : { ...whole.format, detected: false };
+    reads.push({ parts: { accounting, decode, format }, sizeBytes: end - start, sha256: '', sizeStable: true, firstMs, lastMs });
+  }
+  if (total.lines !== whole.accounting.linesRead || total.parsed !== whole.accounting.parsed || ranges[ranges.length - 1]!.end !== bytes) return null;
+  return { plan: { path: spill.path, ranges, rangeFormat }, bases, reads };
+}
+
+/**
+ * What later passes check a decoded spill against: the input's own size and SHA-256 (from pass 1)
+ * with the spill's identity, so `recheckFile` finds it unchanged without hashing it (the spill is
+ * this run's own file, written from the bytes pass 1 hashed).
+ */
+export async function decodedStandIn(spillPath: string, input: { readonly sizeBytes: number; readonly sha256: string }): Promise<HashedFile> {
+  const identity = await stat(spillPath, { bigint: true }).then(identityOf, () => null);
+  return { sizeBytes: input.sizeBytes, sha256: input.sha256, sizeStable: true, identity };
 }
 
 /** What is particular to a task of a pass (the rest is TaskCommon). */

@@ -36,13 +36,13 @@ import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
-import { foldPass2, hashFile, inputTasks, mergeReads, planInput, recheckFile, replayRejects } from './analyze-parallel.ts';
+import { decodedStandIn, foldPass2, hashFile, inputTasks, mergeReads, minRangeBytes, planDecodedSpill, planInput, rangeFormatOf, recheckFile, replayRejects } from './analyze-parallel.ts';
 import type { HashedFile, InputPlan, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, ReadCommon, RecordsResult } from './analyze-task.ts';
 import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
 import type { WorkerPool } from './analyze-workers.ts';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { addScopeCounts, createRecordScope, emptyScopeCounts, pass1Columns, scopeLines } from './record-scope.ts';
 import { burstLines, defaultPackName, packInputName } from './analyze-summary.ts';
 import { say } from './context.ts';
@@ -55,6 +55,7 @@ import { formatSummary } from './summary.ts';
 import type { InputResult } from './summary.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { spillStdin } from './stdin-spill.ts';
+import { MARK_BYTES } from './decoded-spill.ts';
 import { parkClients, unparkClients } from './client-park.ts';
 import { trace, traceBuffers } from './trace.ts';
 import { settle } from './memory.ts';
@@ -306,6 +307,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const duplicates: { name: string; of: string; sha256: string }[] = [];
     /** Input path → how pass 1 cut it, and the lines before each range (later passes cut it the same way). */
     const pass1Plans = new Map<string, { plan: InputPlan; bases: number[]; reads?: readonly Pass1Read[] }>();
+    /** Decompressed copies of gzip inputs the later passes read instead (decoded-spill.ts): plain files. */
+    const decodedSpills = new Set<string>();
     /** Input path → its pass-1 hash, with the file's identity: later passes check that instead of hashing again. */
     const hashedInPass1 = new Map<string, HashedFile>();
     // Every client seen (before --from/--to): the normal clients blocklists must not cover.
@@ -392,8 +395,12 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const dir = await temp.path();
       let collects = 0;
       // The tasks also collect the clients, scope counts and rejects (pass 2 then reads only the rows it attributes).
+      // A whole input that turns out to be gzip is also decompressed into a spill the later passes cut into ranges (decoded-spill.ts).
       const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
-        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({ kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${collects++}.jsonl`) } }));
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({
+          kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${collects}.jsonl`) },
+          decodedSpill: plan.ranges === null ? { path: join(dir, `decoded-${index}-${collects++}`), markBytes: Math.min(MARK_BYTES, Math.ceil(minRangeBytes() / 8)) } : (collects++, null),
+        }));
       // Each range's clients join the set as the range ends (a union: an input read twice or found a
       // duplicate later adds nothing), not held until its input is done: 5-6 MB a range with millions of clients.
       const noClients = { ipv4: new Uint32Array(0), ipv6: new Uint32Array(0) };
@@ -443,8 +450,24 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           bases.push(lines);
           lines += r.parts.accounting.linesRead;
         }
-        // What pass 2 needs of each range's read (to skip ranges); the snapshots are merged below and let go.
-        pass1Plans.set(spillTo ?? name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
+        // A gzip input decoded cleanly: the later passes read its decompressed copy in ranges (decoded-spill.ts).
+        const decoded = results.length === 1 ? results[0]!.decoded : null;
+        const cut = decoded && read.decode?.compression === 'gzip' && read.decode.flags.length === 0 && read.decode.notes.length === 0
+          && read.sizeStable && decoded.bytes === read.decode.bytesOut
+          ? planDecodedSpill(decoded, read, opts.workers * RANGES_PER_THREAD, opts.format ?? rangeFormatOf(read.format?.id))
+          : null;
+        if (decoded && cut) {
+          hashedInPass1.set(decoded.path, await decodedStandIn(decoded.path, read));
+          decodedSpills.add(decoded.path);
+          trace(`decoded copy of ${name}: ${cut.plan.ranges!.length} ranges for the later passes`);
+          pass1Plans.set(decoded.path, { plan: cut.plan, bases: cut.bases, reads: cut.reads });
+          if (spillTo !== undefined) await rm(spillTo, { force: true });
+          spillTo = decoded.path;
+        } else {
+          if (decoded) await rm(decoded.path, { force: true });
+          // What pass 2 needs of each range's read (to skip ranges); the snapshots are merged below and let go.
+          pass1Plans.set(spillTo ?? name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
+        }
         const span = new Span();
         const localSpan = new Span();
         let localOutside = 0;
@@ -698,7 +721,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       openRaw: async (k) => (await openInput(inputs[k]!.source.path, ctx.stdin, ctx.signal)).bytes,
       plainPath: (k) => {
         const d = inputs[k]!.read.decode;
-        return d && d.compression === 'none' && d.flags.length === 0 ? inputs[k]!.source.path : null;
+        return (d && d.compression === 'none' && d.flags.length === 0) || decodedSpills.has(inputs[k]!.source.path) ? inputs[k]!.source.path : null;
       },
     });
     progress.stop();

@@ -22,7 +22,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Analysis, AnalysisOptions, AnalysisSnapshot, Attribution, AttributionPlan, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, attributionFromPlan, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
-import type { ParsedChunk, ParseOptions, RecordBatch, Reject } from '@alf/parser';
+import type { ParsedChunk, ParseOptions, ParseStreamOptions, RecordBatch, Reject } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
@@ -31,6 +31,8 @@ import { createRecordScope, emptyScopeCounts, pass1Columns } from './record-scop
 import { RecordsFold } from './analyze-records.ts';
 import type { RecordsJob, RecordsTaskOutput } from './analyze-records.ts';
 import { compactRows, writePiece } from './analyze-pieces.ts';
+import { DecodedSpill } from './decoded-spill.ts';
+import type { DecodedSpillResult } from './decoded-spill.ts';
 import type { ScopeCounts } from './record-scope.ts';
 
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -68,6 +70,8 @@ export interface Pass1Task extends TaskCommon {
    * attributes (`Pass2Task.rowsOnly`). Null: pass 2 collects them.
    */
   readonly collect: { readonly rejectsFile: string } | null;
+  /** A whole input: where to write its decompressed bytes when it is gzip (decoded-spill.ts), for the later passes. */
+  readonly decodedSpill?: { readonly path: string; readonly markBytes: number } | null;
 }
 
 export interface Pass2Task extends TaskCommon {
@@ -140,6 +144,8 @@ export interface Pass1Result extends ReadCommon {
   readonly localOutside: number;
   readonly localFirstMs: number | null;
   readonly localLastMs: number | null;
+  /** The decompressed copy asked for by `decodedSpill`, when the whole input went into it. */
+  readonly decoded: DecodedSpillResult | null;
 }
 
 export interface Pass2Result extends ReadCommon {
@@ -206,9 +212,12 @@ async function openSource(t: TaskCommon): Promise<Source> {
 type Fill = Pick<ParseOptions, 'columns' | 'allColumnsWithin' | 'rowsWithin'>;
 
 /** Parses the task's bytes, calling `onChunk` per chunk. */
-async function read(t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, fill: Fill = {}): Promise<ReadCommon> {
+async function read(
+  t: TaskCommon, onChunk: (chunk: ParsedChunk) => void | Promise<void>, onProgress?: (lines: number) => void, aborted?: () => boolean, fill: Fill = {},
+  onDecoded?: ParseStreamOptions['onDecoded'],
+): Promise<ReadCommon> {
   const src = await openSource(t);
-  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, ...fill });
+  const parse = parseInput(src.bytes, { format: t.format, tz: t.tz, maxLineBytes: t.maxLineBytes, maxDecompressedBytes: t.maxDecompressedBytes, batchRows: t.batchRows, inputIndex: t.inputIndex, ...fill, onDecoded });
   for await (const chunk of parse.chunks) {
     if (aborted?.()) throw new Error('stopped by a signal');
     onProgress?.(chunk.records.length + chunk.rejects.length);
@@ -239,8 +248,10 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     const localSpan = new Span();
     let localOutside = 0;
     const collect = t.collect === null ? null : { clients: new ClientSet(), scoped: emptyScopeCounts(), rejects: await RejectSpill.open(t.collect.rejectsFile, t.range?.start ?? 0) };
+    const decoded = t.decodedSpill && t.range === null && t.maxDecompressedBytes === undefined ? new DecodedSpill(t.decodedSpill.path, t.path, { markBytes: t.decodedSpill.markBytes }) : null;
     try {
       const r = await read(t, async (chunk) => {
+        decoded?.add(chunk);
         const s = batchSpan(chunk.records);
         if (s) span.add(s.firstMs, s.lastMs);
         const records = collect ? scope.apply(chunk.records, collect.scoped) : local ? scope.apply(chunk.records) : chunk.records;
@@ -254,13 +265,14 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
         const ls = batchSpan(f.batch);
         if (ls) localSpan.add(ls.firstMs, ls.lastMs);
         local.add(f.batch);
-      }, onProgress, aborted, { columns: pass1Columns(t.proxies !== null, t.vhosts !== null) });
+      }, onProgress, aborted, { columns: pass1Columns(t.proxies !== null, t.vhosts !== null) }, decoded?.piece);
       return {
         kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
-        localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs,
+        localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs, decoded: decoded ? await decoded.finish() : null,
         collected: collect ? { clients: collect.clients.snapshot(), scoped: collect.scoped, rejects: collect.rejects.count, rejectsFile: t.collect!.rejectsFile } : null,
       };
     } finally {
+      await decoded?.discard();
       await collect?.rejects.close();
     }
   }

@@ -8,7 +8,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cutRanges } from './analyze-ranges.ts';
 import { ROOT, spawnAlf } from './test-cli.ts';
@@ -113,6 +113,28 @@ describe('alf analyze --workers', () => {
       const two = await analyze(`b2-${records}`, [burstLog, crlf], 2, undefined, records);
       expect([...two.keys()]).toEqual([...one.keys()]);
       for (const [file, bytes] of one) expect(two.get(file)!.equals(bytes), `${records}: ${file}`).toBe(true);
+    }
+  }, 120_000);
+
+  test('gzip, by name and on standard input (its decompressed copy cut into ranges after pass 1): the same pack with 1 and 2 threads', async () => {
+    // Two members; CRLF, the 20 kB line over the cap and the unterminated last line as above.
+    const gzBytes = Buffer.concat([gzipSync(crlfBytes.subarray(0, 300_001)), gzipSync(crlfBytes.subarray(300_001))]);
+    const gz = join(dir, 'crlf.log.gz');
+    await writeFile(gz, gzBytes);
+    for (const records of ['all', 'bursts']) {
+      for (const [name, args, input] of [[`g-${records}`, [gz], undefined], [`gs-${records}`, ['-'], gzBytes]] as const) {
+        const one = await analyze(`${name}-1`, [...args], 1, input, records);
+        expect(one.get('rejects.csv')!.toString()).toMatch(/line_too_long/);
+        const out = join(dir, `${name}-2`);
+        const env = { ...process.env, ALF_RANGE_BYTES: '60000', ALF_BATCH_ROWS: '1000', ALF_TRACE: '1' };
+        const run = await spawnAlf(['analyze', ...args, '--workers', '2', '--max-line-bytes', '1KiB', '--records', records, '--out', out, '--quiet'], input, env);
+        expect([0, 1]).toContain(run.code);
+        // The later passes did read the copy, in ranges.
+        expect(run.stderr).toMatch(/decoded copy of .*: [2-9] ranges/);
+        const two = await packFiles(out);
+        expect([...two.keys()]).toEqual([...one.keys()]);
+        for (const [file, bytes] of one) expect(two.get(file)!.equals(bytes), `${name}: ${file}`).toBe(true);
+      }
     }
   }, 120_000);
 

@@ -226,6 +226,25 @@ describe('stream entry', () => {
     expect(r.accounting.bytesRead).toBe(COMBINED_LINE.length * 2 + 2);
   });
 
+  test('onDecoded sees the decompressed stream in order, piece by piece, with the compression known', async () => {
+    // Several members, odd chunk sizes, enough bytes for more than one decoded piece (pieces are reused after the call).
+    const plain = Buffer.from(Array.from({ length: 30_000 }, (_, i) => `${COMBINED_LINE.replace('200', String(200 + (i % 300)))}\n`).join(''));
+    const gz = Buffer.concat([gzipSync(plain.subarray(0, 1_000_003)), gzipSync(plain.subarray(1_000_003))]);
+    for (const input of [gz, plain]) {
+      const seen: Buffer[] = [];
+      const compression = new Set<string>();
+      const h = parseStream((async function* () { for (let i = 0; i < input.length; i += 77_777) yield input.subarray(i, i + 77_777); })(), {
+        format: 'combined', onDecoded: (piece, report) => { seen.push(Buffer.from(piece)); compression.add(report.compression); },
+      });
+      let lines = 0;
+      for await (const c of h) lines += c.records.length + c.rejects.length;
+      expect(lines).toBe(30_000);
+      expect(Buffer.concat(seen).equals(plain)).toBe(true);
+      expect([...compression]).toEqual([input === gz ? 'gzip' : 'none']);
+      if (input === gz) expect(seen.length).toBeGreaterThan(2);
+    }
+  });
+
   test('UTF-16 input is refused: its lines are counted as encoding rejects, listed once', async () => {
     const u16 = new Uint8Array([0xff, 0xfe, ...Buffer.from(`${COMBINED_LINE}\n`.repeat(3), 'utf16le')]);
     const p = await streamEntry.run(u16, {});

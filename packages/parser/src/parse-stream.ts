@@ -16,6 +16,13 @@ export interface ParseStreamOptions extends ParseOptions {
   readonly maxDecompressedBytes?: number | undefined;
   /** Inflate gzip on a second thread while parsing (default true; inline when no worker can be started). */
   readonly inflateThread?: boolean | undefined;
+  /**
+   * Called with every piece of the decoded byte stream (after gunzip, before framing), in order,
+   * with the decode report so far (its `compression` is known from the first piece on). The piece
+   * may be reused once the call returns, so copy it there; a promise returned holds back the next
+   * piece until it settles (backpressure).
+   */
+  readonly onDecoded?: ((piece: Uint8Array, report: Readonly<DecodeReport>) => void | Promise<void> | undefined) | undefined;
 }
 
 export interface ParseStreamResult {
@@ -31,6 +38,15 @@ export interface ParseStreamHandle extends AsyncIterable<ParsedChunk> {
   result(): ParseStreamResult;
 }
 
+/** The same pieces (the same objects: a leased gzip piece stays returnable), each shown to `see` first. */
+async function* tap(src: AsyncIterable<Uint8Array>, see: NonNullable<ParseStreamOptions['onDecoded']>, report: DecodeReport): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const piece of src) {
+    const wait = see(piece, report);
+    yield piece;
+    if (wait) await wait;
+  }
+}
+
 /**
  * Parse one input stream. Errors (ALF_FORMAT_*, ALF_TZ_INVALID) surface when
  * iterating, except an invalid `--format`/`--tz`, which throws here at once.
@@ -43,7 +59,8 @@ export function parseStream(src: AsyncIterable<Uint8Array>, opts: ParseStreamOpt
   if (opts.maxDecompressedBytes !== undefined) decodeOpts.maxDecompressedBytes = opts.maxDecompressedBytes;
   if (opts.inflateThread !== undefined) decodeOpts.inflateThread = opts.inflateThread;
   async function* run(): AsyncGenerator<ParsedChunk, void, undefined> {
-    const framed = frameLines(decodeInput(src, decode, decodeOpts), { maxLineBytes: opts.maxLineBytes ?? 1 << 20 });
+    const decoded = decodeInput(src, decode, decodeOpts);
+    const framed = frameLines(opts.onDecoded ? tap(decoded, opts.onDecoded, decode) : decoded, { maxLineBytes: opts.maxLineBytes ?? 1 << 20 });
     for await (const chunk of framed) {
       const out = session.push(chunk);
       for (const c of out) yield c;
