@@ -396,11 +396,15 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       let collects = 0;
       // The tasks also collect the clients, scope counts and rejects (pass 2 then reads only the rows it attributes).
       // A whole input that turns out to be gzip is also decompressed into a spill the later passes cut into ranges (decoded-spill.ts).
+      const markBytes = Math.min(MARK_BYTES, Math.ceil(minRangeBytes() / 8));
       const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
-        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => ({
-          kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${collects}.jsonl`) },
-          decodedSpill: plan.ranges === null ? { path: join(dir, `decoded-${index}-${collects++}`), markBytes: Math.min(MARK_BYTES, Math.ceil(minRangeBytes() / 8)) } : (collects++, null),
-        }));
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => {
+          const n = collects++;
+          return {
+            kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${n}.jsonl`) },
+            decodedSpill: plan.ranges === null ? { path: join(dir, `decoded-${index}-${n}`), markBytes } : null,
+          };
+        });
       // Each range's clients join the set as the range ends (a union: an input read twice or found a
       // duplicate later adds nothing), not held until its input is done: 5-6 MB a range with millions of clients.
       const noClients = { ipv4: new Uint32Array(0), ipv6: new Uint32Array(0) };
