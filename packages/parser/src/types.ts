@@ -146,7 +146,7 @@ export interface ParseOptions {
   readonly tz?: string | undefined;
   /** Maximum line length in bytes (default 1 MiB). */
   readonly maxLineBytes?: number | undefined;
-  /** Rows per batch (default 65536). */
+  /** Rows per batch (default 8192). */
   readonly batchRows?: number | undefined;
   /** Index of this input, copied into every row's `input` column. */
   readonly inputIndex?: number | undefined;
