@@ -359,13 +359,18 @@ export interface RecordsTaskOutput {
   readonly spillFile: string | null;
 }
 
+/** Bytes of records.arrow that may wait to be written while the next batches are encoded. */
+const RECORDS_WRITE_AHEAD_BYTES = 8 * 1024 * 1024;
+
 /** Runs the records pass; see the module comment. */
 export async function writeRecordsAndEvidence(o: RecordsPassOptions): Promise<RecordsPassResult> {
   const job = recordsJob(o.result, o.mode);
   const fold = new RecordsFold(job);
   const { index, rowsByBurst, samples } = fold;
   const wantRecords = o.mode !== 'none';
-  const stream = wantRecords ? o.pack.writeStream(RECORDS_ARROW_FILE) : null;
+  // A record batch is ~2 MB: with the stream's default 256 KiB mark every batch waited for its write to reach the
+  // file before the next was encoded (~0.7 s of the 5M-line corpus's records pass idle); 8 MiB lets a few be in flight.
+  const stream = wantRecords ? o.pack.writeStream(RECORDS_ARROW_FILE, { highWaterMark: RECORDS_WRITE_AHEAD_BYTES }) : null;
   const encoder = wantRecords
     ? createRecordsArrowEncoder(new Map([['alf.records', o.mode], ['alf.inputs', JSON.stringify(o.inputNames)]]))
     : null;
