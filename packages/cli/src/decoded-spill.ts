@@ -14,8 +14,10 @@
  * buffers), so the parsing thread only copies: writing synchronously cost it ~1.5 s per GB.
  *
  * Bounded: at most `MAX_RATIO` times the compressed size (at least `MIN_CAP_BYTES`) and half the
- * free space of the temporary directory. Past either, or on any write error (a full disk), the
- * spill is deleted and the later passes read the input itself, as before: never an error.
+ * free space of the temporary directory when it starts; dropped as soon as that file system has
+ * less than 1 GiB or 5% of its size free (checked every 64 MiB, as other spills may be growing).
+ * Past any of these, or on a write error (a full disk), the spill is deleted and the later passes
+ * read the input itself, as before: never an error.
  *
  * Segments: every `MARK_BYTES` (or less: an eighth of the smallest range) a new segment starts at a record's line start; each counts its
  * parsed lines, rejects by reason and record time span. A later pass cuts the spill at segment
@@ -32,6 +34,10 @@ export const MAX_RATIO: number = 100;
 export const MIN_CAP_BYTES: number = 256 * 1024 * 1024;
 /** Least distance between segment starts. */
 export const MARK_BYTES: number = 4 * 1024 * 1024;
+/** Free space checked again after this many bytes written. */
+const SPACE_CHECK_BYTES = 64 * 1024 * 1024;
+/** The spill is dropped when the file system has less free than this or a twentieth of its size. */
+const MIN_FREE_BYTES = 1024 * 1024 * 1024;
 /** Pieces being written at once. */
 const IN_FLIGHT = 8;
 
@@ -67,6 +73,7 @@ export class DecodedSpill {
   private readonly markBytes: number;
   private readonly capBytes: number | undefined;
   private nextMark: number;
+  private nextSpaceCheck = SPACE_CHECK_BYTES;
   private readonly segments: SpillSegment[] = [newSegment(0, 1)];
 
   /**
@@ -84,7 +91,7 @@ export class DecodedSpill {
   readonly piece = (piece: Uint8Array, report: Readonly<DecodeReport>): Promise<void> | undefined => {
     if (this.state === 'off') return undefined;
     if (this.state === 'waiting' && !this.open(report)) return undefined;
-    if (this.failed || this.position + piece.length > this.cap) {
+    if (this.failed || this.position + piece.length > this.cap || (this.position >= this.nextSpaceCheck && !this.roomLeft())) {
       this.drop();
       return undefined;
     }
@@ -153,6 +160,20 @@ export class DecodedSpill {
   /** Resolves when at most `n` writes are in flight. */
   private async written(n: number): Promise<void> {
     while (this.inFlight > n) await new Promise<void>((resolve) => this.onWritten.push(resolve));
+  }
+
+  /**
+   * Whether the file system still has room to spare (checked every SPACE_CHECK_BYTES written: other
+   * spills, of other inputs or runs, may be growing at the same time).
+   */
+  private roomLeft(): boolean {
+    this.nextSpaceCheck = this.position + SPACE_CHECK_BYTES;
+    try {
+      const fs = statfsSync(dirname(this.path));
+      return Number(fs.bavail) * Number(fs.bsize) >= Math.max(MIN_FREE_BYTES, (Number(fs.blocks) * Number(fs.bsize)) / 20);
+    } catch {
+      return false;
+    }
   }
 
   private open(report: Readonly<DecodeReport>): boolean {
