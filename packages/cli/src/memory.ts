@@ -47,9 +47,9 @@ const held = (): number => {
   return m.heapUsed + m.arrayBuffers;
 };
 
-/** A full collection of this thread's heap when it grew by more than the slack since the last one. */
-export function settle(): void {
-  if (SLACK === 0 || held() < base + SLACK) return;
+/** A full collection of this thread's heap when it grew by more than the slack since the last one (or always, `force`). */
+export function settle(force = false): void {
+  if (SLACK === 0 || (!force && held() < base + SLACK)) return;
   const gc = collector();
   if (gc === null) return;
   gc();
