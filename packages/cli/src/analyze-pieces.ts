@@ -144,23 +144,30 @@ export async function writePiece(fh: FileHandle, piece: RecordPiece): Promise<vo
   await fh.write(body);
 }
 
-/** The pieces of a spill file, in order. */
+/** The pieces of a spill file, in order; the next piece is read while the caller works on this one. */
 export async function* readPieces(file: string): AsyncGenerator<RecordPiece, void, undefined> {
   const fh = await open(file, 'r');
-  try {
-    let pos = 0;
+  const readAt = async (pos: number): Promise<{ body: Buffer; next: number } | null> => {
     const head = Buffer.alloc(4);
+    const h = await fh.read(head, 0, 4, pos);
+    if (h.bytesRead < 4) return null;
+    const len = head.readUInt32LE(0);
+    const body = Buffer.alloc(len);
+    const r = await fh.read(body, 0, len, pos + 4);
+    if (r.bytesRead < len) throw new Error(`${file}: a spilled piece is cut short`);
+    return { body, next: pos + 4 + len };
+  };
+  let ahead: Promise<{ body: Buffer; next: number } | null> | null = readAt(0);
+  try {
     for (;;) {
-      const h = await fh.read(head, 0, 4, pos);
-      if (h.bytesRead < 4) return;
-      const len = head.readUInt32LE(0);
-      const body = Buffer.alloc(len);
-      const r = await fh.read(body, 0, len, pos + 4);
-      if (r.bytesRead < len) throw new Error(`${file}: a spilled piece is cut short`);
-      pos += 4 + len;
-      yield deserialize(body) as RecordPiece;
+      const got = await ahead;
+      if (got === null) return;
+      ahead = readAt(got.next);
+      ahead.catch(() => undefined); // awaited on the next turn (or dropped with the generator)
+      yield deserialize(got.body) as RecordPiece;
     }
   } finally {
+    await ahead?.catch(() => undefined);
     await fh.close();
   }
 }
