@@ -27,7 +27,7 @@ import { cutRanges, plainHead } from './analyze-ranges.ts';
 import type { ByteRange } from './analyze-ranges.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, RecordsTask, TaskCommon } from './analyze-task.ts';
 import type { InputRead } from './analyze-inputs.ts';
-import type { DecodedSpillResult } from './decoded-spill.ts';
+import type { DecodedSpillResult, SpillSegment } from './decoded-spill.ts';
 import type { InputResultParts } from './parse-input.ts';
 import type { FormatChoice } from './summary.ts';
 import { inputError } from './inputs.ts';
@@ -121,14 +121,14 @@ export interface SpillRangeRead {
 }
 
 /**
- * Byte ranges of a gzip input's decompressed copy (decoded-spill.ts), cut at segment starts, with
- * the lines before each range and pass 1's read of each (summed from its segments, as a range task
- * of the plain copy would report it). Null when the copy is too small to cut, `rangeFormat` is
- * unknown, or the segments do not add up to pass 1's accounting of the input (then the input
- * itself is read, as before).
+ * Byte ranges of a plain file (an input's own ranges after pass 1, or a gzip input's decompressed
+ * copy, decoded-spill.ts) cut at the starts of pass 1's segments (LineSegments), with the lines
+ * before each range and pass 1's read of each (summed from its segments, as a range task would
+ * report it). Null when the file is too small to cut, `rangeFormat` is unknown, or the segments do
+ * not add up to pass 1's accounting of the input (then the caller keeps its plan).
  */
-export function planDecodedSpill(
-  spill: DecodedSpillResult, whole: { readonly accounting: Accounting; readonly format: FormatChoice | undefined },
+export function planFromSegments(
+  spill: Pick<DecodedSpillResult, 'path' | 'bytes' | 'segments'>, whole: { readonly accounting: Accounting; readonly format: FormatChoice | undefined },
   parts: number, rangeFormat: string | undefined,
 ): { plan: InputPlan; bases: number[]; reads: SpillRangeRead[] } | null {
   const { bytes, segments } = spill;
@@ -180,6 +180,15 @@ export function planDecodedSpill(
   }
   if (total.lines !== whole.accounting.linesRead || total.parsed !== whole.accounting.parsed || ranges[ranges.length - 1]!.end !== bytes) return null;
   return { plan: { path: spill.path, ranges, rangeFormat }, bases, reads };
+}
+
+/** The segments of a file's ranges (each the range's own offsets and lines) as segments of the whole file. */
+export function joinSegments(ranges: readonly ByteRange[], bases: readonly number[], parts: readonly (readonly SpillSegment[])[]): SpillSegment[] {
+  const out: SpillSegment[] = [];
+  for (const [r, segs] of parts.entries()) {
+    for (const s of segs) out.push({ ...s, byReason: { ...s.byReason }, offset: ranges[r]!.start + s.offset, line: bases[r]! + s.line });
+  }
+  return out;
 }
 
 /**

@@ -36,7 +36,7 @@ import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
-import { decodedStandIn, foldPass2, hashFile, inputTasks, mergeReads, minRangeBytes, planDecodedSpill, planInput, rangeFormatOf, recheckFile, replayRejects } from './analyze-parallel.ts';
+import { decodedStandIn, foldPass2, hashFile, inputTasks, joinSegments, mergeReads, minRangeBytes, planFromSegments, planInput, rangeFormatOf, recheckFile, replayRejects } from './analyze-parallel.ts';
 import type { HashedFile, InputPlan, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, ReadCommon, RecordsResult } from './analyze-task.ts';
 import { RejectSpill, pass2Fill } from './analyze-task.ts';
@@ -85,6 +85,8 @@ const BATCH_ROWS = Math.min(GROUP_ROWS, 8192);
  * ranges that hold the burst windows (most of pass 2's work) are spread over the threads.
  */
 const RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 4))(Number(process.env['ALF_RANGES_PER_THREAD']));
+/** Ranges per thread of the later passes, cut at pass 1's segments (most are skipped: pass 2 reads those around the windows). */
+const LATER_RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 16))(Number(process.env['ALF_LATER_RANGES_PER_THREAD']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
 
@@ -403,6 +405,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           return {
             kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${n}.jsonl`) },
             decodedSpill: plan.ranges === null ? { path: join(dir, `decoded-${index}-${n}`), markBytes } : null,
+            segmentBytes: plan.ranges === null ? null : markBytes,
           };
         });
       // Each range's clients join the set as the range ends (a union: an input read twice or found a
@@ -458,7 +461,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         const decoded = results.length === 1 ? results[0]!.decoded : null;
         const cut = decoded && read.decode?.compression === 'gzip' && read.decode.flags.length === 0 && read.decode.notes.length === 0
           && read.sizeStable && decoded.bytes === read.decode.bytesOut
-          ? planDecodedSpill(decoded, read, opts.workers * RANGES_PER_THREAD, opts.format ?? rangeFormatOf(read.format?.id))
+          ? planFromSegments(decoded, read, opts.workers * LATER_RANGES_PER_THREAD, opts.format ?? rangeFormatOf(read.format?.id))
           : null;
         if (decoded && cut) {
           hashedInPass1.set(decoded.path, await decodedStandIn(decoded.path, read));
@@ -469,8 +472,15 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           spillTo = decoded.path;
         } else {
           if (decoded) await rm(decoded.path, { force: true });
+          // The later passes cut a ranged input finer, at pass 1's segments (planFromSegments): pass 2 reads only the
+          // ranges around the burst windows, and a few large ranges there left one thread idle while the other read.
+          const finer = results.length > 1 && results.every((r) => r.segments !== null) && plan.ranges !== null
+            ? planFromSegments({ path: plan.path, bytes: read.sizeBytes, segments: joinSegments(plan.ranges, bases, results.map((r) => r.segments!)) },
+              read, opts.workers * LATER_RANGES_PER_THREAD, plan.rangeFormat)
+            : null;
+          if (finer) trace(`later ranges of ${name}: ${finer.plan.ranges!.length} (pass 1: ${plan.ranges!.length})`);
           // What pass 2 needs of each range's read (to skip ranges); the snapshots are merged below and let go.
-          pass1Plans.set(spillTo ?? name, { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
+          pass1Plans.set(spillTo ?? name, finer ?? { plan: results.length === 1 ? { ...plan, ranges: null } : plan, bases, reads: results.map(pass1Read) });
         }
         const span = new Span();
         const localSpan = new Span();

@@ -31,8 +31,8 @@ import { createRecordScope, emptyScopeCounts, pass1Columns } from './record-scop
 import { RecordsFold } from './analyze-records.ts';
 import type { RecordsJob, RecordsTaskOutput } from './analyze-records.ts';
 import { compactRows, writePiece } from './analyze-pieces.ts';
-import { DecodedSpill } from './decoded-spill.ts';
-import type { DecodedSpillResult } from './decoded-spill.ts';
+import { DecodedSpill, LineSegments } from './decoded-spill.ts';
+import type { DecodedSpillResult, SpillSegment } from './decoded-spill.ts';
 import type { ScopeCounts } from './record-scope.ts';
 
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -72,6 +72,8 @@ export interface Pass1Task extends TaskCommon {
   readonly collect: { readonly rejectsFile: string } | null;
   /** A whole input: where to write its decompressed bytes when it is gzip (decoded-spill.ts), for the later passes. */
   readonly decodedSpill?: { readonly path: string; readonly markBytes: number } | null;
+  /** A byte range: also note pass 1's read of it in segments of about this many bytes (LineSegments), for the later passes' finer ranges. */
+  readonly segmentBytes?: number | null;
 }
 
 export interface Pass2Task extends TaskCommon {
@@ -146,6 +148,8 @@ export interface Pass1Result extends ReadCommon {
   readonly localLastMs: number | null;
   /** The decompressed copy asked for by `decodedSpill`, when the whole input went into it. */
   readonly decoded: DecodedSpillResult | null;
+  /** The segments asked for by `segmentBytes` (offsets and line numbers of the range). */
+  readonly segments: readonly SpillSegment[] | null;
 }
 
 export interface Pass2Result extends ReadCommon {
@@ -249,9 +253,11 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
     let localOutside = 0;
     const collect = t.collect === null ? null : { clients: new ClientSet(), scoped: emptyScopeCounts(), rejects: await RejectSpill.open(t.collect.rejectsFile, t.range?.start ?? 0) };
     const decoded = t.decodedSpill && t.range === null && t.maxDecompressedBytes === undefined ? new DecodedSpill(t.decodedSpill.path, t.path, { markBytes: t.decodedSpill.markBytes }) : null;
+    const segments = t.segmentBytes && t.range !== null ? new LineSegments(t.segmentBytes) : null;
     try {
       const r = await read(t, async (chunk) => {
         decoded?.add(chunk);
+        segments?.add(chunk);
         const s = batchSpan(chunk.records);
         if (s) span.add(s.firstMs, s.lastMs);
         const records = collect ? scope.apply(chunk.records, collect.scoped) : local ? scope.apply(chunk.records) : chunk.records;
@@ -268,7 +274,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       }, onProgress, aborted, { columns: pass1Columns(t.proxies !== null, t.vhosts !== null) }, decoded?.piece);
       return {
         kind: 'pass1', ...r, firstMs: span.firstMs, lastMs: span.lastMs, local: local ? local.snapshot() : null,
-        localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs, decoded: decoded ? await decoded.finish() : null,
+        localOutside, localFirstMs: localSpan.firstMs, localLastMs: localSpan.lastMs, decoded: decoded ? await decoded.finish() : null, segments: segments?.segments ?? null,
         collected: collect ? { clients: collect.clients.snapshot(), scoped: collect.scoped, rejects: collect.rejects.count, rejectsFile: t.collect!.rejectsFile } : null,
       };
     } finally {

@@ -138,6 +138,27 @@ describe('alf analyze --workers', () => {
     }
   }, 120_000);
 
+  test('the later passes cut a file finer than pass 1, at its segments: the same pack with 1 and 2 threads', async () => {
+    // Batches of 100 lines: pass 1's segments (a new one at a batch start every 7,500 bytes) are finer than its ranges.
+    const env = { ...process.env, ALF_RANGE_BYTES: '60000', ALF_BATCH_ROWS: '100', ALF_TRACE: '1' };
+    const packs: Map<string, Buffer>[] = [];
+    for (const workers of [1, 2]) {
+      const out = join(dir, `fine-${workers}`);
+      const run = await spawnAlf(['analyze', crlf, '--workers', String(workers), '--max-line-bytes', '1KiB', '--records', 'bursts', '--out', out, '--quiet'], undefined, env);
+      expect([0, 1]).toContain(run.code);
+      if (workers === 2) {
+        const m = /later ranges of .*: (\d+) \(pass 1: (\d+)\)/.exec(run.stderr);
+        expect(m).not.toBeNull();
+        expect(Number(m![1])).toBeGreaterThan(Number(m![2]));
+      }
+      packs.push(await packFiles(out));
+    }
+    const [one, two] = packs as [Map<string, Buffer>, Map<string, Buffer>];
+    expect(one.get('rejects.csv')!.toString()).toMatch(/line_too_long/);
+    expect([...two.keys()]).toEqual([...one.keys()]);
+    for (const [file, bytes] of one) expect(two.get(file)!.equals(bytes), file).toBe(true);
+  }, 120_000);
+
   test('standard input (its spill file cut into ranges after pass 1) gives the same pack with 1 and 2 threads', async () => {
     const one = await analyze('s1', ['-'], 1, crlfBytes);
     const two = await analyze('s2', ['-'], 2, crlfBytes);

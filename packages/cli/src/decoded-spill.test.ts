@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseStream } from '@alf/parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { planDecodedSpill } from './analyze-parallel.ts';
+import { planFromSegments } from './analyze-parallel.ts';
 import { DecodedSpill } from './decoded-spill.ts';
 import type { DecodedSpillResult } from './decoded-spill.ts';
 import { ROOT } from './test-cli.ts';
@@ -72,14 +72,14 @@ describe('DecodedSpill', () => {
     expect(rejected).toBe(read.accounting.rejected);
   });
 
-  test('planDecodedSpill: ranges at segment starts, line bases and per-range accounting that sum to the whole', async () => {
+  test('planFromSegments: ranges at segment starts, line bases and per-range accounting that sum to the whole', async () => {
     const { result, read } = await pass1(gz, join(dir, 'copy-2'), { markBytes: 20_000 });
     const r = result as DecodedSpillResult;
     const whole = { accounting: read.accounting, format: { id: read.format.id, detected: true, sampleMatched: 1, sampleLines: 1, tz: undefined } };
     const prev = process.env['ALF_RANGE_BYTES'];
     process.env['ALF_RANGE_BYTES'] = '100000';
     try {
-      const cut = planDecodedSpill(r, whole, 8, 'combined');
+      const cut = planFromSegments(r, whole, 8, 'combined');
       expect(cut).not.toBeNull();
       const { plan, bases, reads } = cut!;
       expect(plan.ranges!.length).toBeGreaterThan(3);
@@ -98,10 +98,10 @@ describe('DecodedSpill', () => {
       expect(lines).toBe(read.accounting.linesRead);
       // Segments that do not add up (a lost line) are refused.
       const broken = { ...r, segments: r.segments.map((s, i) => (i === 3 ? { ...s, parsed: s.parsed - 1 } : s)) };
-      expect(planDecodedSpill(broken, whole, 8, 'combined')).toBeNull();
+      expect(planFromSegments(broken, whole, 8, 'combined')).toBeNull();
       // Too small to cut, or no format to give the later ranges: not used.
-      expect(planDecodedSpill(r, whole, 1, 'combined')).toBeNull();
-      expect(planDecodedSpill(r, whole, 8, undefined)).toBeNull();
+      expect(planFromSegments(r, whole, 1, 'combined')).toBeNull();
+      expect(planFromSegments(r, whole, 8, undefined)).toBeNull();
     } finally {
       if (prev === undefined) delete process.env['ALF_RANGE_BYTES'];
       else process.env['ALF_RANGE_BYTES'] = prev;

@@ -19,7 +19,7 @@
  * Past any of these, or on a write error (a full disk), the spill is deleted and the later passes
  * read the input itself, as before: never an error.
  *
- * Segments: every `MARK_BYTES` (or less: an eighth of the smallest range) a new segment starts at a record's line start; each counts its
+ * Segments (LineSegments): every `MARK_BYTES` (or less: an eighth of the smallest range) a new segment starts at a record's line start; each counts its
  * parsed lines, rejects by reason and record time span. A later pass cuts the spill at segment
  * starts: each range then has its line base (no recount) and pass 1's read of it (accounting and
  * span), so a range the attribution needs nothing from is skipped, as for a plain file's ranges.
@@ -60,6 +60,50 @@ export interface DecodedSpillResult {
 
 const newSegment = (offset: number, line: number): SpillSegment => ({ offset, line, parsed: 0, byReason: {}, firstMs: null, lastMs: null });
 
+/**
+ * Pass 1's read of a byte stream in segments: every `markBytes` (at least) a new segment starts at
+ * the line start of a parsed chunk's first record, and each segment counts its parsed lines,
+ * rejects by reason and record time span. Offsets and line numbers are those of the stream read
+ * (a range's own, first line 1). A later pass can cut the stream at segment starts and know each
+ * piece's line base and pass-1 read without counting again (see planFromSegments).
+ */
+export class LineSegments {
+  readonly segments: SpillSegment[] = [newSegment(0, 1)];
+  private readonly markBytes: number;
+  private nextMark: number;
+
+  constructor(markBytes: number = MARK_BYTES) {
+    this.markBytes = Math.max(1, markBytes);
+    this.nextMark = this.markBytes;
+  }
+
+  /** Each parsed chunk, in order. */
+  add(chunk: ParsedChunk): void {
+    const { records, rejects } = chunk;
+    let i = 0;
+    if (records.length > 0 && records.byteOffset[0]! >= this.nextMark) {
+      const line = records.line[0]!;
+      // Rejected lines before the chunk's first record belong to the segment before.
+      for (; i < rejects.length && rejects[i]!.line < line; i++) this.reject(rejects[i]!);
+      this.segments.push(newSegment(records.byteOffset[0]!, line));
+      this.nextMark = records.byteOffset[0]! + this.markBytes;
+    }
+    for (; i < rejects.length; i++) this.reject(rejects[i]!);
+    const s = this.segments[this.segments.length - 1]!;
+    s.parsed += records.length;
+    for (let j = 0; j < records.length; j++) {
+      const t = records.ts[j]!;
+      if (s.firstMs === null || t < s.firstMs) s.firstMs = t;
+      if (s.lastMs === null || t > s.lastMs) s.lastMs = t;
+    }
+  }
+
+  private reject(r: Reject): void {
+    const s = this.segments[this.segments.length - 1]!;
+    s.byReason[r.reason] = (s.byReason[r.reason] ?? 0) + 1;
+  }
+}
+
 export class DecodedSpill {
   private fd: number | null = null;
   private state: 'waiting' | 'writing' | 'off' = 'waiting';
@@ -70,11 +114,9 @@ export class DecodedSpill {
   private readonly free: Buffer[] = [];
   private onWritten: (() => void)[] = [];
   private dropping: Promise<void> | null = null;
-  private readonly markBytes: number;
   private readonly capBytes: number | undefined;
-  private nextMark: number;
   private nextSpaceCheck = SPACE_CHECK_BYTES;
-  private readonly segments: SpillSegment[] = [newSegment(0, 1)];
+  private readonly marks: LineSegments;
 
   /**
    * `path`: where to write (created, never overwritten); `inputPath`: the compressed input (its size
@@ -82,9 +124,8 @@ export class DecodedSpill {
    * ranges are smaller), `capBytes` (instead of the ratio rule; the free-space rule still applies).
    */
   constructor(private readonly path: string, private readonly inputPath: string, o: { readonly markBytes?: number; readonly capBytes?: number } = {}) {
-    this.markBytes = Math.max(1, o.markBytes ?? MARK_BYTES);
+    this.marks = new LineSegments(o.markBytes ?? MARK_BYTES);
     this.capBytes = o.capBytes;
-    this.nextMark = this.markBytes;
   }
 
   /** Every decoded piece, in order (`ParseStreamOptions.onDecoded`); the next piece waits while too many are in flight. */
@@ -114,24 +155,7 @@ export class DecodedSpill {
 
   /** Each parsed chunk of pass 1, in order: its lines counted into the segments. */
   add(chunk: ParsedChunk): void {
-    if (this.state === 'off') return;
-    const { records, rejects } = chunk;
-    let i = 0;
-    if (records.length > 0 && records.byteOffset[0]! >= this.nextMark) {
-      const line = records.line[0]!;
-      // Rejected lines before the chunk's first record belong to the segment before.
-      for (; i < rejects.length && rejects[i]!.line < line; i++) this.reject(rejects[i]!);
-      this.segments.push(newSegment(records.byteOffset[0]!, line));
-      this.nextMark = records.byteOffset[0]! + this.markBytes;
-    }
-    for (; i < rejects.length; i++) this.reject(rejects[i]!);
-    const s = this.segments[this.segments.length - 1]!;
-    s.parsed += records.length;
-    for (let j = 0; j < records.length; j++) {
-      const t = records.ts[j]!;
-      if (s.firstMs === null || t < s.firstMs) s.firstMs = t;
-      if (s.lastMs === null || t > s.lastMs) s.lastMs = t;
-    }
+    if (this.state !== 'off') this.marks.add(chunk);
   }
 
   /** The spill when the whole input went into it, else null (nothing left on disk). */
@@ -143,18 +167,13 @@ export class DecodedSpill {
     }
     this.state = 'off';
     this.closeFd();
-    return { path: this.path, bytes: this.position, segments: this.segments };
+    return { path: this.path, bytes: this.position, segments: this.marks.segments };
   }
 
   /** After a failure, or when the spill is not wanted: close and delete (once the writes in flight end). */
   async discard(): Promise<void> {
     if (this.state !== 'off' || this.fd !== null) this.drop();
     await this.dropping;
-  }
-
-  private reject(r: Reject): void {
-    const s = this.segments[this.segments.length - 1]!;
-    s.byReason[r.reason] = (s.byReason[r.reason] ?? 0) + 1;
   }
 
   /** Resolves when at most `n` writes are in flight. */
