@@ -110,7 +110,7 @@ export async function planInput(
 /** A detected format the ranges after the first may be given (json compiles against its own sample: never passed on). */
 export const rangeFormatOf = (id: string | undefined): string | undefined => (id === undefined || id === 'none' || id.trim() === 'json' ? undefined : id);
 
-/** Pass 1's read of one range of a decoded spill: what a later pass returns for a range it skips. */
+/** Pass 1's read of one range of planFromSegments: what a later pass returns for a range it skips. */
 export interface SpillRangeRead {
   readonly parts: InputResultParts;
   readonly sizeBytes: number;
@@ -128,10 +128,10 @@ export interface SpillRangeRead {
  * not add up to pass 1's accounting of the input (then the caller keeps its plan).
  */
 export function planFromSegments(
-  spill: Pick<DecodedSpillResult, 'path' | 'bytes' | 'segments'>, whole: { readonly accounting: Accounting; readonly format: FormatChoice | undefined },
+  file: Pick<DecodedSpillResult, 'path' | 'bytes' | 'segments'>, whole: { readonly accounting: Accounting; readonly format: FormatChoice | undefined },
   parts: number, rangeFormat: string | undefined,
 ): { plan: InputPlan; bases: number[]; reads: SpillRangeRead[] } | null {
-  const { bytes, segments } = spill;
+  const { bytes, segments } = file;
   const min = minRangeBytes();
   if (parts <= 1 || rangeFormat === undefined || bytes < 2 * min || whole.format === undefined) return null;
   // Segment indices where ranges start.
@@ -179,7 +179,7 @@ export function planFromSegments(
     reads.push({ parts: { accounting, decode, format }, sizeBytes: end - start, sha256: '', sizeStable: true, firstMs, lastMs });
   }
   if (total.lines !== whole.accounting.linesRead || total.parsed !== whole.accounting.parsed || ranges[ranges.length - 1]!.end !== bytes) return null;
-  return { plan: { path: spill.path, ranges, rangeFormat }, bases, reads };
+  return { plan: { path: file.path, ranges, rangeFormat }, bases, reads };
 }
 
 /** The segments of a file's ranges (each the range's own offsets and lines) as segments of the whole file. */
