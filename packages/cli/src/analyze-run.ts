@@ -326,6 +326,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       const seen = bySha.get(read.sha256);
       if (seen) {
         duplicates.push({ name, of: seen.name, sha256: read.sha256 });
+        // Its copy (standard input's spill, a gzip input's decoded copy) is not read again: free the disk now, not at the end.
+        if (spillTo !== undefined) void rm(spillTo, { force: true }).catch(() => undefined);
         return;
       }
       if (collected !== null) {
