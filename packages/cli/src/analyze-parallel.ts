@@ -25,7 +25,7 @@ import { emptyAccounting } from '@alf/parser';
 import type { RejectsCsvSink } from '@alf/report';
 import { cutRanges, plainHead } from './analyze-ranges.ts';
 import type { ByteRange } from './analyze-ranges.ts';
-import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, RecordsTask, TaskCommon } from './analyze-task.ts';
+import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, ReadCommon, RecordsTask, TaskCommon } from './analyze-task.ts';
 import type { InputRead } from './analyze-inputs.ts';
 import type { DecodedSpillResult, SpillSegment } from './decoded-spill.ts';
 import type { InputResultParts } from './parse-input.ts';
@@ -111,14 +111,7 @@ export async function planInput(
 export const rangeFormatOf = (id: string | undefined): string | undefined => (id === undefined || id === 'none' || id.trim() === 'json' ? undefined : id);
 
 /** Pass 1's read of one range of planFromSegments: what a later pass returns for a range it skips. */
-export interface SpillRangeRead {
-  readonly parts: InputResultParts;
-  readonly sizeBytes: number;
-  readonly sha256: string;
-  readonly sizeStable: boolean;
-  readonly firstMs: number | null;
-  readonly lastMs: number | null;
-}
+export type SpillRangeRead = ReadCommon & { readonly firstMs: number | null; readonly lastMs: number | null };
 
 /**
  * Byte ranges of a plain file (an input's own ranges after pass 1, or a gzip input's decompressed

@@ -37,7 +37,7 @@ import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
 import { decodedStandIn, foldPass2, hashFile, inputTasks, joinSegments, mergeReads, minRangeBytes, planFromSegments, planInput, rangeFormatOf, recheckFile, replayRejects } from './analyze-parallel.ts';
-import type { HashedFile, InputPlan, TaskBase } from './analyze-parallel.ts';
+import type { HashedFile, InputPlan, SpillRangeRead, TaskBase } from './analyze-parallel.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, ReadCommon, RecordsResult } from './analyze-task.ts';
 import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
@@ -91,7 +91,8 @@ const LATER_RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 
 const MAX_INPUTS = 65_535;
 
 /** What pass 2 keeps of a pass-1 range read: its accounting and record span (`Pass2Task.skip`). */
-type Pass1Read = ReadCommon & Pick<Pass1Result, 'firstMs' | 'lastMs'>;
+/** A pass-1 range's read, as pass 2 returns it for a range it skips. */
+type Pass1Read = SpillRangeRead;
 const pass1Read = (r: Pass1Result): Pass1Read => ({ parts: r.parts, sizeBytes: r.sizeBytes, sha256: r.sha256, sizeStable: r.sizeStable, firstMs: r.firstMs, lastMs: r.lastMs });
 /** Where the rejects a pass-1 range collected wait for pass 2. */
 type Pass1Rejects = Pick<Pass1Collected, 'rejects' | 'rejectsFile'>;

@@ -19,8 +19,9 @@
  * Past any of these, or on a write error (a full disk), the spill is deleted and the later passes
  * read the input itself, as before: never an error.
  *
- * Segments (LineSegments): every `MARK_BYTES` (or less: an eighth of the smallest range) a new segment starts at a record's line start; each counts its
- * parsed lines, rejects by reason and record time span. A later pass cuts the spill at segment
+ * Segments (LineSegments): every `MARK_BYTES` (or less: an eighth of the smallest range) a new
+ * segment starts at a record's line start; each counts its parsed lines, rejects by reason and
+ * record time span. A later pass cuts the spill at segment
  * starts: each range then has its line base (no recount) and pass 1's read of it (accounting and
  * span), so a range the attribution needs nothing from is skipped, as for a plain file's ranges.
  */
@@ -104,6 +105,7 @@ export class LineSegments {
   }
 }
 
+/** The decompressed copy of one input, fed by pass 1 (`piece` per decoded piece, `add` per parsed chunk). */
 export class DecodedSpill {
   private fd: number | null = null;
   private state: 'waiting' | 'writing' | 'off' = 'waiting';
