@@ -14,6 +14,7 @@ import type { LoadedConfig } from './config.ts';
 import { closest, didYouMean } from './did-you-mean.ts';
 import { styleFor } from './style.ts';
 import { EXIT, exitCodeForError, exitCodeForSignal } from './exit-codes.ts';
+import { boundHeapGrowth } from './memory.ts';
 import { analyzeCommand } from './commands/analyze.ts';
 import { formatsCommand } from './commands/formats.ts';
 import { loadCommand } from './commands/load.ts';
@@ -132,6 +133,7 @@ function ignoreError(): void {}
 
 /** Runs `alf` with `argv` (without `node` and the script); resolves to the exit status. */
 export async function main(rawArgv: string[], io: Partial<Pick<CommandContext, 'stdin' | 'stdout' | 'stderr'>> = {}): Promise<number> {
+  boundHeapGrowth();
   const argv = joinRelativeTimes(rawArgv);
   const controller = new AbortController();
   let code: number = EXIT.ok;
