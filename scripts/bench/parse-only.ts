@@ -1,12 +1,15 @@
 /**
  * Parse-only: the parser's stream entry over a file (plain or gzip, raw bytes
  * handed to the parser, which finds gzip by magic bytes), counting records and
- * rejects. Nothing else runs: no geo, no detection, no output.
+ * rejects. Nothing else runs: no geo, no detection, no output. V8's heap growing factor is the
+ * one every alf command sets (`boundHeapGrowth`, packages/cli/src/memory.ts), so the peak RSS
+ * is what `alf parse` would have.
  *
  *   node --conditions=alf-source --import tsx scripts/bench/parse-only.ts FILE [--format combined] [--expect-lines N]
  */
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { boundHeapGrowth } from '../../packages/cli/src/memory.ts';
 import { emit, finishStep, skipStep } from './protocol.ts';
 
 interface ChunkLike {
@@ -26,6 +29,7 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  boundHeapGrowth();
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
