@@ -706,8 +706,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     // of the heap on 10M distinct IPs) is captured by this function's closures: let it go before the records pass.
     attribution = analysis.attribution();
     detail = null;
-    // Forced: the slack rule measures growth from the last collection, which still counted the pass-2 state just let
-    // go, so it did not collect here (15M lines, 10M IPs: heap 177-188 MB at this point; 117-126 MB collected).
+    // Forced when collections are on (ALF_GC_SLACK_MB, memory.ts): the slack rule measures growth from the last
+    // collection, which still counted the pass-2 state just let go (15M lines, 10M IPs: heap 177-188 MB here).
     settle(true);
     trace('finish');
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.

@@ -7,7 +7,13 @@
  * (main thread) and after each task (worker threads) gave, over 3 runs each, a peak of 526–551
  * instead of 581–591 MB, for 52–55 instead of 48–51 CPU-s (the main thread's collections take
  * 20–50 ms each; the rest is the heaps growing again). Collecting within a task as well (every
- * 64 MB of growth) was tried and left out: 512–517 MB but 20% more time.
+ * 64 MB of growth) was tried and left out: 512–517 MB but 20% more time. Those figures were
+ * taken with ALF_GC_SLACK_MB set: read as `Number(env ?? '')`, an unset variable was 0, which
+ * turned these collections off, so every run without it (the bench, sessions 5 and 6) ran
+ * without them. Measured again once V8's growing factor was set to 2 (`boundHeapGrowth`), paired
+ * runs of the built alf: 5M lines 299–313 MB in 14.2–16.9 s with them, 309–320 MB in 12.2–12.7 s
+ * without; 15M lines with 10M IPs 448–453 against 426–460 MB. The growing factor does the same
+ * work for less: they stay off unless ALF_GC_SLACK_MB is set (16 is what they were tried at).
  *
  * `settle()` runs a full collection when heap plus array buffers have grown by `SLACK` since the
  * last one, so a run of many small inputs does not collect after every one. The collector is
@@ -18,8 +24,18 @@ import { memoryUsage } from 'node:process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Growth (bytes) of heap plus array buffers that starts a collection (ALF_GC_SLACK_MB; 0 turns it off). */
-const SLACK = ((v) => (Number.isFinite(v) && v >= 0 ? v : 16) * 1048576)(Number(process.env['ALF_GC_SLACK_MB'] ?? ''));
+/** Growth (bytes) of heap plus array buffers that starts a collection (ALF_GC_SLACK_MB; unset or 0: off). */
+const SLACK = envCount('ALF_GC_SLACK_MB', 0) * 1048576;
+
+/**
+ * A whole number >= 0 from the environment; `fallback` when the variable is unset, empty or not
+ * such a number. (`Number('')` is 0: read as `Number(env ?? '')`, an unset variable was 0.)
+ */
+export function envCount(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim() ?? '';
+  if (!/^\d+$/.test(raw)) return fallback;
+  return Number(raw);
+}
 
 /**
  * V8's heap growing factor, as a percentage over what survived the last full collection
@@ -32,7 +48,7 @@ const SLACK = ((v) => (Number.isFinite(v) && v >= 0 ? v : 16) * 1048576)(Number(
  * 521–537 MB against 419–459 MB at 100, 391–407 MB at 25 and 50 (slower). The flag is per
  * process and read at each collection, so it holds for the main thread and every worker.
  */
-const GROWING_PERCENT = ((v) => (Number.isInteger(v) && v >= 0 ? v : 100))(Number(process.env['ALF_HEAP_GROWING_PERCENT'] ?? ''));
+const GROWING_PERCENT = envCount('ALF_HEAP_GROWING_PERCENT', 100);
 
 /** Sets V8's heap growing factor (GROWING_PERCENT) for this process; call once, before worker threads start. */
 export function boundHeapGrowth(): void {
