@@ -1,9 +1,9 @@
 /**
  * Parse-only: the parser's stream entry over a file (plain or gzip, raw bytes
  * handed to the parser, which finds gzip by magic bytes), counting records and
- * rejects. Nothing else runs: no geo, no detection, no output. V8's heap growing factor is the
- * one every alf command sets (`boundHeapGrowth`, packages/cli/src/memory.ts), so the peak RSS
- * is what `alf parse` would have.
+ * rejects. Nothing else runs: no geo, no detection, no output. It runs under the V8 heap
+ * growing factor every alf command sets (`boundHeapGrowth`, packages/cli/src/memory.ts), so its
+ * peak RSS is the parser's as alf runs it (`alf parse` adds its output encoding on top).
  *
  *   node --conditions=alf-source --import tsx scripts/bench/parse-only.ts FILE [--format combined] [--expect-lines N]
  */
