@@ -8,20 +8,19 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cutRanges } from './analyze-ranges.ts';
-import { ROOT, spawnAlf } from './test-cli.ts';
+import { SECREPO_BURST_GZ, secrepoBurstLines, spawnAlf } from './test-cli.ts';
 
-// 4,961 real lines with a single-IP burst (see analyze.test.ts).
-const burstLog = join(ROOT, 'testdata/real/secrepo/access.log.2018-12-15.gz');
+const burstLog = SECREPO_BURST_GZ;
 
 let dir: string;
 let crlf: string;
 let crlfBytes: Buffer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alf-workers-test-'));
-  const lines = gunzipSync(await readFile(burstLog)).toString('latin1').split('\n').filter((l) => l !== '');
+  const lines = await secrepoBurstLines();
   // Where the middle of the file falls inside the long line.
   const total = lines.reduce((n, l) => n + l.length + 2, 0) + 20_100;
   let half = 0;

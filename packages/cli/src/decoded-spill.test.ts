@@ -7,23 +7,21 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { parseStream } from '@alf/parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planFromSegments } from './analyze-parallel.ts';
 import { DecodedSpill } from './decoded-spill.ts';
 import type { DecodedSpillResult } from './decoded-spill.ts';
-import { ROOT } from './test-cli.ts';
-
-// 4,961 real lines (see analyze.test.ts), plus odd lines spread through them.
-const realGz = join(ROOT, 'testdata/real/secrepo/access.log.2018-12-15.gz');
+import { secrepoBurstLines } from './test-cli.ts';
 
 let dir: string;
 let plain: Buffer;
 let gz: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alf-decoded-spill-test-'));
-  const lines = gunzipSync(await readFile(realGz)).toString('latin1').split('\n').filter((l) => l !== '');
+  // 4,961 real lines, plus odd lines spread through them.
+  const lines = await secrepoBurstLines();
   const odd = ['', 'not a log line', 'x'.repeat(3000), '10.0.0.1 - - [bad time] "GET / HTTP/1.1" 200 1 "-" "-"'];
   const mixed = lines.flatMap((l, i) => (i % 97 === 5 ? [odd[i % odd.length]!, l] : [l]));
   plain = Buffer.from(`${mixed.join('\r\n')}\r\nlast line without newline`, 'latin1');

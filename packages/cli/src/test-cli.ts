@@ -4,14 +4,24 @@
  * `main` with in-memory streams. Not exported from the package.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { main } from './main.ts';
 
 /** The repository root. */
 export const ROOT: string = new URL('../../../', import.meta.url).pathname;
 /** `node` arguments that run the CLI's sources, from any working directory (tsx by absolute URL). */
+/** 4,961 real lines with a single-IP burst (secrepo, 2018-12-15; see analyze.test.ts), gzip. */
+export const SECREPO_BURST_GZ: string = join(ROOT, 'testdata/real/secrepo/access.log.2018-12-15.gz');
+
+/** The non-empty lines of SECREPO_BURST_GZ (latin1, no line ends). */
+export async function secrepoBurstLines(): Promise<string[]> {
+  return gunzipSync(await readFile(SECREPO_BURST_GZ)).toString('latin1').split('\n').filter((l) => l !== '');
+}
+
 export const NODE_ARGS: readonly string[] = [
   '--conditions=alf-source', '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'packages/cli/src/bin-dev.ts'),
 ];
