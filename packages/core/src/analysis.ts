@@ -12,11 +12,11 @@
 import type { RecordBatch } from '@alf/parser';
 import type { GeoLookup } from '@alf/geo';
 import { detectBursts, type DetectOptions } from './detect-bursts.ts';
-import { attributeWindow, signatureCandidates } from './attribute.ts';
+import { missingAttackers, signatureCandidates } from './attribute.ts';
 import { finishAnalysis } from './finish-analysis.ts';
 import { Timeline, type TimelineSnapshot } from './timeline.ts';
 import type { AnalysisOptions, AnalysisResult, BurstWindow } from './types.ts';
-import { WindowCounts, type WindowCountsOptions, type WindowCountsSnapshot } from './window-counts.ts';
+import { WindowCounts, windowDetailBuffers, type WindowCountsOptions, type WindowCountsSnapshot } from './window-counts.ts';
 import { IpCounts } from './ip-counts.ts';
 
 /** Every analysis option resolved: the detection thresholds plus attribution caps. */
@@ -176,7 +176,7 @@ class AttributionImpl implements Attribution {
 
 /** The typed arrays of an attribution snapshot: the transfer list to post it to another thread without copying its count tables. */
 export function attributionBuffers(s: AttributionSnapshot): ArrayBuffer[] {
-  return s.counts.windows.flatMap((w) => IpCounts.buffers(w.counts));
+  return [...s.counts.windows.flatMap((w) => IpCounts.buffers(w.counts)), ...windowDetailBuffers(s.counts)];
 }
 
 /**
@@ -267,12 +267,10 @@ class AnalysisImpl implements Analysis {
 
   detailPass(attribution: Attribution): Attribution | null {
     const counts = (attribution as AttributionImpl).counts;
-    const ws = this.windows();
-    const wanted = counts.windows.map((state, wi) => {
+    const wanted = counts.windows.map((state) => {
       if (state.limit >= 2 ** 32) return new Set<string>();
-      const att = attributeWindow(state, this.opts.minAttackerRequests, ws[wi]!.excessRequests);
-      const missing = att.attackers.filter((p) => p.detail === 'none').slice(0, counts.maxHeavyIps).map((p) => p.stats.ip);
-      return new Set([...missing, ...signatureCandidates(state, att.threshold, counts.maxHeavyIps - missing.length)]);
+      const { ips: missing, threshold } = missingAttackers(state, this.opts.minAttackerRequests, counts.maxHeavyIps);
+      return new Set([...missing, ...signatureCandidates(state, threshold, counts.maxHeavyIps - missing.length)]);
     });
     if (wanted.every((x) => x.size === 0)) return null;
     return new AttributionImpl(counts.detailFor(wanted));

@@ -37,39 +37,90 @@ export interface WindowAttribution {
   readonly others: Participant[];
 }
 
-function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[pos]!;
+/** Counts below this go into the histogram of `quantileOfCounts`; the few above it into a list. */
+const SMALL_COUNTS = 65_536;
+
+/**
+ * The nearest-rank quantile q of n counts (`sorted[ceil(q·n) − 1]` of the counts sorted), from
+ * `hist[c]` = how many counts equal c (for c < SMALL_COUNTS) and the larger ones in `large`.
+ */
+export function quantileOfCounts(hist: ArrayLike<number>, large: number[], n: number, q: number): number {
+  if (n === 0) return 0;
+  const pos = Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
+  let seen = 0;
+  for (let c = 0; c < hist.length; c++) {
+    seen += hist[c]!;
+    if (seen > pos) return c;
+  }
+  large.sort((a, b) => a - b);
+  return large[pos - seen]!;
 }
 
 const KIND_OF_KEY = [IP_KIND_HOSTNAME, 0, 0, 0, IP_KIND_V4, 0, IP_KIND_V6];
+
+/** The rate test of a window: the per-IP bar (p99 of reference counts, at least `minAttackerRequests`) and the expectation from an IP's reference count. */
+interface AttackerBar {
+  readonly durationS: number;
+  readonly refDurationS: number;
+  readonly threshold: number;
+  readonly distinctIps: number;
+  readonly expectedOf: (refRequests: number) => number;
+  readonly isAttacker: (requests: number, expected: number) => boolean;
+}
+
+function attackerBar(w: WindowState, minAttackerRequests: number): AttackerBar {
+  const durationS = (w.insideToMs - w.insideFromMs) / 1000;
+  const refDurationS = w.refDurationMs / 1000;
+  // Exact counts of every IP: the heavy-visitor bar and the rate test. The p99 of the reference
+  // counts comes from a histogram of them, not a sorted copy (10M reference IPs: 40 MB and a sort).
+  const hist = new Uint32Array(SMALL_COUNTS);
+  const large: number[] = [];
+  let nRef = 0;
+  let distinctIps = 0;
+  w.counts.forEach((inside, ref) => {
+    if (ref > 0) {
+      nRef++;
+      if (ref < SMALL_COUNTS) hist[ref]!++;
+      else large.push(ref);
+    }
+    if (inside > 0) distinctIps++;
+  });
+  const p99 = nRef >= 20 ? quantileOfCounts(hist, large, nRef, 0.99) : 0;
+  const threshold = Math.max(minAttackerRequests, Math.ceil(p99));
+  return {
+    durationS, refDurationS, threshold, distinctIps,
+    expectedOf: (refRequests) => (refDurationS > 0 ? (refRequests * durationS) / refDurationS : 0),
+    isAttacker: (requests, expected) => requests - expected >= threshold && requests >= 3 * expected + 3 * Math.sqrt(expected) + 1,
+  };
+}
+
+/**
+ * What a detail pass must collect for a window past its detail cap: the attackers by rate outside
+ * the detail sample (as `attributeWindow` finds them, most excess first, at most `room`), and the
+ * per-IP bar. Reads only the count tables: the sampled IPs' detail is not turned into objects.
+ */
+export function missingAttackers(w: WindowState, minAttackerRequests: number, room: number): { readonly ips: string[]; readonly threshold: number } {
+  const { threshold, expectedOf, isAttacker } = attackerBar(w, minAttackerRequests);
+  const found: { ip: string; excess: number }[] = [];
+  if (w.limit < 2 ** 32) {
+    w.counts.forEach((inside, ref, _kind, textOf) => {
+      if (inside < threshold) return;
+      const expected = expectedOf(ref);
+      if (!isAttacker(inside, expected)) return;
+      const ip = textOf();
+      if (!w.ips.has(ip) && !w.heavy.has(ip)) found.push({ ip, excess: inside - expected });
+    });
+  }
+  found.sort((a, b) => b.excess - a.excess || (a.ip < b.ip ? -1 : 1));
+  return { ips: found.slice(0, Math.max(0, room)).map((f) => f.ip), threshold };
+}
 
 /**
  * `detail`: the same window from a detail pass (`WindowCounts.detailFor`), holding the
  * detail of attackers that the sample missed.
  */
 export function attributeWindow(w: WindowState, minAttackerRequests: number, windowExcess: number, detail?: WindowState): WindowAttribution {
-  const durationS = (w.insideToMs - w.insideFromMs) / 1000;
-  const refDurationS = w.refDurationMs / 1000;
-  // Exact counts of every IP: the heavy-visitor bar and the rate test.
-  let nRef = 0;
-  w.counts.forEach((_, ref) => {
-    if (ref > 0) nRef++;
-  });
-  const refCounts = new Uint32Array(nRef);
-  let distinctIps = 0;
-  nRef = 0;
-  w.counts.forEach((inside, ref) => {
-    if (ref > 0) refCounts[nRef++] = ref;
-    if (inside > 0) distinctIps++;
-  });
-  refCounts.sort();
-  const p99 = refCounts.length >= 20 ? quantile(refCounts, 0.99) : 0;
-  const threshold = Math.max(minAttackerRequests, Math.ceil(p99));
-  const expectedOf = (refRequests: number): number => (refDurationS > 0 ? (refRequests * durationS) / refDurationS : 0);
-  const isAttacker = (requests: number, expected: number): boolean =>
-    requests - expected >= threshold && requests >= 3 * expected + 3 * Math.sqrt(expected) + 1;
+  const { durationS, refDurationS, threshold, distinctIps, expectedOf, isAttacker } = attackerBar(w, minAttackerRequests);
 
   const attackers: Participant[] = [];
   const others: Participant[] = [];

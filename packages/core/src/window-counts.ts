@@ -3,7 +3,8 @@
  * and in its reference periods (`IpCounts`, typed-array hash tables: every IP,
  * however many), plus per-IP detail (paths, user agents, statuses, first/last
  * seen) for a bounded set of IPs. All counts are sums, so add() is commutative
- * and merge() exact.
+ * and merge() exact. The detail lives in typed-array tables (`IpDetailTable`,
+ * ip-detail-table.ts), read as `IpWindowStats` objects.
  * Detail is kept for every IP while the window has at most `maxIpsPerWindow`
  * of them; past that, for a deterministic hash sample (IPs whose hash is below
  * a threshold that halves until the set fits; the others go into an
@@ -16,15 +17,15 @@ import type { RecordBatch } from '@alf/parser';
 import { hashString } from './hash.ts';
 import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
-import {
-  addAggregate, addCount, addPath, emptyAggregate, ipToAggregate, keyCount, mergeIpStats, newIpStats, pathCount, type IpWindowStats, type WindowAggregate,
-} from './ip-window-stats.ts';
+import { addAggregate, emptyAggregate, keyCount, pathCount, type IpWindowStats, type WindowAggregate } from './ip-window-stats.ts';
+import { IpDetailTable, packedBuffers, type PackedIpDetail } from './ip-detail-table.ts';
 
 export type { IpWindowStats, WindowAggregate } from './ip-window-stats.ts';
 export { emptyAggregate } from './ip-window-stats.ts';
+export { IpDetailTable, type PackedIpDetail } from './ip-detail-table.ts';
 
-/** The plain-data part of a window's state (everything but the count tables). */
-export interface WindowDetail {
+/** A window's state but its count tables and per-IP detail: bounds, sampling limit and plain sums. */
+export interface WindowSums {
   readonly insideFromMs: number;
   /** Exclusive. */
   readonly insideToMs: number;
@@ -34,10 +35,6 @@ export interface WindowDetail {
   refDurationMs: number;
   /** Hash threshold: IPs with hash >= limit get no sampled detail. 2^32 = all. */
   limit: number;
-  /** Detail of sampled IPs (all IPs while under the cap). */
-  readonly ips: Map<string, IpWindowStats>;
-  /** Detail pass only: detail of the attackers that the sample missed. */
-  readonly heavy: Map<string, IpWindowStats>;
   readonly inside: WindowAggregate;
   readonly reference: WindowAggregate;
   /** Inside requests of IPs without detail (past the sampling limit, not heavy). */
@@ -45,6 +42,14 @@ export interface WindowDetail {
   /** Referer hosts of inside requests (capped; see refererHostsDropped). */
   readonly refererHosts: Map<string, number>;
   refererHostsDropped: number;
+}
+
+/** The plain-data part of a window's state (everything but the count tables). */
+export interface WindowDetail extends WindowSums {
+  /** Detail of sampled IPs (all IPs while under the cap). */
+  readonly ips: IpDetailTable;
+  /** Detail pass only: detail of the attackers that the sample missed. */
+  readonly heavy: IpDetailTable;
 }
 
 export interface WindowState extends WindowDetail {
@@ -95,7 +100,17 @@ const ROLE_REF = 2;
  * user agent / status over the detailed IPs, and plain sums).
  */
 export interface WindowCountsSnapshot {
-  readonly windows: readonly (WindowDetail & { readonly counts: IpCountsSnapshot })[];
+  readonly windows: readonly (WindowSums & { readonly ips: PackedIpDetail; readonly heavy: PackedIpDetail; readonly counts: IpCountsSnapshot })[];
+}
+
+/** The typed arrays of a snapshot's per-IP detail (to transfer with it, not copy). */
+export function windowDetailBuffers(s: WindowCountsSnapshot): ArrayBuffer[] {
+  return s.windows.flatMap((w) => [...packedBuffers(w.ips), ...packedBuffers(w.heavy)]);
+}
+
+/** A deep copy of packed detail (its arrays are taken over by whoever unpacks it). */
+function clonePacked(p: PackedIpDetail): PackedIpDetail {
+  return { ips: p.ips, num: p.num.slice(), kind: p.kind.slice(), lists: p.lists.slice(), key: p.key.slice(), count: p.count.slice(), rq: p.rq.slice(), strs: p.strs };
 }
 
 export class WindowCounts {
@@ -113,8 +128,11 @@ export class WindowCounts {
   private readonly roles: number[][];
   private scratchHash: Float64Array = new Float64Array(0);
   private scratchV4: Float64Array = new Float64Array(0);
-  /** Per window: IpWindowStats by dictionary id of the current batch (cleared per batch). */
-  private readonly scratchStats: (IpWindowStats | undefined)[][] = [];
+  /** Per window: the detail slot by IP dictionary id of the current batch, -1 not looked up (cleared per batch). */
+  private scratchSlot: Int32Array[] = [];
+  /** Per window: the interned path / user-agent id by dictionary id of the current batch, -1 not yet. */
+  private scratchPath: Int32Array[] = [];
+  private scratchAgent: Int32Array[] = [];
 
   constructor(
     ranges: readonly { insideFromMs: number; insideToMs: number; refBefore: readonly [number, number]; refAfter: readonly [number, number] }[],
@@ -127,7 +145,7 @@ export class WindowCounts {
     this.units = ranges.map(() => 0);
     this.windows = ranges.map((r) => ({
       insideFromMs: r.insideFromMs, insideToMs: r.insideToMs, refBefore: r.refBefore, refAfter: r.refAfter,
-      refDurationMs: 0, limit: FULL, ips: new Map(), heavy: new Map(), inside: emptyAggregate(), reference: emptyAggregate(),
+      refDurationMs: 0, limit: FULL, ips: this.table(), heavy: this.table(), inside: emptyAggregate(), reference: emptyAggregate(),
       sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, counts: new IpCounts(),
     }));
     const pts = new Set<number>();
@@ -174,25 +192,44 @@ export class WindowCounts {
     return this.windows.reduce((a, w) => a + w.counts.tableBytes, 0);
   }
 
+  /** An empty detail table with this accumulator's caps. */
+  private table(): IpDetailTable {
+    return new IpDetailTable(this.opts.maxPathsPerIp, this.opts.maxUserAgentsPerIp);
+  }
+
   /** Halve the limit of window k until its sampled IPs fit the caps (IPs and detail units). */
   private shrink(k: number): void {
     const w = this.windows[k]!;
+    let limit = w.limit;
     while (w.ips.size > this.opts.maxIpsPerWindow || this.units[k]! > this.maxDetailUnits) {
-      w.limit /= 2;
-      for (const [ip, s] of w.ips) {
-        if (s.hash < w.limit) continue;
-        w.ips.delete(ip);
-        this.units[k]! -= detailUnits(s, this.opts);
-        ipToAggregate(w.sampledOut, s);
+      // Halve until the count of IPs under the limit fits, then drop them in one rebuild of the table.
+      let ips = w.ips.size;
+      let units = this.units[k]!;
+      const hashes: number[] = [];
+      const unitsOf: number[] = [];
+      w.ips.forEachSlot((slot) => {
+        hashes.push(w.ips.hashOf(slot));
+        unitsOf.push(w.ips.units(slot));
+      });
+      while (ips > this.opts.maxIpsPerWindow || units > this.maxDetailUnits) {
+        limit /= 2;
+        ips = 0;
+        units = 0;
+        for (let i = 0; i < hashes.length; i++) {
+          if (hashes[i]! < limit) {
+            ips++;
+            units += unitsOf[i]!;
+          }
+        }
       }
+      w.limit = limit;
+      this.units[k]! -= w.ips.dropFrom(limit, (slot) => w.ips.toAggregate(slot, w.sampledOut));
     }
   }
 
   /** Recounts the detail units of window k (after a merge). */
   private recount(k: number): void {
-    let n = 0;
-    for (const s of this.windows[k]!.ips.values()) n += detailUnits(s, this.opts);
-    this.units[k] = n;
+    this.units[k] = this.windows[k]!.ips.totalUnits();
   }
 
   /** The detail pass: an accumulator over the same windows that tracks only `ips[w]` of window w. */
@@ -234,12 +271,19 @@ export class WindowCounts {
     const queryRandom = new Int8Array(query.values.length).fill(-1);
     const refClass = new Int8Array(referer.values.length).fill(-1);
     const refHost: (string | null | undefined)[] = new Array(referer.values.length);
-    while (this.scratchStats.length < nW) this.scratchStats.push([]);
-    const statsCache = this.scratchStats;
-    for (let k = 0; k < nW; k++) {
-      if (statsCache[k]!.length < nIp) statsCache[k] = new Array<IpWindowStats | undefined>(Math.max(nIp, 2 * statsCache[k]!.length)).fill(undefined);
-      else statsCache[k]!.fill(undefined, 0, nIp);
-    }
+    const nPath = path.values.length;
+    const nAgent = batch.userAgent.values.length;
+    const fit = (list: Int32Array[], n: number): Int32Array[] => {
+      while (list.length < nW) list.push(new Int32Array(0));
+      for (let k = 0; k < nW; k++) {
+        if (list[k]!.length < n) list[k] = new Int32Array(Math.max(n, 2 * list[k]!.length));
+        list[k]!.fill(-1, 0, n);
+      }
+      return list;
+    };
+    const slotCache = (this.scratchSlot = fit(this.scratchSlot, nIp));
+    const pathCache = (this.scratchPath = fit(this.scratchPath, nPath));
+    const agentCache = (this.scratchAgent = fit(this.scratchAgent, nAgent));
     const only = this.only;
     let seg = -1;
     let segFrom = Infinity;
@@ -267,9 +311,9 @@ export class WindowCounts {
           const wi = roles[r]!;
           if (roles[r + 1] !== ROLE_INSIDE || !only[wi]!.has(ipStr)) continue;
           const w = this.windows[wi]!;
-          let s = w.heavy.get(ipStr);
-          if (s === undefined) w.heavy.set(ipStr, (s = newIpStats(ipStr, hashString(ipStr))));
-          this.detailInto(s, i, batch, pathAsset, queryRandom, refClass);
+          let s = w.heavy.slot(ipStr);
+          if (s < 0) s = w.heavy.insert(ipStr, hashString(ipStr));
+          this.detailInto(w.heavy, s, i, batch, pathAsset, queryRandom, refClass);
         }
         continue;
       }
@@ -333,15 +377,14 @@ export class WindowCounts {
             else w.refererHostsDropped++;
           }
         }
-        let s: IpWindowStats | undefined = statsCache[wi]![ipId];
-        if (s === undefined) {
+        let s = slotCache[wi]![ipId]!;
+        if (s < 0) {
           let h = ipHash[ipId]!;
           if (h < 0) h = ipHash[ipId] = hashString(ipStr);
           if (h < w.limit) {
-            s = w.ips.get(ipStr);
-            if (s === undefined) {
-              s = newIpStats(ipStr, h);
-              w.ips.set(ipStr, s);
+            s = w.ips.slot(ipStr);
+            if (s < 0) {
+              s = w.ips.insert(ipStr, h);
               units[wi]!++;
             }
           } else {
@@ -359,23 +402,30 @@ export class WindowCounts {
             if (st === 429 || st === 499 || st === 503) so.throttled++;
             continue;
           }
-          statsCache[wi]![ipId] = s;
+          slotCache[wi]![ipId] = s;
         }
-        s.ipKind = ipKind[i]!;
-        units[wi]! += this.countInto(s, i, batch, pId >= 0 ? capKey(path.values[pId]!) : '', asset, rq, rc);
-        const b = bytesSent[i]!;
-        if (b > 0) s.bytes += b;
+        let pSid = pId >= 0 ? pathCache[wi]![pId]! : w.ips.intern('');
+        if (pSid < 0) pSid = pathCache[wi]![pId] = w.ips.intern(capKey(path.values[pId]!));
+        const uId = batch.userAgent.ids[i]!;
+        let uSid = uId >= 0 ? agentCache[wi]![uId]! : w.ips.intern('');
+        if (uSid < 0) uSid = agentCache[wi]![uId] = w.ips.intern(capKey(batch.userAgent.values[uId]!));
+        units[wi]! += w.ips.hit(s, ts[i]!, ipKind[i]!, asset, rq, rc, st, pSid, uSid, bytesSent[i]!);
         if (w.ips.size > cap || units[wi]! > maxUnits) {
           this.shrink(wi);
-          for (let k = 0; k < nW; k++) statsCache[k]!.fill(undefined, 0, nIp);
+          // Slots and string ids change when the table is rebuilt.
+          for (let k = 0; k < nW; k++) {
+            slotCache[k]!.fill(-1, 0, nIp);
+            pathCache[k]!.fill(-1, 0, nPath);
+            agentCache[k]!.fill(-1, 0, nAgent);
+          }
         }
       }
     }
   }
 
-  /** Detail pass: one inside request of a tracked IP. */
-  private detailInto(s: IpWindowStats, i: number, batch: RecordBatch, pathAsset: Int8Array, queryRandom: Int8Array, refClass: Int8Array): void {
-    const { path, query, referer } = batch;
+  /** Detail pass: one inside request of a tracked IP (slot `s` of `table`). */
+  private detailInto(table: IpDetailTable, s: number, i: number, batch: RecordBatch, pathAsset: Int8Array, queryRandom: Int8Array, refClass: Int8Array): void {
+    const { path, query, referer, userAgent } = batch;
     const pId = path.ids[i]!;
     const p = pId >= 0 ? capKey(path.values[pId]!) : '';
     let asset = pId >= 0 ? pathAsset[pId]! : 0;
@@ -386,40 +436,9 @@ export class WindowCounts {
     const rId = referer.ids[i]!;
     let rc = rId >= 0 ? refClass[rId]! : REF_NONE;
     if (rc < 0) rc = refClass[rId] = refererClass(referer.values[rId]!);
-    s.ipKind = batch.ipKind[i]!;
-    this.countInto(s, i, batch, p, asset, rq, rc);
-    const b = batch.bytesSent[i]!;
-    if (b > 0) s.bytes += b;
-  }
-
-  /** Counts one request into an IP's detail; returns the detail units it added (see `detailUnits`). */
-  private countInto(s: IpWindowStats, i: number, batch: RecordBatch, p: string, asset: number, rq: number, rc: number): number {
-    let added = 0;
-    const t = batch.ts[i]!;
-    s.requests++;
-    if (t < s.firstMs) s.firstMs = t;
-    if (t > s.lastMs) s.lastMs = t;
-    s.assets += asset;
-    s.randomQuery += rq;
-    if (rc === REF_NONE) s.refNone++;
-    else if (rc === REF_SEARCH) s.refSearch++;
-    else if (rc === REF_SOCIAL) s.refSocial++;
-    else s.refOther++;
-    const st = batch.status[i]!;
-    s.statuses = addCount(s.statuses, st, 1)!;
-    if (s.paths !== null) {
-      const before = s.paths;
-      s.paths = addPath(before, p, 1, rq, this.opts.maxPathsPerIp);
-      if (s.paths !== null && s.paths !== before) added++;
-    }
-    if (s.userAgents !== null) {
-      const uId = batch.userAgent.ids[i]!;
-      const ua = uId >= 0 ? capKey(batch.userAgent.values[uId]!) : '';
-      const before = s.userAgents;
-      s.userAgents = addCount(before, ua, 1, this.opts.maxUserAgentsPerIp);
-      if (s.userAgents !== null && s.userAgents !== before) added++;
-    }
-    return added;
+    const uId = userAgent.ids[i]!;
+    const ua = uId >= 0 ? capKey(userAgent.values[uId]!) : '';
+    table.hit(s, batch.ts[i]!, batch.ipKind[i]!, asset, rq, rc, batch.status[i]!, table.intern(p), table.intern(ua), batch.bytesSent[i]!);
   }
 
   /**
@@ -429,8 +448,8 @@ export class WindowCounts {
   snapshot(share = false): WindowCountsSnapshot {
     return {
       windows: this.windows.map((w) => {
-        const { counts, ...detail } = w;
-        return { ...(share ? detail : structuredClone(detail)), counts: counts.snapshot() };
+        const { counts, ips, heavy, ...sums } = w;
+        return { ...(share ? sums : structuredClone(sums)), ips: ips.pack(), heavy: heavy.pack(), counts: counts.snapshot() };
       }),
     };
   }
@@ -440,8 +459,7 @@ export class WindowCounts {
     const c = new WindowCounts([], this.opts, this.only);
     if (snap.windows.length !== this.windows.length) throw new Error(`snapshot has ${snap.windows.length} windows, expected ${this.windows.length}`);
     for (const sw of snap.windows) {
-      const { counts, ...detail } = sw;
-      c.windows.push({ ...(structuredClone(detail) as WindowDetail), counts: IpCounts.fromSnapshot(counts) });
+      c.windows.push({ ...this.unpack(sw, false), counts: IpCounts.fromSnapshot(sw.counts) });
       c.units.push(0);
       c.recount(c.windows.length - 1);
     }
@@ -468,10 +486,17 @@ export class WindowCounts {
    */
   mergeSnapshot(snap: WindowCountsSnapshot, owned = false): void {
     if (snap.windows.length !== this.windows.length) throw new Error(`snapshot has ${snap.windows.length} windows, expected ${this.windows.length}`);
-    snap.windows.forEach((sw, k) => {
-      const { counts, ...detail } = sw;
-      this.mergeWindow(k, owned ? detail : (structuredClone(detail) as WindowDetail), counts, owned);
-    });
+    snap.windows.forEach((sw, k) => this.mergeWindow(k, this.unpack(sw, owned), sw.counts, owned));
+  }
+
+  /** A snapshot window's detail as live tables; `owned`: its arrays and Maps are taken over, else copied. */
+  private unpack(sw: WindowCountsSnapshot['windows'][number], owned: boolean): WindowDetail {
+    const { counts: _counts, ips, heavy, ...sums } = sw;
+    const { maxPathsPerIp: p, maxUserAgentsPerIp: a } = this.opts;
+    return {
+      ...(owned ? sums : structuredClone(sums)),
+      ips: IpDetailTable.unpack(owned ? ips : clonePacked(ips), p, a), heavy: IpDetailTable.unpack(owned ? heavy : clonePacked(heavy), p, a),
+    };
   }
 
   /** True while window k has seen nothing (no count, no detail, no sum). */
@@ -512,34 +537,10 @@ export class WindowCounts {
     const limit = Math.min(w.limit, o.limit);
     if (limit < w.limit) {
       w.limit = limit;
-      for (const [ip, s] of w.ips) {
-        if (s.hash >= limit) {
-          w.ips.delete(ip);
-          ipToAggregate(w.sampledOut, s);
-        }
-      }
+      w.ips.dropFrom(limit, (slot) => w.ips.toAggregate(slot, w.sampledOut));
     }
-    for (const [ip, s] of o.ips) {
-      if (s.hash >= limit) {
-        ipToAggregate(w.sampledOut, s);
-        continue;
-      }
-      const mine = w.ips.get(ip);
-      if (mine === undefined && take) w.ips.set(ip, s);
-      else if (mine === undefined) {
-        const copy = newIpStats(ip, s.hash);
-        mergeIpStats(copy, s, this.opts);
-        w.ips.set(ip, copy);
-      } else mergeIpStats(mine, s, this.opts);
-    }
-    for (const [ip, s] of o.heavy) {
-      const mine = w.heavy.get(ip);
-      if (mine === undefined) {
-        const copy = newIpStats(ip, s.hash);
-        mergeIpStats(copy, s, this.opts);
-        w.heavy.set(ip, copy);
-      } else mergeIpStats(mine, s, this.opts);
-    }
+    w.ips.mergeFrom(o.ips, limit, (slot) => o.ips.toAggregate(slot, w.sampledOut));
+    w.heavy.mergeFrom(o.heavy, FULL);
     this.recount(k);
     this.shrink(k);
   }

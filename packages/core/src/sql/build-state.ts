@@ -10,6 +10,7 @@ import { HLL_REGISTERS } from '../hll.ts';
 import { clientKey, type IpCountsSnapshot } from '../ip-counts.ts';
 import type { IpWindowStats, KeyCounts, PathCounts, WindowAggregate } from '../ip-window-stats.ts';
 import { addCount, addPath } from '../ip-window-stats.ts';
+import { IpDetailTable } from '../ip-detail-table.ts';
 import { PAGE_S } from '../timeline.ts';
 import type { WindowCountsSnapshot } from '../window-counts.ts';
 import type { SqlWindowRange } from './queries.ts';
@@ -286,7 +287,7 @@ export function buildWindowState(range: SqlWindowRange, rows: WindowRows): SqlWi
   };
   return {
     insideFromMs: range.insideFromMs, insideToMs: range.insideToMs, refBefore: range.refBefore, refAfter: range.refAfter,
-    refDurationMs: 0, limit: rows.limit, ips, heavy: new Map(), counts: rows.counts, inside, reference, sampledOut,
+    refDurationMs: 0, limit: rows.limit, ips: IpDetailTable.of(ips.values(), Infinity, Infinity).pack(), heavy: new IpDetailTable(0, 0).pack(), counts: rows.counts, inside, reference, sampledOut,
     refererHosts, refererHostsDropped: num(rows.refererTotal[0], 'referer_total.requests') - kept,
   };
 }
@@ -304,7 +305,7 @@ const EMPTY_COUNTS = (): IpCountsSnapshot => ({
 export function buildDetailWindow(range: SqlWindowRange, heavy: Map<string, IpWindowStats>): SqlWindowState {
   return {
     insideFromMs: range.insideFromMs, insideToMs: range.insideToMs, refBefore: range.refBefore, refAfter: range.refAfter,
-    refDurationMs: 0, limit: FULL, ips: new Map(), heavy, counts: EMPTY_COUNTS(), inside: emptyAggregate(), reference: emptyAggregate(),
+    refDurationMs: 0, limit: FULL, ips: new IpDetailTable(0, 0).pack(), heavy: IpDetailTable.of(heavy.values(), Infinity, Infinity).pack(), counts: EMPTY_COUNTS(), inside: emptyAggregate(), reference: emptyAggregate(),
     sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0,
   };
 }
