@@ -2,8 +2,13 @@ import { describe, expect, test } from 'vitest';
 import { hashString } from './hash.ts';
 import { ROLE_INSIDE, ROLE_REF, clientKey } from './ip-counts.ts';
 import { rng, toBatches, type TestRow } from './test-batch.ts';
-import { WindowCounts, detailUnits, type WindowCountsOptions } from './window-counts.ts';
-import { countEntries, pathEntries } from './ip-window-stats.ts';
+import { WindowCounts, type WindowCountsOptions } from './window-counts.ts';
+import { countEntries, keyCount, pathCount, pathEntries, type IpWindowStats } from './ip-window-stats.ts';
+
+/** An IP's detail units from its IpWindowStats (what IpDetailTable.units counts on its slot). */
+function detailUnits(s: IpWindowStats, opts: WindowCountsOptions): number {
+  return 1 + (s.paths === null ? opts.maxPathsPerIp : pathCount(s.paths)) + (s.userAgents === null ? opts.maxUserAgentsPerIp : keyCount(s.userAgents));
+}
 
 const T = Date.UTC(2024, 2, 4, 0, 0, 0);
 const MIN = 60_000;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { hashString } from './hash.ts';
 import { IpDetailTable } from './ip-detail-table.ts';
-import { addCount, addPath, emptyAggregate, ipToAggregate, mergeIpStats, newIpStats, type IpWindowStats } from './ip-window-stats.ts';
+import { addCount, addPath, emptyAggregate, keyCount, newIpStats, pathCount, type IpWindowStats, type KeyCounts, type PathCounts, type WindowAggregate } from './ip-window-stats.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL } from './request-traits.ts';
 
 const MAX_PATHS = 3;
@@ -158,4 +158,55 @@ describe('IpDetailTable: the per-IP detail in typed arrays', () => {
 
 function* chunks<T>(a: readonly T[], n: number): Generator<string> {
   for (let i = 0; i < a.length; i += n) yield JSON.stringify(a.slice(i, i + n));
+}
+
+// The object form's merge and sampled-out rule, as WindowCounts applied them before the tables: the reference model.
+
+function mergeIpStats(into: IpWindowStats, o: IpWindowStats, opts: { readonly maxPathsPerIp: number; readonly maxUserAgentsPerIp: number }): void {
+  into.ipKind = Math.max(into.ipKind, o.ipKind);
+  into.requests += o.requests;
+  into.firstMs = Math.min(into.firstMs, o.firstMs);
+  into.lastMs = Math.max(into.lastMs, o.lastMs);
+  into.assets += o.assets;
+  into.randomQuery += o.randomQuery;
+  into.refNone += o.refNone;
+  into.refSearch += o.refSearch;
+  into.refSocial += o.refSocial;
+  into.refOther += o.refOther;
+  into.bytes += o.bytes;
+  if (into.paths !== null) {
+    if (o.paths === null) into.paths = null;
+    else {
+      let paths: PathCounts = into.paths;
+      for (let i = 0; i < o.paths.length; i += 3) paths = addPath(paths, o.paths[i] as string, o.paths[i + 1] as number, o.paths[i + 2] as number, Infinity)!;
+      into.paths = pathCount(paths) > opts.maxPathsPerIp ? null : paths;
+    }
+  }
+  if (into.userAgents !== null) {
+    if (o.userAgents === null) into.userAgents = null;
+    else {
+      let uas: KeyCounts<string> = into.userAgents;
+      for (let i = 0; i < o.userAgents.length; i += 2) uas = addCount(uas, o.userAgents[i] as string, o.userAgents[i + 1] as number)!;
+      into.userAgents = keyCount(uas) > opts.maxUserAgentsPerIp ? null : uas;
+    }
+  }
+  for (let i = 0; i < o.statuses.length; i += 2) into.statuses = addCount(into.statuses, o.statuses[i] as number, o.statuses[i + 1] as number)!;
+}
+
+function ipToAggregate(into: WindowAggregate, s: IpWindowStats): void {
+  into.requests += s.requests;
+  into.assets += s.assets;
+  into.randomQuery += s.randomQuery;
+  into.refNone += s.refNone;
+  into.refSearch += s.refSearch;
+  into.refSocial += s.refSocial;
+  into.refOther += s.refOther;
+  const statuses = s.statuses;
+  for (let i = 0; i < statuses.length; i += 2) {
+    const st = statuses[i]!;
+    const c = statuses[i + 1]!;
+    if (st >= 400 && st < 500) into.errors4xx += c;
+    if (st >= 500) into.errors5xx += c;
+    if (st === 429 || st === 499 || st === 503) into.throttled += c;
+  }
 }

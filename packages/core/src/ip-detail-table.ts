@@ -215,7 +215,11 @@ export class IpDetailTable {
     return 1;
   }
 
-  /** The detail units of a slot: 1, plus its paths and agents (a list past its cap counts as full). */
+  /**
+   * The detail units of a slot: 1, plus its distinct paths and agents (a list past its cap counts
+   * as full). They only grow as requests are added or merged, and their final value depends only on
+   * the IP's requests (not on their order), so a sample cut on them is order-independent too.
+   */
   units(slot: number): number {
     const at = slot * 3;
     return 1 + (this.head[at + PATHS] === MANY ? this.maxPaths : this.len[at + PATHS]!) + (this.head[at + AGENTS] === MANY ? this.maxAgents : this.len[at + AGENTS]!);
@@ -228,7 +232,7 @@ export class IpDetailTable {
     return u;
   }
 
-  /** Adds a slot's requests into window totals (as IpWindowStats' `ipToAggregate`). */
+  /** Adds a slot's requests into window totals (requests, sums, error and throttled statuses). */
   toAggregate(slot: number, into: WindowAggregate): void {
     const o = slot * F;
     const num = this.num;
@@ -276,7 +280,7 @@ export class IpDetailTable {
 
   /**
    * Adds the IPs of `other` whose hash is under `limit` (sums; lists merged by key, then
-   * MANY when past the cap, as `mergeIpStats`); `onSkipped` sees the others.
+   * MANY when past the cap); `onSkipped` sees the others.
    */
   mergeFrom(other: IpDetailTable, limit: number, onSkipped?: (slot: number) => void): void {
     const map = new Int32Array(other.strs.length).fill(-1);

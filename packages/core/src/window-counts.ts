@@ -17,7 +17,7 @@ import type { RecordBatch } from '@alf/parser';
 import { hashString } from './hash.ts';
 import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
-import { addAggregate, emptyAggregate, keyCount, pathCount, type IpWindowStats, type WindowAggregate } from './ip-window-stats.ts';
+import { addAggregate, emptyAggregate, type WindowAggregate } from './ip-window-stats.ts';
 import { IpDetailTable, packedBuffers, type PackedIpDetail } from './ip-detail-table.ts';
 
 export type { IpWindowStats, WindowAggregate } from './ip-window-stats.ts';
@@ -65,20 +65,11 @@ export interface WindowCountsOptions {
   /** Attackers per window whose detail a detail pass collects (default 20,000; the most excess first). */
   readonly maxHeavyIps?: number;
   /**
-   * Cap on the detail of a window in units (`detailUnits`: 1 per IP plus 1 per path and user
+   * Cap on the detail of a window in units (`IpDetailTable.units`: 1 per IP plus 1 per path and user
    * agent it keeps; default 4 × maxIpsPerWindow): past it the sample shrinks as past
    * maxIpsPerWindow, so that memory does not follow distinct paths and agents.
    */
   readonly maxDetailUnits?: number;
-}
-
-/**
- * The size of an IP's detail: 1, plus its distinct paths and user agents up to their caps (a set
- * past its cap counts as full). It only grows as requests are added or merged, and its final
- * value depends only on the IP's requests (not on their order), so a sample cut on it is too.
- */
-export function detailUnits(s: IpWindowStats, opts: WindowCountsOptions): number {
-  return 1 + (s.paths === null ? opts.maxPathsPerIp : pathCount(s.paths)) + (s.userAgents === null ? opts.maxUserAgentsPerIp : keyCount(s.userAgents));
 }
 
 const FULL = 2 ** 32;
@@ -118,7 +109,7 @@ export class WindowCounts {
   readonly opts: WindowCountsOptions;
   readonly maxHeavyIps: number;
   readonly maxDetailUnits: number;
-  /** Per window: the detail units (`detailUnits`) of its `ips`. */
+  /** Per window: the detail units (`IpDetailTable.units`) of its `ips`. */
   private readonly units: number[];
   /** Detail pass: per window, the only IPs tracked (null: an ordinary pass-2 accumulator). */
   readonly only: readonly ReadonlySet<string>[] | null;
