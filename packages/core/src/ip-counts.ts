@@ -14,7 +14,10 @@
  * Counts are u16 per slot; a count that reaches 65,535 continues in a Map keyed
  * by the key (few IPs are that heavy: at most requests / 65,535 of them).
  * Tables double at 70% load, so memory is about 8 / 0.35..0.7 bytes per IPv4
- * client (11-23 B; 134 MB at 10M distinct IPv4 in a 2^24-slot table).
+ * client (11-23 B; 134 MB at 10M distinct IPv4 in 2^24 slots). Each address family is
+ * split into 16 tables by a hash of the key (`SHARDS`), which grow one at a time: growing
+ * copies one sixteenth of the slots, where one table copied them all at once (at 2^24
+ * single-request clients, the 134 MB old table was held next to the new 268 MB one).
  *
  * All counts are sums, so add and merge commute: the state depends only on the
  * multiset of requests. In SQL: `SELECT ip, countIf(inside), countIf(ref) …
@@ -26,7 +29,21 @@ export const ROLE_INSIDE = 0;
 export const ROLE_REF = 1;
 
 const SAT = 0xffff;
-const INITIAL_SLOTS = 1 << 10;
+const INITIAL_SLOTS = 1 << 6;
+/** Tables per address family (a power of two). */
+const SHARDS = 16;
+const SHARD_SHIFT = 32 - Math.log2(SHARDS);
+
+/** The table of an IPv4 key (top bits of a multiplicative hash; WordTable's own hash picks the slot). */
+function shardOf4(k0: number): number {
+  return Math.imul(k0 ^ (k0 >>> 16), 0x9e3779b1) >>> SHARD_SHIFT;
+}
+
+function shardOf6(k0: number, k1: number, k2: number, k3: number): number {
+  return shardOf4(k0 ^ Math.imul(k1, 0x85ebca6b) ^ Math.imul(k2, 0xc2b2ae35) ^ Math.imul(k3, 0x27d4eb2f));
+}
+
+const shards = (w: number): WordTable[] => Array.from({ length: SHARDS }, () => new WordTable(w));
 const MAX_LOAD = 0.7;
 
 /** One window's exact per-IP counts as plain data (structured-clone safe; GROUP BY ip). */
@@ -211,8 +228,9 @@ class WordTable {
 
 /** Exact inside / reference request counts per client of one window. */
 export class IpCounts {
-  readonly v4: WordTable = new WordTable(1);
-  readonly v6: WordTable = new WordTable(4);
+  /** IPv4 keys by `shardOf4`, IPv6 keys by `shardOf6`. */
+  private readonly v4: WordTable[] = shards(1);
+  private readonly v6: WordTable[] = shards(4);
   readonly other: Map<string, number[]> = new Map();
   readonly maxOtherKeys: number;
   otherDroppedInside = 0;
@@ -224,18 +242,28 @@ export class IpCounts {
 
   /** Distinct clients with a count. */
   get size(): number {
-    return this.v4.size + this.v6.size + this.other.size;
+    let n = this.other.size;
+    for (let i = 0; i < SHARDS; i++) n += this.v4[i]!.size + this.v6[i]!.size;
+    return n;
   }
 
   /** Bytes of the typed arrays (the Map of other clients is not counted). */
   get tableBytes(): number {
-    return this.v4.bytes + this.v6.bytes;
+    let n = 0;
+    for (let i = 0; i < SHARDS; i++) n += this.v4[i]!.bytes + this.v6[i]!.bytes;
+    return n;
   }
 
   /** Adds n requests of a client given by its key (see `clientKey`); returns its new count in that role. */
   add(key: ClientKey, role: number, n: number = 1): number {
-    if (key.kind === 4) return this.v4.addAt(this.v4.slot(key.w0, 0, 0, 0), role, n);
-    if (key.kind === 6) return this.v6.addAt(this.v6.slot(key.w0, key.w1, key.w2, key.w3), role, n);
+    if (key.kind === 4) {
+      const t = this.v4[shardOf4(key.w0)]!;
+      return t.addAt(t.slot(key.w0, 0, 0, 0), role, n);
+    }
+    if (key.kind === 6) {
+      const t = this.v6[shardOf6(key.w0, key.w1, key.w2, key.w3)]!;
+      return t.addAt(t.slot(key.w0, key.w1, key.w2, key.w3), role, n);
+    }
     let e = this.other.get(key.text);
     if (e === undefined) {
       if (this.other.size >= this.maxOtherKeys) {
@@ -252,18 +280,20 @@ export class IpCounts {
 
   /** One request of an IPv4 client (its u32 value); returns its new count in that role. */
   addV4(value: number, role: number): number {
-    return this.v4.add1(value, role);
+    return this.v4[shardOf4(value)]!.add1(value, role);
   }
 
   /** Count of a client in a role (0 when unseen). */
   get(key: ClientKey, role: number): number {
     if (key.kind === 4) {
-      const s = this.v4.find(key.w0, 0, 0, 0);
-      return s < 0 ? 0 : this.v4.countAt(s, role);
+      const t = this.v4[shardOf4(key.w0)]!;
+      const s = t.find(key.w0, 0, 0, 0);
+      return s < 0 ? 0 : t.countAt(s, role);
     }
     if (key.kind === 6) {
-      const s = this.v6.find(key.w0, key.w1, key.w2, key.w3);
-      return s < 0 ? 0 : this.v6.countAt(s, role);
+      const t = this.v6[shardOf6(key.w0, key.w1, key.w2, key.w3)]!;
+      const s = t.find(key.w0, key.w1, key.w2, key.w3);
+      return s < 0 ? 0 : t.countAt(s, role);
     }
     return this.other.get(key.text)?.[role] ?? 0;
   }
@@ -274,7 +304,7 @@ export class IpCounts {
    */
   forEach(fn: (inside: number, ref: number, kind: number, textOf: () => string) => void): void {
     const hex = new Uint16Array(8);
-    let t: WordTable = this.v4;
+    let t: WordTable = this.v4[0]!;
     let at = 0;
     let text = '';
     const textOf = (): string => {
@@ -285,7 +315,7 @@ export class IpCounts {
       }
       return formatIpv6(hex);
     };
-    for (const table of [this.v4, this.v6]) {
+    for (const table of [...this.v4, ...this.v6]) {
       t = table;
       const kind = table.w === 1 ? 4 : 6;
       const d = table.data;
@@ -307,7 +337,8 @@ export class IpCounts {
   }
 
   merge(o: IpCounts): void {
-    for (const [mine, theirs] of [[this.v4, o.v4], [this.v6, o.v6]] as const) {
+    const pairs = [...this.v4.map((t, i) => [t, o.v4[i]!] as const), ...this.v6.map((t, i) => [t, o.v6[i]!] as const)];
+    for (const [mine, theirs] of pairs) {
       const w = theirs.w;
       mine.reserve(mine.size + theirs.size);
       for (let s = 0; s <= theirs.mask; s++) {
@@ -344,8 +375,21 @@ export class IpCounts {
       }
       return [keys, a, b];
     };
-    const [ipv4, ipv4Inside, ipv4Ref] = dump(this.v4);
-    const [ipv6, ipv6Inside, ipv6Ref] = dump(this.v6);
+    const dumpAll = (ts: readonly WordTable[]): [Uint32Array, Uint32Array, Uint32Array] => {
+      const parts = ts.map(dump);
+      const cat = (k: 0 | 1 | 2): Uint32Array => {
+        const out = new Uint32Array(parts.reduce((a, p) => a + p[k].length, 0));
+        let at = 0;
+        for (const p of parts) {
+          out.set(p[k], at);
+          at += p[k].length;
+        }
+        return out;
+      };
+      return [cat(0), cat(1), cat(2)];
+    };
+    const [ipv4, ipv4Inside, ipv4Ref] = dumpAll(this.v4);
+    const [ipv6, ipv6Inside, ipv6Ref] = dumpAll(this.v6);
     const other = [...this.other.keys()];
     return {
       ipv4, ipv4Inside, ipv4Ref, ipv6, ipv6Inside, ipv6Ref, other,
@@ -357,8 +401,15 @@ export class IpCounts {
 
   /** Adds a snapshot's counts: as `merge(IpCounts.fromSnapshot(s))`, without building a second table. */
   mergeSnapshot(s: IpCountsSnapshot): void {
-    this.v4.reserve(this.v4.size + s.ipv4Inside.length);
-    this.v6.reserve(this.v6.size + s.ipv6Inside.length);
+    // Grow each table once for what it will get (see WordTable.reserve).
+    const n4 = new Float64Array(SHARDS);
+    const n6 = new Float64Array(SHARDS);
+    for (let i = 0; i < s.ipv4Inside.length; i++) n4[shardOf4(s.ipv4[i]!)]!++;
+    for (let i = 0; i < s.ipv6Inside.length; i++) n6[shardOf6(s.ipv6[4 * i]!, s.ipv6[4 * i + 1]!, s.ipv6[4 * i + 2]!, s.ipv6[4 * i + 3]!)]!++;
+    for (let i = 0; i < SHARDS; i++) {
+      this.v4[i]!.reserve(this.v4[i]!.size + n4[i]!);
+      this.v6[i]!.reserve(this.v6[i]!.size + n6[i]!);
+    }
     const key: ClientKey = { kind: 4, w0: 0, w1: 0, w2: 0, w3: 0, text: '' };
     for (let i = 0; i < s.ipv4Inside.length; i++) {
       key.w0 = s.ipv4[i]!;
