@@ -509,9 +509,4 @@ export class IpDetailTable {
     if (t.slotOf.size !== size) throw new Error('packed ip detail: an IP came twice');
     return t;
   }
-
-  /** Bytes of the typed arrays (for traces). */
-  get tableBytes(): number {
-    return [this.num, this.kindOf, this.head, this.tail, this.len, this.eKey, this.eNext, this.eCount, this.eRq].reduce((a, x) => a + x.byteLength, 0);
-  }
 }

@@ -44,7 +44,7 @@ export interface WindowSums {
   refererHostsDropped: number;
 }
 
-/** The plain-data part of a window's state (everything but the count tables). */
+/** A window's state but its count tables: the sums and the per-IP detail tables. */
 export interface WindowDetail extends WindowSums {
   /** Detail of sampled IPs (all IPs while under the cap). */
   readonly ips: IpDetailTable;
@@ -188,34 +188,32 @@ export class WindowCounts {
     return new IpDetailTable(this.opts.maxPathsPerIp, this.opts.maxUserAgentsPerIp);
   }
 
-  /** Halve the limit of window k until its sampled IPs fit the caps (IPs and detail units). */
+  /** Halve the limit of window k until its sampled IPs fit the caps (IPs and detail units), then drop the rest in one rebuild. */
   private shrink(k: number): void {
     const w = this.windows[k]!;
+    let ips = w.ips.size;
+    let units = this.units[k]!;
+    if (ips <= this.opts.maxIpsPerWindow && units <= this.maxDetailUnits) return;
+    const hashes: number[] = [];
+    const unitsOf: number[] = [];
+    w.ips.forEachSlot((slot) => {
+      hashes.push(w.ips.hashOf(slot));
+      unitsOf.push(w.ips.units(slot));
+    });
     let limit = w.limit;
-    while (w.ips.size > this.opts.maxIpsPerWindow || this.units[k]! > this.maxDetailUnits) {
-      // Halve until the count of IPs under the limit fits, then drop them in one rebuild of the table.
-      let ips = w.ips.size;
-      let units = this.units[k]!;
-      const hashes: number[] = [];
-      const unitsOf: number[] = [];
-      w.ips.forEachSlot((slot) => {
-        hashes.push(w.ips.hashOf(slot));
-        unitsOf.push(w.ips.units(slot));
-      });
-      while (ips > this.opts.maxIpsPerWindow || units > this.maxDetailUnits) {
-        limit /= 2;
-        ips = 0;
-        units = 0;
-        for (let i = 0; i < hashes.length; i++) {
-          if (hashes[i]! < limit) {
-            ips++;
-            units += unitsOf[i]!;
-          }
+    while (ips > this.opts.maxIpsPerWindow || units > this.maxDetailUnits) {
+      limit /= 2;
+      ips = 0;
+      units = 0;
+      for (let i = 0; i < hashes.length; i++) {
+        if (hashes[i]! < limit) {
+          ips++;
+          units += unitsOf[i]!;
         }
       }
-      w.limit = limit;
-      this.units[k]! -= w.ips.dropFrom(limit, (slot) => w.ips.toAggregate(slot, w.sampledOut));
     }
+    w.limit = limit;
+    this.units[k]! -= w.ips.dropFrom(limit, (slot) => w.ips.toAggregate(slot, w.sampledOut));
   }
 
   /** Recounts the detail units of window k (after a merge). */
