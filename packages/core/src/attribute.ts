@@ -100,19 +100,25 @@ function attackerBar(w: WindowState, minAttackerRequests: number): AttackerBar {
  * per-IP bar. Reads only the count tables: the sampled IPs' detail is not turned into objects.
  */
 export function missingAttackers(w: WindowState, minAttackerRequests: number, room: number): { readonly ips: string[]; readonly threshold: number } {
-  const { threshold, expectedOf, isAttacker } = attackerBar(w, minAttackerRequests);
+  const bar = attackerBar(w, minAttackerRequests);
   const found: { ip: string; excess: number }[] = [];
-  if (w.limit < 2 ** 32) {
-    w.counts.forEach((inside, ref, _kind, textOf) => {
-      if (inside < threshold) return;
-      const expected = expectedOf(ref);
-      if (!isAttacker(inside, expected)) return;
-      const ip = textOf();
-      if (!w.ips.has(ip) && !w.heavy.has(ip)) found.push({ ip, excess: inside - expected });
-    });
-  }
+  forEachUnsampledAttacker(w, bar, (ip, inside, _ref, expected) => found.push({ ip, excess: inside - expected }));
+  const { threshold } = bar;
   found.sort((a, b) => b.excess - a.excess || (a.ip < b.ip ? -1 : 1));
   return { ips: found.slice(0, Math.max(0, room)).map((f) => f.ip), threshold };
+}
+
+/** Calls `visit` for every IP attributed by rate (exact counts) that has no detail in the window's sample (`ips`, `heavy`). */
+function forEachUnsampledAttacker(w: WindowState, bar: AttackerBar, visit: (ip: string, inside: number, ref: number, expected: number, kind: number) => void): void {
+  if (w.limit >= 2 ** 32) return;
+  const { threshold, expectedOf, isAttacker } = bar;
+  w.counts.forEach((inside, ref, kind, textOf) => {
+    if (inside < threshold) return;
+    const expected = expectedOf(ref);
+    if (!isAttacker(inside, expected)) return;
+    const ip = textOf();
+    if (!w.ips.has(ip) && !w.heavy.has(ip)) visit(ip, inside, ref, expected, kind);
+  });
 }
 
 /**
@@ -120,12 +126,13 @@ export function missingAttackers(w: WindowState, minAttackerRequests: number, ro
  * detail of attackers that the sample missed.
  */
 export function attributeWindow(w: WindowState, minAttackerRequests: number, windowExcess: number, detail?: WindowState): WindowAttribution {
-  const { durationS, refDurationS, threshold, distinctIps, expectedOf, isAttacker } = attackerBar(w, minAttackerRequests);
+  const bar = attackerBar(w, minAttackerRequests);
+  const { durationS, refDurationS, threshold, distinctIps, expectedOf, isAttacker } = bar;
 
   const attackers: Participant[] = [];
   const others: Participant[] = [];
   const key = clientKey('');
-  const seen = new Set<string>();
+  const sampled = (ip: string): boolean => w.ips.has(ip) || w.heavy.has(ip);
   for (const map of [w.ips, w.heavy]) {
     for (const s of map.values()) {
       clientKey(s.ip, key);
@@ -136,42 +143,34 @@ export function attributeWindow(w: WindowState, minAttackerRequests: number, win
       const p: Participant = {
         stats: full ? s : { ...s, requests }, by: 'rate', refRequests, expected, excess: requests - expected, detail: 'full',
       };
-      seen.add(s.ip);
       if (isAttacker(requests, expected)) attackers.push(p);
       else others.push(p);
     }
   }
   // Attackers outside the sample: exact counts, detail from the detail pass when it ran, else
   // none (the window's bounds as first/last seen).
-  if (w.limit < 2 ** 32) {
-    w.counts.forEach((inside, ref, kind, textOf) => {
-      if (inside < threshold) return;
-      const expected = expectedOf(ref);
-      if (!isAttacker(inside, expected)) return;
-      const ip = textOf();
-      if (seen.has(ip)) return;
-      const d = detail?.heavy.get(ip);
-      if (d !== undefined && d.requests === inside) {
-        attackers.push({ stats: d, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'full' });
-        return;
-      }
-      const s = newIpStats(ip, hashString(ip));
-      s.ipKind = KIND_OF_KEY[kind] ?? IP_KIND_HOSTNAME;
-      s.requests = inside;
-      s.firstMs = w.insideFromMs;
-      s.lastMs = w.insideToMs - 1000;
-      s.paths = null;
-      s.userAgents = null;
-      attackers.push({ stats: s, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'none' });
-    });
-  }
+  forEachUnsampledAttacker(w, bar, (ip, inside, ref, expected, kind) => {
+    const d = detail?.heavy.get(ip);
+    if (d !== undefined && d.requests === inside) {
+      attackers.push({ stats: d, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'full' });
+      return;
+    }
+    const s = newIpStats(ip, hashString(ip));
+    s.ipKind = KIND_OF_KEY[kind] ?? IP_KIND_HOSTNAME;
+    s.requests = inside;
+    s.firstMs = w.insideFromMs;
+    s.lastMs = w.insideToMs - 1000;
+    s.paths = null;
+    s.userAgents = null;
+    attackers.push({ stats: s, by: 'rate', refRequests: ref, expected, excess: inside - expected, detail: 'none' });
+  });
   // Light new IPs outside the sample whose detail the detail pass collected: candidates for
   // signature attribution only (the cluster tables keep the uniform sample).
   const candidates: Participant[] = [];
   if (detail !== undefined) {
     const attackerIps = new Set(attackers.map((p) => p.stats.ip));
     for (const s of detail.heavy.values()) {
-      if (seen.has(s.ip) || attackerIps.has(s.ip)) continue;
+      if (sampled(s.ip) || attackerIps.has(s.ip)) continue;
       const refRequests = w.counts.get(clientKey(s.ip, key), ROLE_REF);
       const expected = expectedOf(refRequests);
       candidates.push({ stats: s, by: 'rate', refRequests, expected, excess: s.requests - expected, detail: 'full' });
