@@ -84,7 +84,7 @@ async function headFormat(path: string, tz: string | undefined, maxLineBytes: nu
  */
 export async function planInput(
   path: string, sizeBytes: number | undefined, parts: number,
-  o: { readonly format: string | undefined; readonly tz: string | undefined; readonly maxLineBytes: number; readonly knownFormat?: string | undefined },
+  o: { readonly format: string | undefined; readonly tz: string | undefined; readonly maxLineBytes: number; readonly knownFormat?: string | undefined; readonly taper?: number },
 ): Promise<InputPlan> {
   const whole: InputPlan = { path, ranges: null, rangeFormat: undefined };
   const min = minRangeBytes();
@@ -103,7 +103,7 @@ export async function planInput(
   const rangeFormat = o.format !== undefined ? o.format
     : o.knownFormat !== undefined ? rangeFormatOf(o.knownFormat) : await headFormat(path, o.tz, o.maxLineBytes);
   if (rangeFormat === undefined) return whole;
-  const ranges = await cutRanges(path, sizeBytes, parts, min);
+  const ranges = await cutRanges(path, sizeBytes, parts, min, o.taper ?? 0);
   return ranges.length > 1 ? { path, ranges, rangeFormat } : whole;
 }
 

@@ -40,20 +40,43 @@ export function plainHead(head: Uint8Array): boolean {
 }
 
 /**
- * Cuts `path` (of `sizeBytes`) into at most `parts` ranges of at least
- * `minBytes` each, cut after newlines (see the module comment). One range
- * when the file is small or no safe cut is found.
+ * Where the cuts of `n` ranges aim (n - 1 byte positions). Even, or with `taper` > 0 and enough
+ * ranges (n >= 4 × taper) tapered: the last `taper` ranges a quarter and the `taper` before them
+ * half the size of the others. Threads take the next range when done, so a pass ends within
+ * about one range's work on every thread: with the last ranges small, a thread that also does
+ * other work (the main thread hashes every input) no longer leaves the others idle for most of a
+ * full range at the end (5M-line bench: a worker idle ~0.5 s of pass 1's ~5.5 s with 8 even ranges).
  */
-export async function cutRanges(path: string, sizeBytes: number, parts: number, minBytes: number): Promise<ByteRange[]> {
+export function rangeAims(sizeBytes: number, n: number, taper = 0): number[] {
+  const weights = new Array<number>(n).fill(4);
+  if (taper > 0 && n >= 4 * taper) for (let i = 0; i < 2 * taper; i++) weights[n - 1 - i] = i < taper ? 1 : 2;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const aims: number[] = [];
+  let sum = 0;
+  for (let k = 0; k < n - 1; k++) {
+    sum += weights[k]!;
+    aims.push(Math.floor((sizeBytes * sum) / total));
+  }
+  return aims;
+}
+
+/**
+ * Cuts `path` (of `sizeBytes`) into at most `parts` ranges of at least
+ * `minBytes` each, cut after newlines (see the module comment), the last ones
+ * smaller with `taper` (see rangeAims). One range when the file is small or
+ * no safe cut is found.
+ */
+export async function cutRanges(path: string, sizeBytes: number, parts: number, minBytes: number, taper = 0): Promise<ByteRange[]> {
   const n = Math.max(1, Math.min(parts, Math.floor(sizeBytes / Math.max(1, minBytes))));
   if (n <= 1) return [{ start: 0, end: sizeBytes }];
+  const aims = rangeAims(sizeBytes, n, taper);
   const fh = await open(path, 'r');
   try {
     const cuts: number[] = [];
     const buf = new Uint8Array(SCAN_BYTES + SNIFF_BYTES + 3);
     for (let k = 1; k < n; k++) {
-      const aim = Math.floor((sizeBytes * k) / n);
-      const limit = Math.floor((sizeBytes * (k + 1)) / n); // not past the next aim
+      const aim = aims[k - 1]!;
+      const limit = k < n - 1 ? aims[k]! : sizeBytes; // not past the next aim
       let pos = Math.max(aim, cuts.length > 0 ? cuts[cuts.length - 1]! : 1) - 1;
       let cut = -1;
       let more = true;

@@ -247,10 +247,11 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const maxDecompressedBytes = opts['max-decompressed-bytes'];
     const parseOptions = (inputIndex: number, batchRows = BATCH_ROWS) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows, inputIndex });
     if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
+    trace('workers started');
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
       // A byte limit is per input, as `alf parse` applies it: such inputs are not cut into ranges.
-      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers * RANGES_PER_THREAD : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat });
+      return planInput(path, size, maxDecompressedBytes === undefined ? opts.workers * RANGES_PER_THREAD : 1, { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], knownFormat, taper: opts.workers });
     };
     const taskBase = (from: number | null, to: number | null): TaskBase => ({
       tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows: BATCH_ROWS, groupRows: GROUP_ROWS, proxies: opts['trusted-proxy']?.cidrs ?? null, vhosts: opts.vhost?.patterns ?? null,

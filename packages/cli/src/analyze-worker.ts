@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { attributionBuffers } from '@alf/core';
 import { runTask } from './analyze-task.ts';
-import { traceWorker } from './trace.ts';
+import { profileTask, traceWorker } from './trace.ts';
 import { settle } from './memory.ts';
 import type { AnalyzeTask } from './analyze-task.ts';
 
@@ -23,10 +23,10 @@ if (port) {
       if (pending > 0) port.postMessage({ id: m.id, progress: pending });
       pending = 0;
     };
-    runTask(m.task, (lines) => {
+    profileTask(m.id, () => runTask(m.task, (lines) => {
       pending += lines;
       if (pending >= 65_536) flush();
-    }).then((result) => {
+    })).then((result) => {
       flush();
       traceWorker(`${result.kind} task ${m.id}`);
       const transfer: ArrayBuffer[] = [];

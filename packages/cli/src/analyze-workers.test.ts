@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cutRanges } from './analyze-ranges.ts';
+import { cutRanges, rangeAims } from './analyze-ranges.ts';
 import { SECREPO_BURST_GZ, secrepoBurstLines, spawnAlf } from './test-cli.ts';
 
 const burstLog = SECREPO_BURST_GZ;
@@ -76,6 +76,30 @@ describe('alf analyze --workers', () => {
     const [first] = await cutRanges(crlf, size, 2, 1000);
     const longStart = crlfBytes.indexOf('"GET /aaaa');
     expect(first!.end).toBeGreaterThan(longStart + 20_000);
+  });
+
+  test('tapered ranges: the last `taper` a quarter, the `taper` before them half the size of the others', async () => {
+    expect(rangeAims(2200, 8)).toEqual([275, 550, 825, 1100, 1375, 1650, 1925]);
+    // weights 4 4 4 4 2 2 1 1 (22): each 4 is 400 bytes of 2200
+    expect(rangeAims(2200, 8, 2)).toEqual([400, 800, 1200, 1600, 1800, 2000, 2100]);
+    // too few ranges to taper: even
+    expect(rangeAims(2200, 7, 2)).toEqual(rangeAims(2200, 7));
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${'y'.repeat(i % 37)}\n`).join('');
+    const file = join(dir, 'taper.log');
+    await writeFile(file, lines);
+    const bytes = Buffer.from(lines);
+    const ranges = await cutRanges(file, bytes.length, 12, 100, 2);
+    expect(ranges).toHaveLength(12);
+    expect(ranges[0]!.start).toBe(0);
+    expect(ranges.at(-1)!.end).toBe(bytes.length);
+    for (let r = 1; r < ranges.length; r++) {
+      expect(ranges[r]!.start).toBe(ranges[r - 1]!.end);
+      expect(bytes[ranges[r]!.start - 1]).toBe(0x0a);
+    }
+    const len = ranges.map((r) => r.end - r.start);
+    const big = len.slice(0, 8);
+    for (const n of len.slice(8, 10)) expect(n / Math.min(...big)).toBeLessThan(0.6);
+    for (const n of len.slice(10)) expect(n / Math.min(...big)).toBeLessThan(0.35);
   });
 
   test('a cut is never put before a UTF-8 byte-order mark, gzip magic or NUL bytes', async () => {

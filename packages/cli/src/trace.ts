@@ -1,5 +1,5 @@
 /**
- * `ALF_TRACE=1`: one stderr line per phase of a run, with wall time since start, CPU time of
+ * `ALF_TRACE=1`: one stderr line per phase of a run, with wall time since the process started, CPU time of
  * the process (all threads), RSS, peak RSS and the main thread's heap — to see where a run
  * spends its time and memory without a profiler (`node --cpu-prof` for the details).
  * Worker threads add a line per task (`traceWorker`; with `node --expose-gc` after a full
@@ -9,9 +9,11 @@
 import { memoryUsage, resourceUsage } from 'node:process';
 import { threadId } from 'node:worker_threads';
 import { writeHeapSnapshot } from 'node:v8';
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const on = process.env['ALF_TRACE'] === '1';
-const t0 = performance.now();
 
 export function trace(phase: string): void {
   if (!on) return;
@@ -19,7 +21,7 @@ export function trace(phase: string): void {
   const ru = resourceUsage();
   const mem = memoryUsage();
   const mb = (b: number): string => `${Math.round(b / 1048576)}MB`;
-  process.stderr.write(`[alf trace] ${phase.padEnd(18)} wall ${((performance.now() - t0) / 1000).toFixed(2)}s cpu ${((ru.userCPUTime + ru.systemCPUTime) / 1e6).toFixed(2)}s rss ${mb(mem.rss)} peak ${mb(ru.maxRSS * 1024)} heap ${mb(mem.heapUsed)} buffers ${mb(mem.arrayBuffers)}\n`);
+  process.stderr.write(`[alf trace] ${phase.padEnd(18)} wall ${(performance.now() / 1000).toFixed(2)}s cpu ${((ru.userCPUTime + ru.systemCPUTime) / 1e6).toFixed(2)}s rss ${mb(mem.rss)} peak ${mb(ru.maxRSS * 1024)} heap ${mb(mem.heapUsed)} buffers ${mb(mem.arrayBuffers)}\n`);
 }
 
 /** `ALF_TRACE=1`: the bytes of the distinct ArrayBuffers reachable from `value` (typed arrays, snapshots), by top-level key. */
@@ -56,4 +58,26 @@ export function traceWorker(what: string): void {
   const mem = memoryUsage();
   const mb = (b: number): string => `${Math.round(b / 1048576)}MB`;
   process.stderr.write(`[alf trace] worker gc ${mb(before)}->${mb(mem.arrayBuffers)} ${threadId} ${what.padEnd(14)} rss ${mb(mem.rss)} heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} buffers ${mb(mem.arrayBuffers)} external ${mb(mem.external)}\n`);
+}
+
+const profDir = process.env['ALF_WORKER_PROF'] ?? '';
+let profSession: Session | null = null;
+
+/**
+ * `ALF_WORKER_PROF=DIR` in a worker thread: a V8 CPU profile of each task, written to
+ * `DIR/worker-<thread>-task-<id>-<kind>.cpuprofile` (`node --cpu-prof` profiles only the main
+ * thread here: workers are terminated, and a terminated thread writes no profile).
+ */
+export async function profileTask<T extends { kind: string }>(id: number, run: () => Promise<T>): Promise<T> {
+  if (profDir === '') return run();
+  if (!profSession) {
+    profSession = new Session();
+    profSession.connect();
+    await profSession.post('Profiler.enable');
+  }
+  await profSession.post('Profiler.start');
+  const result = await run();
+  const { profile } = await profSession.post('Profiler.stop');
+  await writeFile(join(profDir, `worker-${threadId}-task-${id}-${result.kind}.cpuprofile`), JSON.stringify(profile));
+  return result;
 }
