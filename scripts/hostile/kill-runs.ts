@@ -7,12 +7,16 @@
  * final file that differs from the reference, a pack without manifest that
  * holds files, a `complete` manifest that does not verify) is a problem.
  *
+ * A killed run cannot remove its private temporary directory (`alf-analyze-*`, spills of
+ * standard input and of pass 2): every run here gets its own TMPDIR inside `work`, emptied
+ * after each run, so a campaign leaves nothing in the system's temporary directory.
+ *
  * Used by packages/cli/src/process.hostile.test.ts (a few kills) and
  * scripts/hostile/run.ts (50).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { verifyPack } from '@alf/report';
@@ -120,14 +124,18 @@ export interface KillCampaign {
  */
 export async function killCampaign(inputs: readonly string[], work: string, kills: number, seed: number, onResult?: (r: KillResult, i: number) => void): Promise<KillCampaign> {
   const reference = join(work, 'reference');
-  const ref = await runAlf(['analyze', '-q', '--out', reference, ...inputs]);
+  const tmp = join(work, 'tmp');
+  await mkdir(tmp, { recursive: true });
+  const env = { ...process.env, TMPDIR: tmp };
+  const ref = await runAlf(['analyze', '-q', '--out', reference, ...inputs], { env });
   if (ref.code !== 0) throw new Error(`reference run failed (${ref.code}): ${ref.stderr}`);
   const random = seededRandom(seed);
   const results: KillResult[] = [];
   for (let i = 0; i < kills; i++) {
     const delayMs = Math.round(random() * ref.ms);
     const out = join(work, `kill-${i}`);
-    const run = await runAlf(['analyze', '-q', '--out', out, ...inputs], { killAfterMs: delayMs });
+    const run = await runAlf(['analyze', '-q', '--out', out, ...inputs], { env, killAfterMs: delayMs });
+    for (const left of await readdir(tmp)) await rm(join(tmp, left), { recursive: true, force: true });
     const r = run.signal === 'SIGKILL'
       ? await checkPack(out, reference, delayMs)
       : { ...(await checkPack(out, reference, delayMs)), ...(run.code === 0 ? {} : { problems: [`ended ${run.code} before the kill: ${run.stderr.slice(0, 300)}`] }) };
