@@ -53,6 +53,15 @@ describe('records.arrow encoder', () => {
     expect(Number(rows[4]!['byte_offset'])).toBe(0);
   });
 
+  test('line and byte_offset past 2^32 (a 5 TB input) come back exact', () => {
+    const [a] = batches([line('192.0.2.1', 1, '/a'), line('192.0.2.2', 2, '/b'), line('192.0.2.3', 3, '/c')]);
+    const big = [2 ** 32, 2 ** 32 + 12_345, 2 ** 53 - 1];
+    a!.byteOffset.set(big);
+    a!.line.set([4_294_967_295, 4_294_967_296, 7]);
+    const rows = tableFromIPC(encodeAll([{ batch: a!, rows: [2, 0, 1], burst: [1, 1, 1], input: 'x' }])).toArray().map((r) => r.toJSON());
+    expect(rows.map((r) => [r['byte_offset'], r['line']])).toEqual([[BigInt(2 ** 53 - 1), 7n], [BigInt(2 ** 32), 4_294_967_295n], [BigInt(2 ** 32 + 12_345), 4_294_967_296n]]);
+  });
+
   test('no rows gives a valid empty file with the schema', () => {
     const t = tableFromIPC(encodeAll([]));
     expect(t.numRows).toBe(0);

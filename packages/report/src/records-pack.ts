@@ -163,9 +163,24 @@ function localDict(count: number, valueAt: (j: number) => string | null): DictCo
   return { ids, values };
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * An Int64 column of non-negative integers below 2^53 (line numbers, byte offsets), gathered at
+ * `rows`: written as little-endian 32-bit halves, without a BigInt per value.
+ */
 function int64Column(values: Float64Array, rows: Int32Array, count: number): Data<Int64> {
   const out = new BigInt64Array(count);
-  for (let j = 0; j < count; j++) out[j] = BigInt(values[rows[j]!]!);
+  if (!LITTLE_ENDIAN) {
+    for (let j = 0; j < count; j++) out[j] = BigInt(values[rows[j]!]!);
+    return makeData({ type: new Int64(), length: count, nullCount: 0, data: out });
+  }
+  const words = new Uint32Array(out.buffer);
+  for (let j = 0; j < count; j++) {
+    const v = values[rows[j]!]!;
+    words[2 * j] = v >>> 0;
+    words[2 * j + 1] = Math.floor(v / 4294967296);
+  }
   return makeData({ type: new Int64(), length: count, nullCount: 0, data: out });
 }
 
