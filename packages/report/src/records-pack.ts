@@ -141,6 +141,20 @@ function utf8Column(col: DictColumn, rows: Int32Array | null, count: number): Da
   return makeData({ type: new Utf8(), length: count, nullCount, nullBitmap, valueOffsets: offsets, data });
 }
 
+/** A Utf8 column holding `value` on each of `count` rows (the input name): the bytes laid down by doubling copies, not row by row. */
+function constUtf8Column(value: string, count: number): Data<Utf8> {
+  const bytes = Buffer.from(value, 'utf8');
+  const n = bytes.length;
+  const offsets = new Int32Array(count + 1);
+  for (let j = 1; j <= count; j++) offsets[j] = j * n;
+  const data = new Uint8Array(n * count);
+  if (count > 0 && n > 0) {
+    data.set(bytes, 0);
+    for (let filled = n; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
+  }
+  return makeData({ type: new Utf8(), length: count, nullCount: 0, nullBitmap: null, valueOffsets: offsets, data });
+}
+
 /** A parser dictionary column gathered at `rows` (ids still into `col.values`). */
 function gatherIds(col: DictColumn, rows: Int32Array, count: number): DictColumn {
   const ids = new Int32Array(count);
@@ -233,7 +247,7 @@ export function createRecordsArrowEncoder(metadata?: ReadonlyMap<string, string>
         primitiveData('float', field('bytes').type, bytes, count),
         utf8Column(batch.referer, at, count),
         utf8Column(batch.userAgent, at, count),
-        utf8Column({ ids: new Int32Array(count), values: [s.inputName] }, null, count),
+        constUtf8Column(s.inputName, count),
         int64Column(batch.line, at, count),
         int64Column(batch.byteOffset, at, count),
         makeData({ type: new Int32(), length: count, ...burstValid, data: burst }),
