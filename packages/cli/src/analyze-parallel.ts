@@ -223,7 +223,8 @@ export interface HashedFile {
  */
 const RACY_MS = 2000;
 
-const identityOf = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+/** A file's identity (device, inode, size, mtime and ctime in ns): see `recheckFile`. */
+export const identityOf = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 
 /**
  * A later pass's check that a file is the one an earlier hash read, without reading it again: when

@@ -423,7 +423,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       };
       const order = [...plans.entries()];
       const running = new Map(order.map(([index, plan]) => [index, on.run(tasksOf(index, plan), foldClients)]));
-      const hashes = new Map(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
+      const hashes = new Map<number, Promise<HashedFile | null>>(order.map(([index, plan]) => [index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal)]));
       for (const p of [...running.values(), ...hashes.values()]) p.catch(() => undefined); // awaited below
       const pass1Label = `${files.length} input${files.length === 1 ? '' : 's'} [pass 1/${passes}, ${opts.workers} threads]`;
       progress.startInput(pass1Label, undefined, () => 0);
@@ -433,12 +433,12 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (plan === undefined && maxDecompressedBytes === undefined) {
           // Standard input: copied to a spill, then read as a file by every thread (stdin-spill.ts).
           spillTo = join(dir, `stdin-${index}`);
-          await spillStdin(spillTo, ctx, progress, label(name, 1));
+          const spilled = await spillStdin(spillTo, ctx, progress, label(name, 1));
           progress.startInput(pass1Label, undefined, () => 0);
           plan = await planFile(spillTo, undefined);
           running.set(index, on.run(tasksOf(index, plan), foldClients));
-          // (the spill is this run's own file: its identity holds however recently it was written)
-          hashes.set(index, plan.ranges === null ? Promise.resolve(null) : hashFile(plan.path, ctx.signal, true));
+          // Hashed as it was spilled (the spill is this run's own file: its identity holds however recently it was written).
+          hashes.set(index, Promise.resolve(plan.ranges === null ? null : spilled));
         }
         if (plan === undefined) {
           // (with a byte limit, standard input is parsed here as it is read, and only what was read is spilled)

@@ -6,7 +6,8 @@
  * pipe is drained at the speed of a write, so the producer (`zcat`, `ssh`) is
  * not held back by parsing on one thread, and every later pass reads the spill.
  * The bytes spilled are exactly the bytes read: the hash of the spill is the
- * hash of standard input.
+ * hash of standard input, taken as it is read (the spill is not read again to
+ * hash it: ~1 CPU-s per GB on the main thread, while the workers parse).
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -14,9 +15,15 @@ import type { CommandContext } from './context.ts';
 import { STDIN_NAME, openInput } from './inputs.ts';
 import { outputError } from './output.ts';
 import type { Progress } from './progress.ts';
+import { identityOf } from './analyze-parallel.ts';
+import type { HashedFile } from './analyze-parallel.ts';
 
-/** Copies standard input to `spillTo` (created, never overwritten); returns the bytes copied. */
-export async function spillStdin(spillTo: string, ctx: CommandContext, progress: Progress, label: string): Promise<number> {
+/**
+ * Copies standard input to `spillTo` (created, never overwritten); returns the size and SHA-256 of
+ * the bytes copied with the spill's identity once written (a HashedFile of the spill, as `hashFile`
+ * would give).
+ */
+export async function spillStdin(spillTo: string, ctx: CommandContext, progress: Progress, label: string): Promise<HashedFile> {
   const input = await openInput(STDIN_NAME, ctx.stdin, ctx.signal);
   let fh: FileHandle;
   try {
@@ -25,6 +32,7 @@ export async function spillStdin(spillTo: string, ctx: CommandContext, progress:
     throw outputError(spillTo, e);
   }
   progress.startInput(label, undefined, input.bytesRead);
+  let identity: string;
   try {
     for await (const chunk of input.bytes) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -34,8 +42,13 @@ export async function spillStdin(spillTo: string, ctx: CommandContext, progress:
         throw outputError(spillTo, e);
       }
     }
+    try {
+      identity = identityOf(await fh.stat({ bigint: true }));
+    } catch (e) {
+      throw outputError(spillTo, e);
+    }
   } finally {
     await fh.close().catch(() => undefined);
   }
-  return input.bytesRead();
+  return { sizeBytes: input.bytesRead(), sha256: input.sha256(), sizeStable: true, identity };
 }
