@@ -434,6 +434,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           // Standard input: copied to a spill, then read as a file by every thread (stdin-spill.ts).
           spillTo = join(dir, `stdin-${index}`);
           const spilled = await spillStdin(spillTo, ctx, progress, label(name, 1));
+          trace('stdin spilled');
           progress.startInput(pass1Label, undefined, () => 0);
           plan = await planFile(spillTo, undefined);
           running.set(index, on.run(tasksOf(index, plan), foldClients));
