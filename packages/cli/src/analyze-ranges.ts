@@ -9,6 +9,7 @@
  * the ranges before it hold.
  */
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 
 /** A byte range [start, end) of a file. */
 export interface ByteRange {
@@ -61,6 +62,35 @@ export function rangeAims(sizeBytes: number, n: number, taper = 0): number[] {
 }
 
 /**
+ * The first safe cut (a position right after a '\n', see safeStart) at or after `aim` and before
+ * `limit`, reading `fh` only below `end`; -1 when there is none. `final`: `end` is the end of the
+ * file. Otherwise (a file still being written, `end` the bytes known to be written) a cut needs
+ * the whole sniff window after it below `end`.
+ */
+export async function findCut(fh: FileHandle, aim: number, limit: number, end: number, final: boolean): Promise<number> {
+  const buf = new Uint8Array(SCAN_BYTES + SNIFF_BYTES + 3);
+  let pos = Math.max(1, aim) - 1;
+  while (pos < limit && pos < end) {
+    const want = Math.min(buf.length, end - pos);
+    const { bytesRead } = await fh.read(buf, 0, want, pos);
+    if (bytesRead === 0) return -1;
+    const view = buf.subarray(0, bytesRead);
+    // A full read leaves the sniff window after every newline scanned; a short one ends the file
+    // (or, while it is written, ends what may be scanned: the sniff window must still fit).
+    const atEnd = bytesRead < buf.length;
+    const scanEnd = !atEnd ? SCAN_BYTES : final ? bytesRead : bytesRead - (SNIFF_BYTES + 3);
+    for (let i = view.indexOf(10); i >= 0 && i < scanEnd; i = view.indexOf(10, i + 1)) {
+      const at = pos + i + 1;
+      if (at >= limit || at >= end) return -1;
+      if (safeStart(view, i + 1)) return at;
+    }
+    if (atEnd || scanEnd <= 0) return -1;
+    pos += scanEnd;
+  }
+  return -1;
+}
+
+/**
  * Cuts `path` (of `sizeBytes`) into at most `parts` ranges of at least
  * `minBytes` each, cut after newlines (see the module comment), the last ones
  * smaller with `taper` (see rangeAims). One range when the file is small or
@@ -73,33 +103,10 @@ export async function cutRanges(path: string, sizeBytes: number, parts: number, 
   const fh = await open(path, 'r');
   try {
     const cuts: number[] = [];
-    const buf = new Uint8Array(SCAN_BYTES + SNIFF_BYTES + 3);
     for (let k = 1; k < n; k++) {
-      const aim = aims[k - 1]!;
+      const aim = Math.max(aims[k - 1]!, cuts.length > 0 ? cuts[cuts.length - 1]! : 1);
       const limit = k < n - 1 ? aims[k]! : sizeBytes; // not past the next aim
-      let pos = Math.max(aim, cuts.length > 0 ? cuts[cuts.length - 1]! : 1) - 1;
-      let cut = -1;
-      let more = true;
-      while (more && pos < limit) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
-        const view = buf.subarray(0, bytesRead);
-        // A full read leaves the sniff window after every newline scanned; a short one ends the file.
-        const scanEnd = bytesRead === buf.length ? SCAN_BYTES : bytesRead;
-        for (let i = view.indexOf(10); i >= 0 && i < scanEnd; i = view.indexOf(10, i + 1)) {
-          const at = pos + i + 1;
-          if (at >= limit || at >= sizeBytes) {
-            more = false;
-            break;
-          }
-          if (safeStart(view, i + 1)) {
-            cut = at;
-            more = false;
-            break;
-          }
-        }
-        pos += scanEnd;
-      }
+      const cut = await findCut(fh, aim, limit, sizeBytes, true);
       if (cut > 0 && cut < sizeBytes) cuts.push(cut);
     }
     const ranges: ByteRange[] = [];

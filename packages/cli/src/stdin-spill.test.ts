@@ -40,7 +40,7 @@ function analyzeFromFd(out: string): Promise<{ code: number | null; stderr: stri
     const child = spawn(process.execPath, [...NODE_ARGS, 'analyze', '-', '-q', '--workers', '2', '--out', out], { cwd: ROOT, stdio: [fd, 'ignore', 'pipe'], env });
     closeSync(fd);
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stderr }));
   });
