@@ -23,7 +23,7 @@ import type { Attribution, ClientSet } from '@alf/core';
 import type { Accounting, DecodeReport, Reject, RejectReason } from '@alf/parser';
 import { emptyAccounting } from '@alf/parser';
 import type { RejectsCsvSink } from '@alf/report';
-import { cutRanges, plainHead } from './analyze-ranges.ts';
+import { cutRanges, findCut, plainHead } from './analyze-ranges.ts';
 import type { ByteRange } from './analyze-ranges.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Task, Pass2Result, Pass2Task, ReadCommon, RecordsTask, TaskCommon } from './analyze-task.ts';
 import type { InputRead } from './analyze-inputs.ts';
@@ -37,6 +37,8 @@ import type { ScopeCounts } from './record-scope.ts';
 /** Smallest byte range worth a task of its own (ALF_RANGE_BYTES overrides it, for tests). */
 const DEFAULT_MIN_RANGE_BYTES = 8 * 1024 * 1024;
 const HEAD_BYTES = 256 * 1024;
+/** Bytes of the head read to tell whether a file can be cut into ranges (plainHead). */
+const PLAIN_HEAD_BYTES = 1100;
 const HASH_BUFFER_BYTES = 1024 * 1024;
 
 export function minRangeBytes(): number {
@@ -93,7 +95,7 @@ export async function planInput(
   const fh = await open(path, 'r').catch(() => null);
   if (!fh) return whole;
   try {
-    const buf = new Uint8Array(1100);
+    const buf = new Uint8Array(PLAIN_HEAD_BYTES);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     head = buf.subarray(0, bytesRead);
   } finally {
@@ -105,6 +107,78 @@ export async function planInput(
   if (rangeFormat === undefined) return whole;
   const ranges = await cutRanges(path, sizeBytes, parts, min, o.taper ?? 0);
   return ranges.length > 1 ? { path, ranges, rangeFormat } : whole;
+}
+
+/**
+ * Byte ranges of a file that is still being written (the spill of standard input), cut while its
+ * bytes arrive, so that pass 1 parses the first ranges on every thread while the rest is still
+ * being read: the same decision and cuts as `planInput` would make of the finished file (plain
+ * text of a line format, ranges starting right after a newline, see findCut), but ranges of a
+ * fixed size (`step`) since the size is not known yet.
+ */
+export class GrowingRanges {
+  readonly ranges: ByteRange[] = [];
+  /** The format of the ranges after the first (as `InputPlan.rangeFormat`), once decided. */
+  rangeFormat: string | undefined = undefined;
+  private state: 'unknown' | 'no' | 'yes' = 'unknown';
+  private cut = 0;
+  private fh: FileHandle | null = null;
+  constructor(
+    readonly path: string, private readonly step: number,
+    private readonly o: { readonly format: string | undefined; readonly tz: string | undefined; readonly maxLineBytes: number },
+  ) {}
+
+  /** `written` bytes of the file are written (in full, from its start): the ranges this cuts. */
+  async grow(written: number): Promise<ByteRange[]> {
+    if (this.state === 'unknown' && written >= HEAD_BYTES) await this.decide();
+    const out: ByteRange[] = [];
+    while (this.state === 'yes' && this.cut + this.step < written) {
+      this.fh ??= await open(this.path, 'r');
+      const at = await findCut(this.fh, this.cut + this.step, written, written, false);
+      if (at < 0) break;
+      out.push({ start: this.cut, end: at });
+      this.cut = at;
+    }
+    this.ranges.push(...out);
+    return out;
+  }
+
+  /**
+   * The file is complete (`size` bytes): its last range, or null when no range was cut (a small
+   * input, not plain text, no line format): plan the file as a whole then (`planInput`).
+   */
+  finish(size: number): ByteRange | null {
+    if (this.ranges.length === 0) return null;
+    if (this.cut >= size) return null;
+    const last = { start: this.cut, end: size };
+    this.ranges.push(last);
+    this.cut = size;
+    return last;
+  }
+
+  async close(): Promise<void> {
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
+  }
+
+  /** As planInput: plain text at the start, and a line format (given, or detected from the head). */
+  private async decide(): Promise<void> {
+    const fh = await open(this.path, 'r');
+    let head: Uint8Array;
+    try {
+      const buf = new Uint8Array(PLAIN_HEAD_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+    if (!plainHead(head)) {
+      this.state = 'no';
+      return;
+    }
+    this.rangeFormat = this.o.format !== undefined ? this.o.format : await headFormat(this.path, this.o.tz, this.o.maxLineBytes);
+    this.state = this.rangeFormat === undefined ? 'no' : 'yes';
+  }
 }
 
 /** A detected format the ranges after the first may be given (json compiles against its own sample: never passed on). */

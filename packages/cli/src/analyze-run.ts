@@ -36,8 +36,9 @@ import { createTempDir, isStdin, readInput } from './analyze-inputs.ts';
 import type { InputRead, InputSource } from './analyze-inputs.ts';
 import { writeRecordsAndEvidence } from './analyze-records.ts';
 import type { RecordsTaskOutput } from './analyze-records.ts';
-import { decodedStandIn, foldPass2, hashFile, inputTasks, joinSegments, mergeReads, minRangeBytes, planFromSegments, planInput, rangeFormatOf, recheckFile, replayRejects } from './analyze-parallel.ts';
-import type { HashedFile, InputPlan, SpillRangeRead, TaskBase } from './analyze-parallel.ts';
+import { GrowingRanges, decodedStandIn, foldPass2, hashFile, inputTasks, joinSegments, mergeReads, minRangeBytes, planFromSegments, planInput, rangeFormatOf, recheckFile, replayRejects } from './analyze-parallel.ts';
+import type { HashedFile, InputPlan, SpillRangeRead, TaskBase, TaskExtra } from './analyze-parallel.ts';
+import type { ByteRange } from './analyze-ranges.ts';
 import type { AnalyzeTask, AnalyzeTaskResult, Pass1Collected, Pass1Result, Pass2Result, ReadCommon, RecordsResult } from './analyze-task.ts';
 import { RejectSpill, pass2Fill } from './analyze-task.ts';
 import { createWorkerPool } from './analyze-workers.ts';
@@ -85,6 +86,11 @@ const BATCH_ROWS = Math.min(GROUP_ROWS, 8192);
  * ranges that hold the burst windows (most of pass 2's work) are spread over the threads.
  */
 const RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 4))(Number(process.env['ALF_RANGES_PER_THREAD']));
+/**
+ * Standard input's spill is cut while it is written into ranges of this many times the smallest range
+ * (8 MiB: 32 MiB ranges), parsed by every thread meanwhile (GrowingRanges).
+ */
+const STDIN_RANGE_STEPS = 4;
 /** Ranges per thread of the later passes, cut at pass 1's segments (most are skipped: pass 2 reads those around the windows). */
 const LATER_RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 16))(Number(process.env['ALF_LATER_RANGES_PER_THREAD']));
 /** The `input` column is a Uint16. */
@@ -403,15 +409,16 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       // The tasks also collect the clients, scope counts and rejects (pass 2 then reads only the rows it attributes).
       // A whole input that turns out to be gzip is also decompressed into a spill the later passes cut into ranges (decoded-spill.ts).
       const markBytes = Math.min(MARK_BYTES, Math.ceil(minRangeBytes() / 8));
+      const pass1Extra = (index: number, whole: boolean): TaskExtra => {
+        const n = collects++;
+        return {
+          kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${n}.jsonl`) },
+          decodedSpill: whole ? { path: join(dir, `decoded-${index}-${n}`), markBytes } : null,
+          segmentBytes: whole ? null : markBytes,
+        };
+      };
       const tasksOf = (index: number, plan: InputPlan): AnalyzeTask[] =>
-        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => {
-          const n = collects++;
-          return {
-            kind: 'pass1', fold: !relative, collect: { rejectsFile: join(dir, `pass1-rejects-${index}-${n}.jsonl`) },
-            decodedSpill: plan.ranges === null ? { path: join(dir, `decoded-${index}-${n}`), markBytes } : null,
-            segmentBytes: plan.ranges === null ? null : markBytes,
-          };
-        });
+        inputTasks(plan, taskBase(fromMs, toMs), opts.format, index, () => pass1Extra(index, plan.ranges === null));
       // Each range's clients join the set as the range ends (a union: an input read twice or found a
       // duplicate later adds nothing), not held until its input is done: 5-6 MB a range with millions of clients.
       const noClients = { ipv4: new Uint32Array(0), ipv6: new Uint32Array(0) };
@@ -433,11 +440,36 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (plan === undefined && maxDecompressedBytes === undefined) {
           // Standard input: copied to a spill, then read as a file by every thread (stdin-spill.ts).
           spillTo = join(dir, `stdin-${index}`);
-          const spilled = await spillStdin(spillTo, ctx, progress, label(name, 1));
-          trace('stdin spilled');
+          // Ranges of the spill are cut and parsed on every thread while the rest of standard input is still being copied.
+          const growing = new GrowingRanges(spillTo, STDIN_RANGE_STEPS * minRangeBytes(), { format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'] });
+          const early: Promise<AnalyzeTaskResult[]>[] = [];
+          const queue = (range: ByteRange): void => {
+            const r = early.length;
+            const task = inputTasks({ path: growing.path, ranges: [range], rangeFormat: growing.rangeFormat }, taskBase(fromMs, toMs),
+              r === 0 ? opts.format : growing.rangeFormat, index, () => pass1Extra(index, false));
+            const result = on.run(task, foldClients);
+            result.catch(() => undefined); // awaited below, or the run failed first
+            early.push(result);
+          };
+          let spilled: HashedFile;
+          try {
+            spilled = await spillStdin(spillTo, ctx, progress, label(name, 1), async (written) => {
+              for (const range of await growing.grow(written)) queue(range);
+            });
+            const last = growing.finish(spilled.sizeBytes);
+            if (last) queue(last);
+          } finally {
+            await growing.close();
+          }
+          trace(`stdin spilled (${early.length} ranges cut as it was read)`);
           progress.startInput(pass1Label, undefined, () => 0);
-          plan = await planFile(spillTo, undefined);
-          running.set(index, on.run(tasksOf(index, plan), foldClients));
+          if (early.length > 0) {
+            plan = { path: spillTo, ranges: growing.ranges, rangeFormat: growing.rangeFormat };
+            running.set(index, Promise.all(early).then((rs) => rs.flat()));
+          } else {
+            plan = await planFile(spillTo, undefined);
+            running.set(index, on.run(tasksOf(index, plan), foldClients));
+          }
           // Hashed as it was spilled (the spill is this run's own file: its identity holds however recently it was written).
           hashes.set(index, Promise.resolve(plan.ranges === null ? null : spilled));
         }

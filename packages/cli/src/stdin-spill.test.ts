@@ -2,6 +2,8 @@
  * Standard input spilled for the later passes (stdin-spill.ts): a regular file on fd 0 (read
  * straight from the fd, from its current offset) and a pipe give the pack of the same bytes given
  * as a file, and the manifest's size and SHA-256 are those of the bytes read from standard input.
+ * With small ranges (ALF_RANGE_BYTES) the spill is cut into ranges while it is written and pass 1
+ * parses them meanwhile (GrowingRanges): the trace says how many.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,11 +20,13 @@ let log: Buffer;
 /** Bytes of the first line, read from the fd before alf starts. */
 let skip: number;
 /** Small ranges, so that the spill is cut into ranges as a large one is. */
-const env = { ...process.env, ALF_RANGE_BYTES: '65536' };
+const env = { ...process.env, ALF_RANGE_BYTES: '65536', ALF_TRACE: '1' };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alf-stdin-spill-'));
-  log = gunzipSync(await readFile(SECREPO_BURST_GZ));
+  // The 2018-12-15 log (4,961 lines, one burst) and the same again a day later: ~1.4 MB, cut into ~6 ranges of 256 KiB.
+  const day = gunzipSync(await readFile(SECREPO_BURST_GZ)).toString('latin1');
+  log = Buffer.from(day + day.replaceAll('[15/Dec/2018', '[16/Dec/2018'), 'latin1');
   skip = log.indexOf(10) + 1;
   await writeFile(join(dir, 'whole.log'), log);
   await writeFile(join(dir, 'rest.log'), log.subarray(skip));
@@ -58,6 +62,11 @@ describe('standard input spilled for the later passes', () => {
     expect(fromPipe.code, fromPipe.stderr).toBe(0);
     const file = await readFile(join(dir, 'file', 'bursts.csv'), 'utf8');
     expect(file).toMatch(/attack/);
+    // Pass 1 parsed ranges of the spill cut while standard input was read (a trace line).
+    for (const run of [fromFd, fromPipe]) {
+      const m = /stdin spilled \((\d+) ranges cut as it was read\)/.exec(run.stderr);
+      expect(Number(m?.[1]), run.stderr.slice(0, 2000)).toBeGreaterThanOrEqual(4);
+    }
     for (const name of PACK_FILES) {
       const want = (await readFile(join(dir, 'file', name), 'utf8')).replaceAll(/rest\.log/g, 'stdin');
       expect(await readFile(join(dir, 'fd', name), 'utf8'), name).toBe(want);

@@ -2,9 +2,10 @@
  * Standard input with worker threads: its bytes are copied as they come to a
  * spill file (the temp directory of the run, mode 0600), and pass 1 then reads
  * the spill as a file: cut into byte ranges parsed by every thread, as a
- * plain file given by name is (a gzip spill is read whole by one thread). The
- * pipe is drained at the speed of a write, so the producer (`zcat`, `ssh`) is
- * not held back by parsing on one thread, and every later pass reads the spill.
+ * plain file given by name is (a gzip spill is read whole by one thread); the
+ * first ranges are cut and parsed while the rest is still being copied (`onWritten`,
+ * GrowingRanges in analyze-parallel.ts). The pipe is drained by the main thread
+ * between its parse tasks, and every later pass reads the spill.
  * The bytes spilled are exactly the bytes read: the hash of the spill is the
  * hash of standard input, taken as it is read (the spill is not read again to
  * hash it: ~1 CPU-s per GB on the main thread, while the workers parse).
@@ -27,6 +28,36 @@ const SPILL_CHUNK_BYTES = 1024 * 1024;
 /** Writes to the spill that may be in flight while the next bytes are read and hashed. */
 const SPILL_WRITES_IN_FLIGHT = 4;
 
+/** Called as the spill grows: every byte before `written` is in the file. */
+export type OnWritten = (written: number) => Promise<void>;
+
+/** The prefix of the spill whose writes (issued in order, completing in any order) are all done. */
+class WrittenPrefix {
+  private readonly queue: { end: number; done: boolean }[] = [];
+  private head = 0;
+  private prefix = 0;
+  private reported = 0;
+  constructor(private readonly onWritten: OnWritten | undefined) {}
+  add(end: number, write: Promise<unknown>): void {
+    const e = { end, done: false };
+    this.queue.push(e);
+    write.then(() => { e.done = true; }, () => undefined);
+  }
+  /** Tells `onWritten` when the written prefix has grown (by at least 1 MiB; `all`: at all, once every write is done). */
+  async report(all = false): Promise<void> {
+    const q = this.queue;
+    while (this.head < q.length && q[this.head]!.done) this.prefix = q[this.head++]!.end;
+    if (this.head > 1024) {
+      q.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.onWritten && this.prefix - this.reported >= (all ? 1 : SPILL_CHUNK_BYTES)) {
+      this.reported = this.prefix;
+      await this.onWritten(this.prefix);
+    }
+  }
+}
+
 /** Reads up to `buf.length` bytes of fd 0 at its current offset. */
 function readStdin(buf: Buffer): Promise<number> {
   return new Promise<number>((resolve, reject) => {
@@ -41,7 +72,7 @@ function readStdin(buf: Buffer): Promise<number> {
  * its write is done (fresh buffers per chunk cost ~0.5 s of collections per GB). A pipe stays a
  * stream (a read of fd 0 on an idle pipe could not be interrupted by Ctrl-C).
  */
-async function copyFileStdin(fh: FileHandle, hash: Hash, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+async function copyFileStdin(fh: FileHandle, hash: Hash, signal: AbortSignal, onBytes: (n: number) => void, written: WrittenPrefix): Promise<void> {
   const ring = Array.from({ length: SPILL_WRITES_IN_FLIGHT + 2 }, () => Buffer.allocUnsafeSlow(SPILL_CHUNK_BYTES));
   const writes: (Promise<unknown> | null)[] = ring.map(() => null);
   let position = 0;
@@ -62,13 +93,16 @@ async function copyFileStdin(fh: FileHandle, hash: Hash, signal: AbortSignal, on
       writes[slot] = fh.write(buf, 0, n, position);
       writes[slot]!.catch(() => undefined); // awaited before the buffer is reused, or below
       position += n;
+      written.add(position, writes[slot]!);
       slot = following;
+      await written.report();
     }
   } finally {
     next.catch(() => undefined);
     await Promise.allSettled(writes);
   }
   for (const w of writes) await w;
+  await written.report(true);
 }
 
 /** True when standard input is `process.stdin` on a regular file. */
@@ -84,11 +118,12 @@ function stdinIsFile(ctx: CommandContext): boolean {
 /**
  * Copies standard input to `spillTo` (created, never overwritten); returns the size and SHA-256 of
  * the bytes copied with the spill's identity once written (a HashedFile of the spill, as `hashFile`
- * would give). Chunks are gathered into 1 MiB writes at explicit offsets, several in flight, so
+ * would give), telling `onWritten` as the written prefix grows (pass 1 cuts ranges of it meanwhile,
+ * GrowingRanges). Chunks are gathered into 1 MiB writes at explicit offsets, several in flight, so
  * reading and hashing the next bytes does not wait for each write (5M-line corpus, 1.15 GB from a
  * file on stdin: 3.6-4.3 s with 64 KiB chunks each written before the next was read).
  */
-export async function spillStdin(spillTo: string, ctx: CommandContext, progress: Progress, label: string): Promise<HashedFile> {
+export async function spillStdin(spillTo: string, ctx: CommandContext, progress: Progress, label: string, onWritten?: OnWritten): Promise<HashedFile> {
   const direct = stdinIsFile(ctx);
   const input = direct ? null : await openInput(STDIN_NAME, ctx.stdin, ctx.signal);
   let fh: FileHandle;
@@ -103,8 +138,9 @@ export async function spillStdin(spillTo: string, ctx: CommandContext, progress:
   let identity: string;
   try {
     try {
-      if (direct) await copyFileStdin(fh, hash, ctx.signal, (n) => { bytesIn += n; });
-      else await copyStream(input!.bytes, fh, ctx.signal, (n) => { bytesIn += n; });
+      const written = new WrittenPrefix(onWritten);
+      if (direct) await copyFileStdin(fh, hash, ctx.signal, (n) => { bytesIn += n; }, written);
+      else await copyStream(input!.bytes, fh, ctx.signal, (n) => { bytesIn += n; }, written);
     } catch (e) {
       if (e instanceof AlfError || ctx.signal.aborted) throw e;
       throw outputError(spillTo, e);
@@ -124,7 +160,7 @@ export async function spillStdin(spillTo: string, ctx: CommandContext, progress:
  * A pipe's chunks (64 KiB) gathered into 1 MiB writes at explicit offsets, several in flight, so
  * reading the next bytes does not wait for each write (openInput hashes them).
  */
-async function copyStream(chunks: AsyncIterable<Uint8Array>, fh: FileHandle, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+async function copyStream(chunks: AsyncIterable<Uint8Array>, fh: FileHandle, signal: AbortSignal, onBytes: (n: number) => void, written: WrittenPrefix): Promise<void> {
   const inFlight = new Set<Promise<unknown>>();
   let failed: unknown = null;
   let position = 0;
@@ -141,7 +177,9 @@ async function copyStream(chunks: AsyncIterable<Uint8Array>, fh: FileHandle, sig
     });
     position += bytes.length;
     inFlight.add(p);
+    written.add(position, p);
     while (inFlight.size >= SPILL_WRITES_IN_FLIGHT && failed === null) await Promise.race(inFlight);
+    await written.report();
   };
   try {
     for await (const chunk of chunks) {
@@ -157,4 +195,5 @@ async function copyStream(chunks: AsyncIterable<Uint8Array>, fh: FileHandle, sig
     await Promise.all(inFlight);
   }
   if (failed !== null) throw failed;
+  await written.report(true);
 }
