@@ -81,6 +81,29 @@ async function headFormat(path: string, tz: string | undefined, maxLineBytes: nu
 }
 
 /**
+ * Whether `path` can be cut into byte ranges: plain text at its start (plainHead) and a line
+ * format, given (`format`), known from an earlier read (`knownFormat`) or detected from its head.
+ * That format (the ranges after the first are parsed with it), or undefined: read it whole.
+ */
+async function rangesFormat(
+  path: string, o: { readonly format: string | undefined; readonly tz: string | undefined; readonly maxLineBytes: number; readonly knownFormat?: string | undefined },
+): Promise<string | undefined> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return undefined;
+  let head: Uint8Array;
+  try {
+    const buf = new Uint8Array(PLAIN_HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (!plainHead(head)) return undefined;
+  return o.format !== undefined ? o.format
+    : o.knownFormat !== undefined ? rangeFormatOf(o.knownFormat) : await headFormat(path, o.tz, o.maxLineBytes);
+}
+
+/**
  * Plans one input: byte ranges for a large plain file, else one task.
  * `knownFormat`: the format of the input when already known (a later pass), else detected from its head.
  */
@@ -91,19 +114,7 @@ export async function planInput(
   const whole: InputPlan = { path, ranges: null, rangeFormat: undefined };
   const min = minRangeBytes();
   if (parts <= 1 || sizeBytes === undefined || sizeBytes < 2 * min) return whole;
-  let head: Uint8Array;
-  const fh = await open(path, 'r').catch(() => null);
-  if (!fh) return whole;
-  try {
-    const buf = new Uint8Array(PLAIN_HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    head = buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-  if (!plainHead(head)) return whole;
-  const rangeFormat = o.format !== undefined ? o.format
-    : o.knownFormat !== undefined ? rangeFormatOf(o.knownFormat) : await headFormat(path, o.tz, o.maxLineBytes);
+  const rangeFormat = await rangesFormat(path, o);
   if (rangeFormat === undefined) return whole;
   const ranges = await cutRanges(path, sizeBytes, parts, min, o.taper ?? 0);
   return ranges.length > 1 ? { path, ranges, rangeFormat } : whole;
@@ -163,20 +174,7 @@ export class GrowingRanges {
 
   /** As planInput: plain text at the start, and a line format (given, or detected from the head). */
   private async decide(): Promise<void> {
-    const fh = await open(this.path, 'r');
-    let head: Uint8Array;
-    try {
-      const buf = new Uint8Array(PLAIN_HEAD_BYTES);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      head = buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-    if (!plainHead(head)) {
-      this.state = 'no';
-      return;
-    }
-    this.rangeFormat = this.o.format !== undefined ? this.o.format : await headFormat(this.path, this.o.tz, this.o.maxLineBytes);
+    this.rangeFormat = await rangesFormat(this.path, this.o);
     this.state = this.rangeFormat === undefined ? 'no' : 'yes';
   }
 }

@@ -51,6 +51,12 @@ export interface Pick {
 const cmpPick = (a: Pick, b: Pick): number => a.ts - b.ts || a.input - b.input || a.line - b.line;
 const cmpKey = (ts: number, input: number, line: number, b: Pick): number => ts - b.ts || input - b.input || line - b.line;
 
+function swapAt(a: Float64Array, i: number, j: number): void {
+  const x = a[i]!;
+  a[i] = a[j]!;
+  a[j] = x;
+}
+
 /**
  * Keeps the `cap` smallest picks under (time, input, line) (`dir` 1) or its reverse (`dir` -1):
  * a binary heap on typed arrays whose root is the worst pick kept, the bar a new key must beat.
@@ -75,19 +81,10 @@ class Smallest {
     return this.dir * (this.ts[i]! - this.ts[j]! || this.input[i]! - this.input[j]! || this.line[i]! - this.line[j]!);
   }
   private swap(i: number, j: number): void {
-    const { ts, input, line, offset } = this;
-    const t = ts[i]!;
-    ts[i] = ts[j]!;
-    ts[j] = t;
-    const k = input[i]!;
-    input[i] = input[j]!;
-    input[j] = k;
-    const l = line[i]!;
-    line[i] = line[j]!;
-    line[j] = l;
-    const o = offset[i]!;
-    offset[i] = offset[j]!;
-    offset[j] = o;
+    swapAt(this.ts, i, j);
+    swapAt(this.input, i, j);
+    swapAt(this.line, i, j);
+    swapAt(this.offset, i, j);
   }
   private set(i: number, ts: number, input: number, line: number, byteOffset: number): void {
     this.ts[i] = ts;
