@@ -108,6 +108,12 @@ export interface Attribution {
    */
   readRanges(): [number, number][];
   /**
+   * The part of `readRanges` inside a window, where `add` reads every string column; in the
+   * reference periods it reads only the client, time, status and query (`ParseOptions.rowsWithin`
+   * = readRanges with `allColumnsWithin` = these and `columns: ['query']`).
+   */
+  fullRanges(): [number, number][];
+  /**
    * A detail-pass accumulator's IPs per window (`detailPass`), to build the same accumulator
    * elsewhere with `attributionFromPlan(plan, ips)`; null for a pass-2 accumulator.
    */
@@ -171,6 +177,9 @@ class AttributionImpl implements Attribution {
   }
   readRanges(): [number, number][] {
     return this.counts.readRanges();
+  }
+  fullRanges(): [number, number][] {
+    return this.counts.readRanges(true);
   }
 }
 

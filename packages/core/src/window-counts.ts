@@ -163,12 +163,15 @@ export class WindowCounts {
   /**
    * The time ranges `[fromMs, toMs)` (sorted, disjoint) of the records `add` reads more than the time of:
    * inside a window or in a reference period. Of any other record it reads nothing else, so a parser
-   * may leave its string columns null (`ParseOptions.allColumnsWithin`).
+   * may leave its string columns null (`ParseOptions.allColumnsWithin`). `insideOnly`: the ranges inside
+   * a window; of a record in a reference period only its client, time, status and query are read.
    */
-  readRanges(): [number, number][] {
+  readRanges(insideOnly = false): [number, number][] {
     const out: [number, number][] = [];
     for (let k = 0; k < this.roles.length; k++) {
-      if (this.roles[k]!.length === 0) continue;
+      const roles = this.roles[k]!;
+      if (roles.length === 0) continue;
+      if (insideOnly && !roles.some((r, i) => i % 2 === 1 && r === ROLE_INSIDE)) continue;
       const from = this.bounds[k]!;
       const to = this.bounds[k + 1]!;
       const last = out[out.length - 1];

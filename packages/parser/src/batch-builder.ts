@@ -112,15 +112,15 @@ export class BatchBuilder {
    * agent) that is not skipped as a whole outside: it nulls them after filling the group on such a row.
    */
   readonly partialOutside: Int32Array;
-  /** `ParseOptions.rowsWithin`: a row outside `within` is not wanted at all (the line is skipped). */
-  readonly rowsOnly: boolean;
+  /** `ParseOptions.rowsWithin`: a row outside these ranges is not wanted at all (the line is skipped); null: every row. */
+  readonly wanted: TimeRanges | null;
 
   constructor(capacity: number, extraNames: readonly string[], inputIndex: number, caches: ValueCaches = new ValueCaches(),
-    columns?: readonly StringColumn[], within: TimeRanges | null = null, rowsOnly = false) {
+    columns?: readonly StringColumn[], within: TimeRanges | null = null, wanted: TimeRanges | null = null) {
     this.caches = caches;
     const ncols = COL_EXTRA + extraNames.length;
-    this.rowsOnly = rowsOnly && within !== null;
-    this.within = columns === undefined && !this.rowsOnly ? null : within;
+    this.wanted = wanted;
+    this.within = columns === undefined ? null : within;
     this.skipOutside = skipMask(columns, ncols);
     this.skip = this.within === null ? this.skipOutside : skipMask(undefined, ncols);
     const sk = this.skip;

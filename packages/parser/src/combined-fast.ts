@@ -202,7 +202,7 @@ class CombinedRowParser implements FastRowParser {
       }
     }
     const b = c.b;
-    if (b.rowsOnly && !(b.within as TimeRanges).has(ms)) {
+    if (b.wanted !== null && !b.wanted.has(ms)) {
       c.skipped = true; // ParseOptions.rowsWithin: not wanted, whatever the rest of the line holds
       return true;
     }

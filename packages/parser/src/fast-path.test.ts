@@ -273,6 +273,23 @@ describe('fast path = generic path', () => {
     }), { numRuns: 30 });
   });
 
+  // rowsWithin and allColumnsWithin together: the wanted rows, full inside allColumnsWithin, the others as `columns` says
+  test.for([...LINE_FORMATS, 'json'])('%s: rowsWithin with allColumnsWithin: the wanted rows, full only inside allColumnsWithin', (format) => {
+    fc.assert(fc.property(input, fc.subarray([...STRING_COLUMNS]), ranges, ranges, ({ lines, order, batchRows }, columns, wantedPicks, fullPicks) => {
+      const bytes = joined(lines, order);
+      const all = parse(bytes, { format, batchRows }, true, 512);
+      const wanted = rangesOver(all.rows, wantedPicks);
+      const full = rangesOver(all.rows, fullPicks);
+      for (const fastPath of [true, false]) {
+        const some = parse(bytes, { format, batchRows, columns, rowsWithin: wanted.within, allColumnsWithin: full.within }, fastPath, 512);
+        expect(some.error).toBe(all.error);
+        expect(some.rows).toEqual(all.rows.filter((r) => wanted.inside(r.ts)).map((r) => (full.inside(r.ts) ? r : only(r, columns))));
+        expect(some.accounting.linesRead).toBe(all.accounting.linesRead);
+        expect(some.accounting.parsed).toBe(some.rows.length);
+      }
+    }), { numRuns: 30 });
+  });
+
   test('rows outside allColumnsWithin leave nothing in the dictionaries', () => {
     const bytes = Buffer.from(`${pool.join('\n')}\n`, 'latin1');
     const all = parse(bytes, { format: 'combined' }, true, 64 * 1024);

@@ -189,10 +189,10 @@ export class ParseSession {
   private heldBytes = 0;
   private out: ParsedChunk[] = [];
   private readonly caches: ValueCaches = new ValueCaches();
-  /** `ParseOptions.rowsWithin` or `allColumnsWithin`, for every batch. */
+  /** `ParseOptions.allColumnsWithin`, or `rowsWithin` alone, for every batch. */
   private readonly within: TimeRanges | null;
-  /** `ParseOptions.rowsWithin` was given. */
-  private readonly rowsOnly: boolean;
+  /** `ParseOptions.rowsWithin`: the rows wanted at all. */
+  private readonly wanted: TimeRanges | null;
   /** Lines wrapped in a Kubernetes CRI prefix: -1 not known yet, 0 no, 1 yes (decided on the first line). */
   private cri = -1;
 
@@ -202,9 +202,8 @@ export class ParseSession {
     this.batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     this.inputIndex = opts.inputIndex ?? 0;
-    this.rowsOnly = opts.rowsWithin !== undefined;
-    const within = opts.rowsWithin ?? opts.allColumnsWithin;
-    this.within = within === undefined ? null : new TimeRanges(within);
+    this.wanted = opts.rowsWithin === undefined ? null : new TimeRanges(opts.rowsWithin);
+    this.within = opts.allColumnsWithin !== undefined ? new TimeRanges(opts.allColumnsWithin) : this.wanted;
     resolveTimeZone(opts.tz); // fail early on a bad --tz
     if (opts.format !== undefined) this.use(compileFormat(opts.format, { tz: opts.tz }), null);
   }
@@ -214,7 +213,7 @@ export class ParseSession {
     this.parser = f.parser;
     this.fast = this.fastPath ? f.parser.fast : undefined;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
-    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.rowsOnly);
+    this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.wanted);
     this.ctx = newCtx(this.b);
   }
 
@@ -238,7 +237,7 @@ export class ParseSession {
   refuse(lines: number, detail: string): void {
     if (lines <= 0) return;
     if (this.parser === null && this.held.length === 0) this.format = { id: 'none', matched: 0, sampled: 0 };
-    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns, this.within, this.rowsOnly);
+    if (this.b === null) this.b = new BatchBuilder(16, [], this.inputIndex, this.caches, this.opts.columns, this.within, this.wanted);
     const acc = this.accounting;
     acc.linesRead += lines;
     acc.rejected += lines;
@@ -313,7 +312,7 @@ export class ParseSession {
     this.out.push(b.finish());
     // the next batch starts as large as this one was (no growth copies on a big input), small inputs stay small
     const rows = Math.min(this.batchRows, Math.max(4096, b.length));
-    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.rowsOnly);
+    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.wanted);
     (this.ctx as LineCtx).b = this.b;
   }
 
@@ -332,7 +331,7 @@ export class ParseSession {
   private parseRow(parser: LineParser, b: BatchBuilder, c: LineCtx, line: number, byteOffset: number): boolean {
     b.beginRow(parser.used);
     if (parser.parse(c)) {
-      if (b.rowsOnly && !(b.within as TimeRanges).has(b.ts[b.length] as number)) {
+      if (b.wanted !== null && !b.wanted.has(b.ts[b.length] as number)) {
         b.discardRow(parser.used);
         c.skipped = true;
         return true;

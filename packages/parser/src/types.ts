@@ -169,8 +169,9 @@ export interface ParseOptions {
   readonly allColumnsWithin?: readonly (readonly [number, number])[] | undefined;
   /**
    * Only the rows whose time lies in these ranges `[fromMs, toMs)` are
-   * wanted (with every string column; `columns` and `allColumnsWithin` are
-   * then ignored). A line whose time is read and found outside every range is
+   * wanted (with every string column; or, when `allColumnsWithin` is given
+   * too, every string column for the wanted rows in those ranges and the
+   * others as `columns` says). A line whose time is read and found outside every range is
    * skipped as soon as it is: neither a record nor a reject, whatever the rest
    * of it holds. Every other line is parsed and rejected as usual, so the
    * records are exactly those of a full parse that lie in the ranges, but the
