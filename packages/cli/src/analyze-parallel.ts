@@ -317,8 +317,9 @@ export async function recheckFile(path: string, known: HashedFile | undefined, s
  * Hashes a whole file as a sequential read does (size and SHA-256 of the bytes
  * read), through one reused buffer: the main thread allocates little while the
  * workers parse, so its heap is not collected and fresh buffers would pile up.
- * `trusted`: a file of this run's own (the spill of standard input), whose identity
- * holds however recently it was written.
+ * `trusted`: a file whose writes are all done and known (one the caller wrote itself), whose
+ * identity holds however recently it was written. (The spill of standard input needs no hash of
+ * its own: it is hashed as it is copied, stdin-spill.ts.)
  */
 export async function hashFile(path: string, signal?: AbortSignal, trusted = false): Promise<HashedFile> {
   let fh: FileHandle;

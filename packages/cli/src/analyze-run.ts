@@ -252,8 +252,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const label = (name: string, pass: number): string => `${isStdin(name) ? '(standard input)' : name} [pass ${pass}/${passes}]`;
     const maxDecompressedBytes = opts['max-decompressed-bytes'];
     const parseOptions = (inputIndex: number, batchRows = BATCH_ROWS) => ({ format: opts.format, tz: opts.tz, maxLineBytes: opts['max-line-bytes'], maxDecompressedBytes, batchRows, inputIndex });
-    if (opts.workers > 1) pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
-    trace('workers started');
+    if (opts.workers > 1) {
+      pool = createWorkerPool(opts.workers, (n) => progress.addLines(n), ctx.signal);
+      trace('workers started');
+    }
     const planFile = async (path: string, knownFormat: string | undefined): Promise<InputPlan> => {
       const size = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
       // A byte limit is per input, as `alf parse` applies it: such inputs are not cut into ranges.
