@@ -16,7 +16,7 @@
  * and the evidence lines of each burst. Every file of the pack except manifest.json is a
  * function of the inputs' bytes and the options: not of paths, order or stdin.
  */
-import type { Analysis, AnalysisResult, Attribution } from '@alf/core';
+import type { Analysis, AnalysisResult, Attribution, AttributionPlan } from '@alf/core';
 import { createAnalysis, resolveOptions } from '@alf/core';
 import { ClientSet, Timeline, attributionFromPlan, burstSeries } from '@alf/core';
 import { openGeo } from '@alf/geo';
@@ -58,7 +58,7 @@ import { terminalSafe } from './terminal-text.ts';
 import { spillStdin } from './stdin-spill.ts';
 import { MARK_BYTES } from './decoded-spill.ts';
 import { parkClients, unparkClients } from './client-park.ts';
-import { trace, traceBuffers } from './trace.ts';
+import { trace, traceBuffers, traceFiles } from './trace.ts';
 import { settle } from './memory.ts';
 
 /** Rejects shown on stderr (all are in rejects.csv). */
@@ -95,6 +95,17 @@ const STDIN_RANGE_STEPS = 4;
 const LATER_RANGES_PER_THREAD = ((v) => (Number.isSafeInteger(v) && v > 0 ? v : 16))(Number(process.env['ALF_LATER_RANGES_PER_THREAD']));
 /** The `input` column is a Uint16. */
 const MAX_INPUTS = 65_535;
+/**
+ * Bytes of exact per-IP count tables (all burst windows together) a pass-2 accumulator keeps in memory; past it
+ * they go to sorted runs in the scratch directory (core's IpCounts): one IP among 2^24 single-request clients
+ * held 268 MB of table at the end of pass 2. `ALF_COUNTS_TABLE_MB` sets it (tests force the runs with a small one).
+ */
+const COUNTS_TABLE_BYTES = ((v) => (Number.isFinite(v) && v > 0 ? Math.round(v * 1048576) : 48 << 20))(Number(process.env['ALF_COUNTS_TABLE_MB']));
+
+/** A pass-2 plan whose count tables spill to sorted runs in `dir` past COUNTS_TABLE_BYTES. */
+function withCountsSpill(plan: AttributionPlan, dir: string): AttributionPlan {
+  return { ...plan, options: { ...plan.options, countsSpill: { dir, tableBytes: COUNTS_TABLE_BYTES } } };
+}
 
 /** What pass 2 keeps of a pass-1 range read: its accounting and record span (`Pass2Task.skip`). */
 /** A pass-1 range's read, as pass 2 returns it for a range it skips. */
@@ -592,9 +603,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const rejects = openRejectsCsv(pack, { inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)) });
     sink = rejects;
     // (`let`: replaced by an empty accumulator once `finish` has the result, see below)
-    let attribution: Attribution = analysis.attribution();
-    /** What a worker builds the same accumulator from (the windows' ranges and caps; see core's attributionFromPlan). */
-    const attributionPlan = analysis.attributionPlan();
+    /**
+     * What a worker builds the same accumulator from (the windows' ranges and caps; see core's attributionFromPlan),
+     * with the scratch directory where the exact per-IP count tables go past their budget (sorted runs).
+     */
+    const attributionPlan = withCountsSpill(analysis.attributionPlan(), await temp.path());
+    const newAttribution = (): Attribution => attributionFromPlan(attributionPlan);
+    let attribution: Attribution = newAttribution();
     // A range of which pass 1 saw no record inside the read ranges is not read again (rowsOnly: nothing else to collect).
     const skipOf = (k: number, plan: InputPlan, r: number, rowsOnly: boolean, readRanges: readonly [number, number][]): ReadCommon | undefined => {
       const p1 = pass1Plans.get(inputs[k]!.source.path);
@@ -625,7 +640,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       }
     } else {
       // The pass-2 task on this thread takes its attribution from this analysis (its windows are built).
-      pool.setInline({ attribution: () => analysis.attribution() });
+      pool.setInline({ attribution: newAttribution });
       // Pass 2 numbers its ranges' lines; the records pass cuts the inputs the same way.
       const dir = await temp.path();
       let tasks = 0;
@@ -644,7 +659,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         each(k: number, _t: number, r: AnalyzeTaskResult): AnalyzeTaskResult {
           const p = r as Pass2Result;
           let acc = early.get(k);
-          if (acc === undefined) early.set(k, (acc = { attribution: analysis.attribution(), clients: new ClientSet() }));
+          if (acc === undefined) early.set(k, (acc = { attribution: newAttribution(), clients: new ClientSet() }));
           if (p.live) {
             acc.attribution.absorb(p.live.attribution);
             acc.clients.merge(p.live.clients);
@@ -701,6 +716,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     progress.stop();
     trace('pass 2');
     traceBuffers('held after pass 2', { attribution, clients, analysis });
+    traceFiles('count runs after pass 2', await temp.path(), 'counts-');
 
     // Pass 3, only when a burst window had more IPs than the per-IP detail cap and an
     // attacker fell outside the detail sample: its exact top path/agent and first/last seen.
@@ -740,12 +756,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     const result: AnalysisResult = analysis.finish(geo, attribution, detail);
     // The pass-2 state (per-IP counts of every window and the detail of up to 100,000 IPs each: ~70 MB
     // of the heap on 10M distinct IPs) is captured by this function's closures: let it go before the records pass.
-    attribution = analysis.attribution();
+    attribution = newAttribution();
     detail = null;
     // Forced when collections are on (ALF_GC_SLACK_MB, memory.ts): the slack rule measures growth from the last
     // collection, which still counted the pass-2 state just let go (15M lines, 10M IPs: heap 177-188 MB here).
     settle(true);
     trace('finish');
+    traceFiles('count runs after finish', await temp.path(), 'counts-');
     // Records pass (analyze-records.ts): records.arrow and evidence/burst-<id>.log need the final bursts.
     const records = await writeRecordsAndEvidence({
       mode: opts.records, pack, result, inputNames: inputs.map((i) => packInputName(i.read.sha256, i.name)), geo, fromMs, toMs,

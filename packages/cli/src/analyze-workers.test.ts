@@ -129,6 +129,23 @@ describe('alf analyze --workers', () => {
     }
   }, 120_000);
 
+  test('count tables written out as sorted runs past their budget (ALF_COUNTS_TABLE_MB): the same pack as in memory, with 1 and 2 threads', async () => {
+    const inMemory = await analyze('c-mem', [crlf, burstLog], 2, undefined, 'bursts');
+    expect(inMemory.get('bursts.csv')!.toString()).toMatch(/attack/);
+    // A 2 kB budget: every batch of pass 2 writes its tables out; workers' runs are handed to the main thread.
+    for (const workers of [1, 2]) {
+      const out = join(dir, `c-runs-${workers}`);
+      const env = { ...process.env, ALF_RANGE_BYTES: '60000', ALF_BATCH_ROWS: '1000', ALF_COUNTS_TABLE_MB: '0.002', ALF_TRACE: '1' };
+      const run = await spawnAlf(['analyze', crlf, burstLog, '--workers', String(workers), '--max-line-bytes', '1KiB', '--records', 'bursts', '--out', out, '--quiet'], undefined, env);
+      expect([0, 1]).toContain(run.code);
+      const written = /count runs after pass 2: (\d+) files/.exec(run.stderr);
+      expect(Number(written?.[1])).toBeGreaterThan(0);
+      const spilled = await packFiles(out);
+      expect([...spilled.keys()]).toEqual([...inMemory.keys()]);
+      for (const [file, bytes] of inMemory) expect(spilled.get(file)!.equals(bytes), `${workers}: ${file}`).toBe(true);
+    }
+  }, 120_000);
+
   test('--records bursts and none (pass 2 spills the burst-window rows; no third read): the same pack with 1 and 2 threads', async () => {
     for (const records of ['bursts', 'none']) {
       const one = await analyze(`b1-${records}`, [crlf, burstLog], 1, undefined, records);

@@ -11,6 +11,7 @@ import { threadId } from 'node:worker_threads';
 import { writeHeapSnapshot } from 'node:v8';
 import { Session } from 'node:inspector/promises';
 import { writeFile } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const on = process.env['ALF_TRACE'] === '1';
@@ -80,4 +81,17 @@ export async function profileTask<T extends { kind: string }>(id: number, run: (
   const { profile } = await profSession.post('Profiler.stop');
   await writeFile(join(profDir, `worker-${threadId}-task-${id}-${result.kind}.cpuprofile`), JSON.stringify(profile));
   return result;
+}
+
+/** `ALF_TRACE=1`: the files named `<prefix>*` in `dir` and their bytes (e.g. the sorted count runs of pass 2). */
+export function traceFiles(label: string, dir: string, prefix: string): void {
+  if (!on) return;
+  let n = 0;
+  let bytes = 0;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(prefix)) continue;
+    n++;
+    bytes += statSync(join(dir, f)).size;
+  }
+  process.stderr.write(`[alf trace] ${label}: ${n} files, ${Math.round(bytes / 1048576)}MB\n`);
 }

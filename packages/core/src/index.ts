@@ -4,7 +4,8 @@ export type {
 } from './types.ts';
 export type { Analysis, Attribution, ResolvedOptions, AnalysisSnapshot, AttributionSnapshot, AttributionPlan } from './analysis.ts';
 export type { WindowCountsSnapshot, WindowDetail, IpWindowStats, WindowAggregate } from './window-counts.ts';
-export type { IpCountsSnapshot } from './ip-counts.ts';
+export type { IpCountsSnapshot, CountsSpill } from './ip-counts.ts';
+export type { CountRun } from './count-runs.ts';
 export type { TimelineSnapshot } from './timeline.ts';
 export { hashString } from './hash.ts';
 export { createAnalysis, attributionFromPlan, analyze, resolveOptions, referencePeriods, detailIpsPerWindow, detailPassIps, attributionBuffers, DEFAULT_ANALYSIS_OPTIONS } from './analysis.ts';

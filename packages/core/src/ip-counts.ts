@@ -19,11 +19,17 @@
  * copies one sixteenth of the slots, where one table copied them all at once (at 2^24
  * single-request clients, the 134 MB old table was held next to the new 268 MB one).
  *
+ * With a spill directory (`CountsSpill`), the tables are bounded: when they pass their budget
+ * they are written out as a sorted run (count-runs.ts) and start again empty, and the runs are
+ * merged when read (`forEach`, `get`, `size` first compact them into one run). Without one,
+ * every client stays in memory.
+ *
  * All counts are sums, so add and merge commute: the state depends only on the
  * multiset of requests. In SQL: `SELECT ip, countIf(inside), countIf(ref) …
  * GROUP BY ip`.
  */
 import { formatIpv4, formatIpv6, parseIpv4Number } from '@alf/geo';
+import { compactRuns, removeRun, runBytes, runPath, RunCursor, RunIndex, RunWriter, type CountRun } from './count-runs.ts';
 
 export const ROLE_INSIDE = 0;
 export const ROLE_REF = 1;
@@ -45,6 +51,17 @@ function shardOf6(k0: number, k1: number, k2: number, k3: number): number {
 
 const shards = (w: number): WordTable[] => Array.from({ length: SHARDS }, () => new WordTable(w));
 const MAX_LOAD = 0.7;
+/** Runs an IpCounts keeps before it merges them into one. */
+const MAX_RUNS = 16;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Where and past what size the count tables are written out as sorted runs. */
+export interface CountsSpill {
+  /** A scratch directory its owner removes (the runs are not removed one by one when the process ends). */
+  readonly dir: string;
+  /** Bytes of count tables (`tableBytes`) past which they are written out. */
+  readonly tableBytes: number;
+}
 
 /** One window's exact per-IP counts as plain data (structured-clone safe; GROUP BY ip). */
 export interface IpCountsSnapshot {
@@ -63,6 +80,11 @@ export interface IpCountsSnapshot {
   /** Requests of "other" clients not kept per client (past maxOtherKeys). */
   readonly otherDroppedInside: number;
   readonly otherDroppedRef: number;
+  /**
+   * Counts written out as sorted runs (`CountsSpill`), added to the tables' counts. The files go
+   * with the snapshot: whoever merges it as owned (`mergeSnapshot(s, true)`) may remove them.
+   */
+  readonly runs?: readonly CountRun[];
 }
 
 /**
@@ -229,22 +251,161 @@ class WordTable {
 /** Exact inside / reference request counts per client of one window. */
 export class IpCounts {
   /** IPv4 keys by `shardOf4`, IPv6 keys by `shardOf6`. */
-  private readonly v4: WordTable[] = shards(1);
-  private readonly v6: WordTable[] = shards(4);
+  private v4: WordTable[] = shards(1);
+  private v6: WordTable[] = shards(4);
   readonly other: Map<string, number[]> = new Map();
   readonly maxOtherKeys: number;
   otherDroppedInside = 0;
   otherDroppedRef = 0;
+  readonly spill: CountsSpill | null;
+  /** Counts written out (see CountsSpill); `owned`: this accumulator may remove the file. */
+  private runs: { run: CountRun; owned: boolean }[] = [];
+  /** Point lookups in the one run left after `compact` (null until needed, dropped when the runs change). */
+  private index: RunIndex | null = null;
 
-  constructor(maxOtherKeys: number = 200_000) {
+  constructor(maxOtherKeys: number = 200_000, spill: CountsSpill | null = null) {
     this.maxOtherKeys = maxOtherKeys;
+    this.spill = spill;
   }
 
-  /** Distinct clients with a count. */
+  /** Distinct clients with a count (with runs: compacts them first, see compact). */
   get size(): number {
     let n = this.other.size;
+    if (this.runs.length > 0) {
+      this.compact();
+      const r = this.runs[0]!.run;
+      return n + r.n4 + r.n6;
+    }
     for (let i = 0; i < SHARDS; i++) n += this.v4[i]!.size + this.v6[i]!.size;
     return n;
+  }
+
+  /** True while no request was counted (tables, runs and dropped totals). */
+  get empty(): boolean {
+    if (this.runs.length > 0 || this.other.size > 0 || this.otherDroppedInside + this.otherDroppedRef > 0) return false;
+    for (let i = 0; i < SHARDS; i++) if (this.v4[i]!.size + this.v6[i]!.size > 0) return false;
+    return true;
+  }
+
+  /** Bytes of the counts written out as runs. */
+  get spilledBytes(): number {
+    return this.runs.reduce((a, r) => a + runBytes(r.run), 0);
+  }
+
+  /** Writes the tables out as a run when they pass the spill budget (no-op without a spill directory). */
+  spillIfFull(): void {
+    if (this.spill !== null && this.tableBytes > this.spill.tableBytes) this.flush();
+  }
+
+  /** Writes the tables out as one sorted run and empties them; merges the runs when there are too many. */
+  flush(): void {
+    const spill = this.spill;
+    if (spill === null) throw new Error('IpCounts.flush: no spill directory');
+    let keys = 0;
+    for (let i = 0; i < SHARDS; i++) keys += this.v4[i]!.size + this.v6[i]!.size;
+    if (keys > 0) {
+      const out = new RunWriter(runPath(spill.dir));
+      try {
+        this.dump4(out);
+        this.dump6(out);
+      } catch (e) {
+        out.abort();
+        throw e;
+      }
+      this.runs.push({ run: out.finish(), owned: true });
+      this.v4 = shards(1);
+      this.v6 = shards(4);
+      this.dropIndex();
+    }
+    if (this.runs.length > MAX_RUNS) this.mergeRuns();
+  }
+
+  /** Everything in one run: the tables written out, then the runs merged (when there are any runs). */
+  compact(): void {
+    if (this.runs.length === 0) return;
+    let keys = 0;
+    for (let i = 0; i < SHARDS; i++) keys += this.v4[i]!.size + this.v6[i]!.size;
+    if (keys > 0) this.flush();
+    if (this.runs.length > 1) this.mergeRuns();
+  }
+
+  private mergeRuns(): void {
+    const merged = compactRuns(this.runs.map((r) => r.run), this.spill!.dir);
+    for (const r of this.runs) if (r.owned) removeRun(r.run);
+    this.runs = [{ run: merged, owned: true }];
+    this.dropIndex();
+  }
+
+  private dropIndex(): void {
+    this.index?.close();
+    this.index = null;
+  }
+
+  /** Removes the run files this accumulator owns and forgets every count written out (the tables stay). */
+  dropRuns(): void {
+    this.dropIndex();
+    for (const r of this.runs) if (r.owned) removeRun(r.run);
+    this.runs = [];
+  }
+
+  /** The IPv4 tables into `out` in key order. */
+  private dump4(out: RunWriter): void {
+    let n = 0;
+    for (const t of this.v4) n += t.size;
+    if (n === 0) return;
+    // Little-endian: a u64 of (key << 32 | counts word) sorts by key, natively. Otherwise a comparator sort.
+    if (LITTLE_ENDIAN) {
+      const packed = new BigUint64Array(n);
+      const w = new Uint32Array(packed.buffer);
+      let i = 0;
+      for (const t of this.v4) {
+        const d = t.data;
+        for (let s = 0; s <= t.mask; s++) {
+          const c = d[2 * s + 1]!;
+          if (c === 0) continue;
+          w[2 * i] = c;
+          w[2 * i + 1] = d[2 * s]!;
+          i++;
+        }
+      }
+      packed.sort();
+      for (let j = 0; j < n; j++) {
+        const key = w[2 * j + 1]!;
+        const c = w[2 * j]!;
+        const a = c & SAT;
+        const b = c >>> 16;
+        const t = this.v4[shardOf4(key)]!;
+        out.put4(key, a === SAT ? t.bigInside.get(String(key))! : a, b === SAT ? t.bigRef.get(String(key))! : b);
+      }
+      return;
+    }
+    this.dumpSorted(this.v4, (t, s) => out.put4(t.key(s, 0), t.countAt(s, ROLE_INSIDE), t.countAt(s, ROLE_REF)));
+  }
+
+  private dump6(out: RunWriter): void {
+    this.dumpSorted(this.v6, (t, s) => out.put6(t.key(s, 0), t.key(s, 1), t.key(s, 2), t.key(s, 3), t.countAt(s, ROLE_INSIDE), t.countAt(s, ROLE_REF)));
+  }
+
+  /** Calls `put` for every used slot of the tables in key order (a comparator sort of (table, slot) pairs). */
+  private dumpSorted(tables: readonly WordTable[], put: (t: WordTable, s: number) => void): void {
+    const at: number[] = [];
+    tables.forEach((t, ti) => {
+      for (let s = 0; s <= t.mask; s++) if (t.used(s)) at.push(ti * 2 ** 32 + s);
+    });
+    const w = tables[0]!.w;
+    const cmp = (x: number, y: number): number => {
+      const tx = tables[Math.floor(x / 2 ** 32)]!;
+      const ty = tables[Math.floor(y / 2 ** 32)]!;
+      const sx = x % 2 ** 32;
+      const sy = y % 2 ** 32;
+      for (let k = 0; k < w; k++) {
+        const d = tx.key(sx, k) - ty.key(sy, k);
+        if (d !== 0) return d;
+      }
+      return 0;
+    };
+    at.sort(cmp);
+    for (const x of at) put(tables[Math.floor(x / 2 ** 32)]!, x % 2 ** 32);
   }
 
   /** Bytes of the typed arrays (the Map of other clients is not counted). */
@@ -283,19 +444,35 @@ export class IpCounts {
     return this.v4[shardOf4(value)]!.add1(value, role);
   }
 
-  /** Count of a client in a role (0 when unseen). */
+  /** Count of a client in a role (0 when unseen). With runs: one read of the compacted run (see compact). */
   get(key: ClientKey, role: number): number {
     if (key.kind === 4) {
       const t = this.v4[shardOf4(key.w0)]!;
       const s = t.find(key.w0, 0, 0, 0);
-      return s < 0 ? 0 : t.countAt(s, role);
+      return (s < 0 ? 0 : t.countAt(s, role)) + this.runCount(key, role);
     }
     if (key.kind === 6) {
       const t = this.v6[shardOf6(key.w0, key.w1, key.w2, key.w3)]!;
       const s = t.find(key.w0, key.w1, key.w2, key.w3);
-      return s < 0 ? 0 : t.countAt(s, role);
+      return (s < 0 ? 0 : t.countAt(s, role)) + this.runCount(key, role);
     }
     return this.other.get(key.text)?.[role] ?? 0;
+  }
+
+  private readonly lookupKey = new Uint32Array(4);
+  private readonly lookupOut: [number, number] = [0, 0];
+
+  /** The count of a key in the runs (0 without runs). */
+  private runCount(key: ClientKey, role: number): number {
+    if (this.runs.length === 0) return 0;
+    if (this.runs.length > 1) this.mergeRuns();
+    this.index ??= new RunIndex(this.runs[0]!.run);
+    const k = this.lookupKey;
+    k[0] = key.w0;
+    k[1] = key.w1;
+    k[2] = key.w2;
+    k[3] = key.w3;
+    return this.index.get(key.kind === 4 ? 4 : 6, k, this.lookupOut)[role === ROLE_INSIDE ? 0 : 1];
   }
 
   /**
@@ -304,9 +481,32 @@ export class IpCounts {
    */
   forEach(fn: (inside: number, ref: number, kind: number, textOf: () => string) => void): void {
     const hex = new Uint16Array(8);
+    if (this.runs.length > 0) {
+      // Everything is in one run after compact (the tables are empty): read it in order.
+      this.compact();
+      const run = this.runs[0]!.run;
+      for (const section of [4, 6] as const) {
+        const c = new RunCursor(run, section);
+        const kw = section === 4 ? 1 : 4;
+        const textRun = (): string => {
+          if (section === 4) return formatIpv4(c.words[c.at]!);
+          for (let k = 0; k < 4; k++) {
+            hex[2 * k] = c.words[c.at + k]! >>> 16;
+            hex[2 * k + 1] = c.words[c.at + k]! & 0xffff;
+          }
+          return formatIpv6(hex);
+        };
+        try {
+          while (c.next()) fn(c.words[c.at + kw]!, c.words[c.at + kw + 1]!, section, textRun);
+        } finally {
+          c.close();
+        }
+      }
+      this.forEachOther(fn);
+      return;
+    }
     let t: WordTable = this.v4[0]!;
     let at = 0;
-    let text = '';
     const textOf = (): string => {
       if (t.w === 1) return formatIpv4(t.key(at, 0));
       for (let k = 0; k < 4; k++) {
@@ -329,6 +529,11 @@ export class IpCounts {
         fn(a === SAT ? table.countAt(s, ROLE_INSIDE) : a, b === SAT ? table.countAt(s, ROLE_REF) : b, kind, textOf);
       }
     }
+    this.forEachOther(fn);
+  }
+
+  private forEachOther(fn: (inside: number, ref: number, kind: number, textOf: () => string) => void): void {
+    let text = '';
     const textOther = (): string => text;
     for (const [k, [a, b]] of this.other) {
       text = k;
@@ -336,7 +541,17 @@ export class IpCounts {
     }
   }
 
-  merge(o: IpCounts): void {
+  /** Takes another accumulator's runs (`owned`: this one may remove them), then spills or merges as the budget says. */
+  private addRuns(runs: readonly CountRun[], owned: boolean): void {
+    if (runs.length === 0) return;
+    if (this.spill === null) throw new Error('IpCounts: counts written out as runs can only merge into an accumulator with a spill directory');
+    for (const run of runs) this.runs.push({ run, owned });
+    this.dropIndex();
+    if (this.runs.length > MAX_RUNS) this.mergeRuns();
+  }
+
+  /** Adds another accumulator's counts. `take`: `o` is dropped afterwards, so its run files become this one's. */
+  merge(o: IpCounts, take = false): void {
     const pairs = [...this.v4.map((t, i) => [t, o.v4[i]!] as const), ...this.v6.map((t, i) => [t, o.v6[i]!] as const)];
     for (const [mine, theirs] of pairs) {
       const w = theirs.w;
@@ -358,6 +573,9 @@ export class IpCounts {
     }
     this.otherDroppedInside += o.otherDroppedInside;
     this.otherDroppedRef += o.otherDroppedRef;
+    this.addRuns(o.runs.map((r) => r.run), take && o.runs.every((r) => r.owned));
+    if (take) o.runs = [];
+    this.spillIfFull();
   }
 
   snapshot(): IpCountsSnapshot {
@@ -396,11 +614,15 @@ export class IpCounts {
       otherInside: Uint32Array.from(other, (k) => this.other.get(k)![0]!),
       otherRef: Uint32Array.from(other, (k) => this.other.get(k)![1]!),
       otherDroppedInside: this.otherDroppedInside, otherDroppedRef: this.otherDroppedRef,
+      ...(this.runs.length > 0 ? { runs: this.runs.map((r) => r.run) } : {}),
     };
   }
 
-  /** Adds a snapshot's counts: as `merge(IpCounts.fromSnapshot(s))`, without building a second table. */
-  mergeSnapshot(s: IpCountsSnapshot): void {
+  /**
+   * Adds a snapshot's counts: as `merge(IpCounts.fromSnapshot(s))`, without building a second table.
+   * `owned`: the snapshot's run files become this accumulator's (it may remove them).
+   */
+  mergeSnapshot(s: IpCountsSnapshot, owned = false): void {
     // Grow each table once for what it will get (see WordTable.reserve).
     const n4 = new Float64Array(SHARDS);
     const n6 = new Float64Array(SHARDS);
@@ -433,11 +655,13 @@ export class IpCounts {
     });
     this.otherDroppedInside += s.otherDroppedInside;
     this.otherDroppedRef += s.otherDroppedRef;
+    this.addRuns(s.runs ?? [], owned);
+    this.spillIfFull();
   }
 
-  static fromSnapshot(s: IpCountsSnapshot, maxOtherKeys?: number): IpCounts {
-    const c = new IpCounts(maxOtherKeys);
-    c.mergeSnapshot(s);
+  static fromSnapshot(s: IpCountsSnapshot, maxOtherKeys?: number, spill: CountsSpill | null = null, owned = false): IpCounts {
+    const c = new IpCounts(maxOtherKeys, spill);
+    c.mergeSnapshot(s, owned);
     return c;
   }
 

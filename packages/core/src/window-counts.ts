@@ -15,7 +15,7 @@
  */
 import type { RecordBatch } from '@alf/parser';
 import { hashString } from './hash.ts';
-import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type IpCountsSnapshot } from './ip-counts.ts';
+import { IpCounts, ROLE_INSIDE as COUNT_INSIDE, ROLE_REF as COUNT_REF, clientKey, parseIpv4, type ClientKey, type CountsSpill, type IpCountsSnapshot } from './ip-counts.ts';
 import { REF_NONE, REF_SEARCH, REF_SOCIAL, isAssetPath, isRandomQuery, refererClass, refererHost } from './request-traits.ts';
 import { addAggregate, emptyAggregate, type WindowAggregate } from './ip-window-stats.ts';
 import { IpDetailTable, packedBuffers, type PackedIpDetail } from './ip-detail-table.ts';
@@ -70,6 +70,11 @@ export interface WindowCountsOptions {
    * maxIpsPerWindow, so that memory does not follow distinct paths and agents.
    */
   readonly maxDetailUnits?: number;
+  /**
+   * Where the exact count tables go past a memory budget (`IpCounts`, count-runs.ts): `tableBytes`
+   * is shared by the windows (each gets at least 1 MB). Without it they stay in memory, however many clients.
+   */
+  readonly countsSpill?: CountsSpill;
 }
 
 const FULL = 2 ** 32;
@@ -109,6 +114,8 @@ export class WindowCounts {
   readonly opts: WindowCountsOptions;
   readonly maxHeavyIps: number;
   readonly maxDetailUnits: number;
+  /** Each window's share of `opts.countsSpill`. */
+  private readonly spill: CountsSpill | null;
   /** Per window: the detail units (`IpDetailTable.units`) of its `ips`. */
   private readonly units: number[];
   /** Detail pass: per window, the only IPs tracked (null: an ordinary pass-2 accumulator). */
@@ -134,10 +141,13 @@ export class WindowCounts {
     this.maxHeavyIps = opts.maxHeavyIps ?? 20_000;
     this.maxDetailUnits = opts.maxDetailUnits ?? 4 * opts.maxIpsPerWindow;
     this.units = ranges.map(() => 0);
+    const spill = opts.countsSpill;
+    // Each window's share, at least 1 MB (unless the whole budget is smaller: tests force runs that way).
+    this.spill = spill === undefined ? null : { dir: spill.dir, tableBytes: Math.max(Math.min(spill.tableBytes, 1 << 20), Math.floor(spill.tableBytes / Math.max(1, ranges.length))) };
     this.windows = ranges.map((r) => ({
       insideFromMs: r.insideFromMs, insideToMs: r.insideToMs, refBefore: r.refBefore, refAfter: r.refAfter,
       refDurationMs: 0, limit: FULL, ips: this.table(), heavy: this.table(), inside: emptyAggregate(), reference: emptyAggregate(),
-      sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, counts: new IpCounts(),
+      sampledOut: emptyAggregate(), refererHosts: new Map(), refererHostsDropped: 0, counts: new IpCounts(undefined, this.spill),
     }));
     const pts = new Set<number>();
     for (const r of ranges) for (const x of [r.insideFromMs, r.insideToMs, ...r.refBefore, ...r.refAfter]) pts.add(x);
@@ -413,6 +423,7 @@ export class WindowCounts {
         }
       }
     }
+    for (let k = 0; k < nW; k++) this.windows[k]!.counts.spillIfFull();
   }
 
   /** Detail pass: one inside request of a tracked IP (slot `s` of `table`). */
@@ -451,7 +462,7 @@ export class WindowCounts {
     const c = new WindowCounts([], this.opts, this.only);
     if (snap.windows.length !== this.windows.length) throw new Error(`snapshot has ${snap.windows.length} windows, expected ${this.windows.length}`);
     for (const sw of snap.windows) {
-      c.windows.push({ ...this.unpack(sw, false), counts: IpCounts.fromSnapshot(sw.counts) });
+      c.windows.push({ ...this.unpack(sw, false), counts: IpCounts.fromSnapshot(sw.counts, undefined, this.spill) });
       c.units.push(0);
       c.recount(c.windows.length - 1);
     }
@@ -494,7 +505,7 @@ export class WindowCounts {
   /** True while window k has seen nothing (no count, no detail, no sum). */
   private pristine(w: WindowState): boolean {
     const c = w.counts;
-    return c.size === 0 && c.otherDroppedInside === 0 && c.otherDroppedRef === 0 && w.limit === FULL && w.ips.size === 0 && w.heavy.size === 0 &&
+    return c.empty && w.limit === FULL && w.ips.size === 0 && w.heavy.size === 0 &&
       w.inside.requests === 0 && w.reference.requests === 0 && w.sampledOut.requests === 0 && w.refererHosts.size === 0 && w.refererHostsDropped === 0;
   }
 
@@ -507,15 +518,15 @@ export class WindowCounts {
         insideFromMs: w.insideFromMs, insideToMs: w.insideToMs, refBefore: w.refBefore, refAfter: w.refAfter, refDurationMs: w.refDurationMs,
         limit: o.limit, ips: o.ips, heavy: o.heavy, inside: o.inside, reference: o.reference, sampledOut: o.sampledOut,
         refererHosts: o.refererHosts, refererHostsDropped: o.refererHostsDropped,
-        counts: oCounts instanceof IpCounts ? oCounts : IpCounts.fromSnapshot(oCounts),
+        counts: oCounts instanceof IpCounts ? oCounts : IpCounts.fromSnapshot(oCounts, undefined, this.spill, true),
       };
       this.windows[k] = next;
       this.recount(k);
       this.shrink(k);
       return;
     }
-    if (oCounts instanceof IpCounts) w.counts.merge(oCounts);
-    else w.counts.mergeSnapshot(oCounts);
+    if (oCounts instanceof IpCounts) w.counts.merge(oCounts, take);
+    else w.counts.mergeSnapshot(oCounts, take);
     addAggregate(w.inside, o.inside);
     addAggregate(w.reference, o.reference);
     addAggregate(w.sampledOut, o.sampledOut);
