@@ -98,9 +98,10 @@ const MAX_INPUTS = 65_535;
 /**
  * Bytes of exact per-IP count tables (all burst windows together) a pass-2 accumulator keeps in memory; past it
  * they go to sorted runs in the scratch directory (core's IpCounts): one IP among 2^24 single-request clients
- * held 268 MB of table at the end of pass 2. `ALF_COUNTS_TABLE_MB` sets it (tests force the runs with a small one).
+ * (`heavy`) held 268 MB of table at the end of pass 2 (837,612 KB peak); with runs past 48 MB 569,244–588,916 KB,
+ * past 16 MB 501,072 KB (19 runs, 168 MB on disk). `ALF_COUNTS_TABLE_MB` sets it (tests force runs with a small one).
  */
-const COUNTS_TABLE_BYTES = ((v) => (Number.isFinite(v) && v > 0 ? Math.round(v * 1048576) : 48 << 20))(Number(process.env['ALF_COUNTS_TABLE_MB']));
+const COUNTS_TABLE_BYTES = ((v) => (Number.isFinite(v) && v > 0 ? Math.round(v * 1048576) : 16 << 20))(Number(process.env['ALF_COUNTS_TABLE_MB']));
 
 /** A pass-2 plan whose count tables spill to sorted runs in `dir` past COUNTS_TABLE_BYTES. */
 function withCountsSpill(plan: AttributionPlan, dir: string): AttributionPlan {

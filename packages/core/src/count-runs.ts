@@ -185,34 +185,48 @@ function cmpKey(x: Uint32Array, a: number, y: Uint32Array, b: number, keyWords: 
 /**
  * Merged read of one section of several runs: calls `visit(words, at, inside, ref)` once per
  * distinct key in key order, with the counts summed over the runs (the key is
- * `words[at .. at + keyWords)`, valid during the call only).
+ * `words[at .. at + keyWords)`, valid during the call only). The cursors sit in a binary heap by
+ * their current key: log2(runs) comparisons a key.
  */
 export function mergeRuns(runs: readonly CountRun[], section: 4 | 6, visit: (words: Uint32Array, at: number, inside: number, ref: number) => void): void {
-  const keyWords = section === 4 ? 1 : 4;
-  const cursors = runs.map((r) => new RunCursor(r, section)).filter((c) => c.next());
+  const kw = section === 4 ? 1 : 4;
+  const heap = runs.map((r) => new RunCursor(r, section)).filter((c) => c.next());
+  const less = (i: number, j: number): boolean => cmpKey(heap[i]!.words, heap[i]!.at, heap[j]!.words, heap[j]!.at, kw) < 0;
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) return;
+      const m = l + 1 < heap.length && less(l + 1, l) ? l + 1 : l;
+      if (!less(m, i)) return;
+      const t = heap[i]!;
+      heap[i] = heap[m]!;
+      heap[m] = t;
+      i = m;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
   try {
-    const key = new Uint32Array(keyWords);
-    while (cursors.length > 0) {
-      // The smallest key among the cursors' current entries (few runs: a linear scan).
-      let min = 0;
-      for (let i = 1; i < cursors.length; i++) {
-        if (cmpKey(cursors[i]!.words, cursors[i]!.at, cursors[min]!.words, cursors[min]!.at, keyWords) < 0) min = i;
-      }
-      const m = cursors[min]!;
-      for (let k = 0; k < keyWords; k++) key[k] = m.words[m.at + k]!;
+    const key = new Uint32Array(kw);
+    while (heap.length > 0) {
+      const top = heap[0]!;
+      for (let k = 0; k < kw; k++) key[k] = top.words[top.at + k]!;
       let inside = 0;
       let ref = 0;
-      for (let i = 0; i < cursors.length; i++) {
-        const c = cursors[i]!;
-        if (cmpKey(c.words, c.at, key, 0, keyWords) !== 0) continue;
-        inside += c.words[c.at + keyWords]!;
-        ref += c.words[c.at + keyWords + 1]!;
-        if (!c.next()) cursors.splice(i--, 1);
+      // Every cursor on this key is at the top in turn (keys are unique within a run).
+      while (heap.length > 0 && cmpKey(heap[0]!.words, heap[0]!.at, key, 0, kw) === 0) {
+        const c = heap[0]!;
+        inside += c.words[c.at + kw]!;
+        ref += c.words[c.at + kw + 1]!;
+        if (!c.next()) {
+          heap[0] = heap[heap.length - 1]!;
+          heap.pop();
+        }
+        if (heap.length > 0) down(0);
       }
       visit(key, 0, inside, ref);
     }
   } finally {
-    for (const c of cursors) c.close();
+    for (const c of heap) c.close();
   }
 }
 

@@ -52,7 +52,7 @@ function shardOf6(k0: number, k1: number, k2: number, k3: number): number {
 const shards = (w: number): WordTable[] => Array.from({ length: SHARDS }, () => new WordTable(w));
 const MAX_LOAD = 0.7;
 /** Runs an IpCounts keeps before it merges them into one. */
-const MAX_RUNS = 16;
+const MAX_RUNS = 32;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Where and past what size the count tables are written out as sorted runs. */
