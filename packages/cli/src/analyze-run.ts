@@ -674,6 +674,13 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
           early.delete(k);
         },
       };
+      // A task handed out starts its per-IP detail sample where the main thread's accumulators are by then (same pack, less detail kept).
+      pool.setPrepare((task) => {
+        if (task.kind !== 'pass2') return task;
+        const limits = attribution.detailLimits();
+        for (const acc of early.values()) acc.attribution.detailLimits().forEach((l, w) => { if (l < limits[w]!) limits[w] = l; });
+        return { ...task, detailLimits: limits };
+      });
       await inParallel(pool, `pass ${passes}`, (k, plan) => inputTasks(plan, taskBase(fromMs, toMs), opts.format, k, (r) => {
         const bases = basesOf(k, plan);
         const n = tasks++;
@@ -712,6 +719,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         if (spills.every((f): f is string => f !== null)) windowSpills.set(k, spills);
       }, (k) => pass1Plans.get(inputs[k]!.source.path)?.plan, undefined, earlyFold);
       pool.setInline(undefined);
+      pool.setPrepare(undefined);
     }
     await rejects.close();
     progress.stop();

@@ -87,6 +87,11 @@ export interface Pass2Task extends TaskCommon {
   /** The attacker-detail pass: the IPs per window to collect the detail of (`Attribution.trackedIps`). */
   readonly detailIps?: readonly (readonly string[])[] | null;
   /**
+   * Per window, the detail-sample thresholds the main thread's accumulators had reached when the task
+   * was handed out (`Attribution.lowerDetailLimits`): the task keeps no detail the merge would drop.
+   */
+  readonly detailLimits?: readonly number[];
+  /**
    * Pass 1 collected the client set, scope counts and rejects of this range (`Pass1Task.collect`):
    * parse only the rows in the attribution's read ranges, skipping every other line; the result
    * then has no clients, scope counts nor rejects.
@@ -295,6 +300,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
   let attribution: Attribution;
   if (inline) attribution = inline.attribution();
   else attribution = attributionFromPlan(t.plan, t.detailIps);
+  if (t.detailLimits) attribution.lowerDetailLimits(t.detailLimits);
   const clients = new ClientSet();
   const scoped = emptyScopeCounts();
   const base = t.range?.start ?? 0;

@@ -46,6 +46,8 @@ export interface WorkerPool {
   run(tasks: readonly AnalyzeTask[], each?: (index: number, r: AnalyzeTaskResult) => AnalyzeTaskResult): Promise<AnalyzeTaskResult[]>;
   /** Pass-2 tasks run on the main thread fold into these (undefined: into their own, returned as snapshots). */
   setInline(into: TaskInline | undefined): void;
+  /** A change to each task as it is handed to a thread (not when queued), e.g. state reached meanwhile; undefined: none. */
+  setPrepare(prepare: ((task: AnalyzeTask) => AnalyzeTask) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ const WORKER_YOUNG_GENERATION_MB = 16;
 
 export function createWorkerPool(size: number, onProgress: (lines: number) => void, signal?: AbortSignal): WorkerPool {
   let inline: TaskInline | undefined;
+  let prepare: ((task: AnalyzeTask) => AnalyzeTask) | undefined;
   const entry = workerEntry('./analyze-worker');
   const workers = new Set<Worker>();
   const idle: (Worker | 'main')[] = ['main'];
@@ -83,13 +86,14 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
       const w = idle.pop()!;
       const job = queue.shift()!;
       running.set(w, job);
+      const task = prepare ? prepare(job.task) : job.task;
       if (w !== 'main') {
-        w.postMessage({ id: job.id, task: job.task });
+        w.postMessage({ id: job.id, task });
         continue;
       }
       // A copy, as a worker would get: the task must not share state with the caller's.
-      const own = job.task.kind === 'pass2' ? inline : undefined;
-      runTask(structuredClone(job.task), onProgress, () => signal?.aborted === true, own).then((result) => {
+      const own = task.kind === 'pass2' ? inline : undefined;
+      runTask(structuredClone(task), onProgress, () => signal?.aborted === true, own).then((result) => {
         if (running.get('main') !== job) return;
         running.delete('main');
         idle.push('main');
@@ -152,6 +156,9 @@ export function createWorkerPool(size: number, onProgress: (lines: number) => vo
   return {
     setInline(into) {
       inline = into;
+    },
+    setPrepare(p) {
+      prepare = p;
     },
     run(tasks, each) {
       if (failed) return Promise.reject(failed);

@@ -118,6 +118,13 @@ export interface Attribution {
    * elsewhere with `attributionFromPlan(plan, ips)`; null for a pass-2 accumulator.
    */
   trackedIps(): string[][] | null;
+  /** Per window, the hash threshold of the per-IP detail sample (2^32 while every IP has detail). */
+  detailLimits(): number[];
+  /**
+   * Starts the detail sample at these thresholds where they are lower (e.g. a worker task given the
+   * main thread's current ones): the merged result is the same, the task keeps less detail.
+   */
+  lowerDetailLimits(limits: readonly number[]): void;
 }
 
 export interface Analysis {
@@ -174,6 +181,12 @@ class AttributionImpl implements Attribution {
   }
   trackedIps(): string[][] | null {
     return this.counts.only === null ? null : this.counts.only.map((ips) => [...ips]);
+  }
+  detailLimits(): number[] {
+    return this.counts.detailLimits();
+  }
+  lowerDetailLimits(limits: readonly number[]): void {
+    this.counts.lowerDetailLimits(limits);
   }
   readRanges(): [number, number][] {
     return this.counts.readRanges();

@@ -44,15 +44,14 @@ function runSplit(seed: number, workers: number, batchRows: number, opts: Analys
   // Workers hand their state over as structured-cloned snapshots, or as live objects.
   const main = pass1[0]!;
   pass1.slice(1).forEach((other, k) => (k % 2 === 0 ? main.mergeSnapshot(structuredClone(other.snapshot())) : main.merge(other)));
-  const pass2 = deal(shuffled(rows, seed + 1)).map((batches) => {
-    const at = main.attribution();
-    for (const b of batches) at.add(makeBatch(b));
-    return at;
-  });
   // Into an empty accumulator, by every route a run takes: given away live (absorb) or as a
-  // snapshot (shared Maps, then owned), copied as a snapshot, or merged live.
+  // snapshot (shared Maps, then owned), copied as a snapshot, or merged live. Every second worker
+  // starts its detail sample where the merged state is when it starts (as alf hands out tasks).
   const att = main.attribution();
-  pass2.forEach((other, k) => {
+  deal(shuffled(rows, seed + 1)).forEach((batches, k) => {
+    const other = main.attribution();
+    if (k % 2 === 1) other.lowerDetailLimits(att.detailLimits());
+    for (const b of batches) other.add(makeBatch(b));
     const route = (k + seed) % 4;
     if (route === 0) att.absorb(other);
     else if (route === 1) att.mergeSnapshot(structuredClone(other.snapshot(true)), true);

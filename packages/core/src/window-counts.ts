@@ -234,6 +234,27 @@ export class WindowCounts {
     this.units[k] = this.windows[k]!.ips.totalUnits();
   }
 
+  /** Per window, the hash threshold of the per-IP detail sample (2^32: every IP). */
+  detailLimits(): number[] {
+    return this.windows.map((w) => w.limit);
+  }
+
+  /**
+   * Lowers window k's sample threshold to `limits[k]` where that is lower (IPs past it go into the
+   * window's sampled-out sums, as in a shrink). A threshold taken from another accumulator of the same
+   * input (e.g. the main thread's, when a worker task starts) changes nothing in the merged result:
+   * a part never needs a lower threshold than the whole, and the merge takes the lowest; it only
+   * spares the task the detail of IPs the merge would drop (`urls`: up to 400,000 paths and agents a task).
+   */
+  lowerDetailLimits(limits: readonly number[]): void {
+    this.windows.forEach((w, k) => {
+      const l = limits[k];
+      if (l === undefined || !(l < w.limit)) return;
+      w.limit = l;
+      this.units[k]! -= w.ips.dropFrom(l, (slot) => w.ips.toAggregate(slot, w.sampledOut));
+    });
+  }
+
   /** The detail pass: an accumulator over the same windows that tracks only `ips[w]` of window w. */
   detailFor(ips: readonly ReadonlySet<string>[]): WindowCounts {
     return new WindowCounts(this.windows, this.opts, ips);
