@@ -28,6 +28,7 @@ import { parseInput } from './parse-input.ts';
 import { openInput } from './inputs.ts';
 import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createRecordScope, emptyScopeCounts, pass1Columns } from './record-scope.ts';
+import { heedPressure } from './memory.ts';
 import { RecordsFold } from './analyze-records.ts';
 import type { RecordsJob, RecordsTaskOutput } from './analyze-records.ts';
 import { compactRows, writePiece } from './analyze-pieces.ts';
@@ -313,6 +314,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       const records = t.rowsOnly ? scope.apply(chunk.records) : scope.apply(chunk.records, scoped);
       const inRange = filterByTime(records, t.fromMs, t.toMs).batch;
       attribution.add(inRange);
+      heedPressure();
       if (!t.rowsOnly) clients.add(records);
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.groupRows, base);
     }, onProgress, aborted, t.rowsOnly ? pass2RowsFill(t, attribution) : pass2Fill(t, attribution));

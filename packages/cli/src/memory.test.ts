@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { envCount } from './memory.ts';
 
 const NAME = 'ALF_TEST_ENV_COUNT';
@@ -29,5 +30,28 @@ describe('envCount', () => {
       process.env[NAME] = v;
       expect(envCount(NAME, 7)).toBe(7);
     }
+  });
+});
+
+describe('heedPressure', () => {
+  /** Calls heedPressure twice in a fresh process (the switch is process-wide and happens once) and returns its stderr. */
+  function twice(pressureMb: string): string {
+    const script = `const m = await import(${JSON.stringify(new URL('./memory.ts', import.meta.url).href)}); globalThis.keep = new Array(200000).fill(0).map((_, i) => ({ i })); m.heedPressure(); m.heedPressure();`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, ALF_TRACE: '1', ALF_HEAP_PRESSURE_MB: pressureMb }, encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stderr;
+  }
+
+  it('switches the growing factor once when the heap in use passes the mark', () => {
+    const lines = twice('1').split('\n').filter((l) => l.includes('growing factor now'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/heap \d+MB in use: growing factor now 1\.25/);
+  });
+
+  it('leaves it alone under the mark, and when the mark is 0 (off)', () => {
+    expect(twice('100000')).not.toMatch(/growing factor now/);
+    expect(twice('0')).not.toMatch(/growing factor now/);
   });
 });

@@ -103,8 +103,8 @@ export interface Attribution {
   mergeSnapshot(s: AttributionSnapshot, owned?: boolean): void;
   /**
    * Time ranges `[fromMs, toMs)` (sorted, disjoint) of the records whose string columns `add`
-   * reads (inside a window or in its reference periods); of the others it reads nothing but the
-   * time. For `ParseOptions.allColumnsWithin`.
+   * reads (inside a window or in its reference periods; for a detail-pass accumulator, inside a
+   * window only); of the others it reads nothing but the time. For `ParseOptions.allColumnsWithin`.
    */
   readRanges(): [number, number][];
   /**

@@ -175,8 +175,9 @@ export class WindowCounts {
    * inside a window or in a reference period. Of any other record it reads nothing else, so a parser
    * may leave its string columns null (`ParseOptions.allColumnsWithin`). `insideOnly`: the ranges inside
    * a window; of a record in a reference period only its client, time, status and query are read.
+   * A detail-pass accumulator (`detailFor`) reads only records inside a window: its ranges are those.
    */
-  readRanges(insideOnly = false): [number, number][] {
+  readRanges(insideOnly: boolean = this.only !== null): [number, number][] {
     const out: [number, number][] = [];
     for (let k = 0; k < this.roles.length; k++) {
       const roles = this.roles[k]!;
