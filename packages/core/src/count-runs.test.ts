@@ -162,6 +162,22 @@ describe('IpCounts with sorted runs', () => {
     expect(readdirSync(sub)).toEqual([]);
   });
 
+  test('a scratch directory that cannot be written gives an error naming it and what to do, not a stack trace', () => {
+    const gone = join(dir, 'no-such-dir');
+    const c = new IpCounts(undefined, { dir: gone, tableBytes: 64 });
+    for (let i = 0; i < 100; i++) c.addV4(i, ROLE_REF);
+    let caught: unknown;
+    try {
+      c.flush();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: 'ALF_OUTPUT_UNWRITABLE' });
+    expect(String((caught as Error).message)).toMatch(/count runs of pass 2 to .*no-such-dir: ENOENT.*TMPDIR/);
+    // Nothing was lost: the tables still hold the counts.
+    expect(c.get(clientKey('0.0.0.7'), ROLE_REF)).toBe(1);
+  });
+
   test('a snapshot with runs does not merge into an accumulator without a spill directory', () => {
     const a = new IpCounts(undefined, { dir, tableBytes: 64 });
     for (let i = 0; i < 100; i++) a.addV4(i, ROLE_REF);

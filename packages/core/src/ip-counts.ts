@@ -29,6 +29,7 @@
  * GROUP BY ip`.
  */
 import { formatIpv4, formatIpv6, parseIpv4Number } from '@alf/geo';
+import { AlfError } from '@alf/parser';
 import { compactRuns, removeRun, runBytes, runPath, RunCursor, RunIndex, RunWriter, type CountRun } from './count-runs.ts';
 
 export const ROLE_INSIDE = 0;
@@ -248,6 +249,13 @@ class WordTable {
   }
 }
 
+/** A failed write or read of count runs, as the error a user can act on (a full or unwritable scratch directory). */
+function runError(dir: string, e: unknown): AlfError {
+  if (e instanceof AlfError) return e;
+  const why = e instanceof Error ? e.message : String(e);
+  return new AlfError('ALF_OUTPUT_UNWRITABLE', `cannot write the per-IP count runs of pass 2 to ${dir}: ${why} (free space there, or point TMPDIR at a file system with room: about 12 bytes per distinct client)`, { dir });
+}
+
 /** Exact inside / reference request counts per client of one window. */
 export class IpCounts {
   /** IPv4 keys by `shardOf4`, IPv6 keys by `shardOf6`. */
@@ -304,15 +312,21 @@ export class IpCounts {
     let keys = 0;
     for (let i = 0; i < SHARDS; i++) keys += this.v4[i]!.size + this.v6[i]!.size;
     if (keys > 0) {
-      const out = new RunWriter(runPath(spill.dir));
+      let run: CountRun;
       try {
-        this.dump4(out);
-        this.dump6(out);
+        const out = new RunWriter(runPath(spill.dir));
+        try {
+          this.dump4(out);
+          this.dump6(out);
+        } catch (e) {
+          out.abort();
+          throw e;
+        }
+        run = out.finish();
       } catch (e) {
-        out.abort();
-        throw e;
+        throw runError(spill.dir, e);
       }
-      this.runs.push({ run: out.finish(), owned: true });
+      this.runs.push({ run, owned: true });
       this.v4 = shards(1);
       this.v6 = shards(4);
       this.dropIndex();
@@ -330,7 +344,12 @@ export class IpCounts {
   }
 
   private mergeRuns(): void {
-    const merged = compactRuns(this.runs.map((r) => r.run), this.spill!.dir);
+    let merged: CountRun;
+    try {
+      merged = compactRuns(this.runs.map((r) => r.run), this.spill!.dir);
+    } catch (e) {
+      throw runError(this.spill!.dir, e);
+    }
     for (const r of this.runs) if (r.owned) removeRun(r.run);
     this.runs = [{ run: merged, owned: true }];
     this.dropIndex();
