@@ -314,7 +314,7 @@ export async function runTask(t: AnalyzeTask, onProgress?: (lines: number) => vo
       const records = t.rowsOnly ? scope.apply(chunk.records) : scope.apply(chunk.records, scoped);
       const inRange = filterByTime(records, t.fromMs, t.toMs).batch;
       attribution.add(inRange);
-      heedPressure();
+      heedPressure((records.path.values.length + records.userAgent.values.length) / Math.max(1, records.length));
       if (!t.rowsOnly) clients.add(records);
       if (spill) await spillWindowRows(spill, inRange, t.windowRows!, t.groupRows, base);
     }, onProgress, aborted, t.rowsOnly ? pass2RowsFill(t, attribution) : pass2Fill(t, attribution));

@@ -87,24 +87,30 @@ const held = (): number => {
 };
 
 /**
- * Heap in use (MB) of a thread, seen after a pass-2 parser batch or where `settle` is called, past which
- * the growing factor becomes 1 + PRESSURE_PERCENT / 100 for the rest of the run, in every thread
- * (ALF_HEAP_PRESSURE_MB; 0: never). A heap that big there is garbage, not state: the hostile `urls` log
- * (11M distinct paths and agents; ~45 MB live on the main thread) reached 130–175 MB of heap in
- * pass 2, promoted batch dictionaries of distinct strings. Built alf, `cat urls.log | alf analyze -
- * --records none`, peak RSS: 589,088–602,244 KB without the switch; 507,308–528,972 KB switching to 1.5
- * at a fold; 496,984 and 516,868 KB switching after a batch at 1.5; 489,884 and 498,772 KB at 1.25
- * (~10% more CPU than 1.5, in that run only). The 5M-line bench corpus (plain, gzip, stdin), 15M lines
- * with 10M distinct IPs and the `heavy` logs stay under 64 MB there and never switch; a factor of 1.5
- * from the start cost them ~20% of their time (5M lines: 14.1–14.3 against 11.2–12.1 s).
+ * The growing factor for heaps of dead strings: 1 + PRESSURE_PERCENT / 100 for the rest of the run, in every
+ * thread, once a pass-2 parser batch has nearly a path or agent of its own per row (half a distinct one
+ * or more) while its thread's heap in use is past PRESSURE (ALF_HEAP_PRESSURE_MB; 0: never). Such a heap
+ * is garbage, not state: the hostile `urls` log (11M distinct paths and agents; ~45 MB live on the main
+ * thread) reached 130–175 MB of heap in pass 2, promoted batch dictionaries of distinct strings. Built
+ * alf, `cat urls.log | alf analyze - --records none`, peak RSS: 589,088–602,244 KB without the switch;
+ * 507,308–528,972 KB switching to 1.5 at a fold; 496,984 and 516,868 KB after a batch at 1.5; 465,668–
+ * 498,772 KB (four runs) at 1.25 (~10% more CPU than 1.5, in that run only). A factor of 1.5 from the
+ * start cost the 5M-line bench corpus ~20% of its time (14.1–14.3 against 11.2–12.1 s). The heap alone
+ * is no sign: 50M lines with 10M distinct IPs pass 64 MB in pass 2 with their per-IP state, at a few
+ * distinct strings per hundred rows.
  */
 const PRESSURE = envCount('ALF_HEAP_PRESSURE_MB', 64) * 1048576;
 const PRESSURE_PERCENT = 25;
+/** Distinct paths plus agents per row of a parser batch from which its strings count as pressure. */
+const DISTINCT_PER_ROW = 0.5;
 let pressed = false;
 
-/** Past PRESSURE, heaps are collected at 1.5x instead of 2x what survived (see PRESSURE); cheap enough to call per parser batch. */
-export function heedPressure(): void {
-  if (pressed || PRESSURE === 0 || GROWING_PERCENT === 0 || GROWING_PERCENT <= PRESSURE_PERCENT) return;
+/**
+ * After a pass-2 parser batch: `distinctPerRow` is its path and agent dictionaries' size over its rows.
+ * Switches the growing factor when both signs are there (see PRESSURE); cheap enough for every batch.
+ */
+export function heedPressure(distinctPerRow: number): void {
+  if (pressed || distinctPerRow < DISTINCT_PER_ROW || PRESSURE === 0 || GROWING_PERCENT === 0 || GROWING_PERCENT <= PRESSURE_PERCENT) return;
   const used = getHeapStatistics().used_heap_size;
   if (used < PRESSURE) return;
   pressed = true;
@@ -113,12 +119,11 @@ export function heedPressure(): void {
   } catch {
     return;
   }
-  if (process.env['ALF_TRACE'] === '1') process.stderr.write(`[alf trace] heap ${Math.round(used / 1048576)}MB in use: growing factor now ${1 + PRESSURE_PERCENT / 100}\n`);
+  if (process.env['ALF_TRACE'] === '1') process.stderr.write(`[alf trace] heap ${Math.round(used / 1048576)}MB in use, ${distinctPerRow.toFixed(2)} distinct paths and agents a row: growing factor now ${1 + PRESSURE_PERCENT / 100}\n`);
 }
 
 /** A full collection of this thread's heap when it grew by more than the slack since the last one (or always, `force`). */
 export function settle(force = false): void {
-  if (!force) heedPressure();
   if (SLACK === 0 || (!force && held() < base + SLACK)) return;
   const gc = collector();
   if (gc === null) return;
