@@ -96,8 +96,10 @@ const held = (): number => {
  * 507,308–528,972 KB switching to 1.5 at a fold; 496,984 and 516,868 KB after a batch at 1.5; 465,668–
  * 498,772 KB (four runs) at 1.25 (~10% more CPU than 1.5, in that run only). A factor of 1.5 from the
  * start cost the 5M-line bench corpus ~20% of its time (14.1–14.3 against 11.2–12.1 s). The heap alone
- * is no sign: 50M lines with 10M distinct IPs pass 64 MB in pass 2 with their per-IP state, at a few
- * distinct strings per hundred rows.
+ * is no sign: 50M lines with 10M distinct IPs pass 64 MB in pass 2 with their per-IP state, at 0.20–0.23
+ * distinct paths and agents a row (batches of 8,192); `urls` has 2.0. Real logs full of scanners come
+ * close: the secrepo logs in testdata/real have 0.52–0.79 (one small batch each), so a busy one may
+ * switch too; that costs CPU, never a result.
  */
 const PRESSURE = envCount('ALF_HEAP_PRESSURE_MB', 64) * 1048576;
 const PRESSURE_PERCENT = 25;
