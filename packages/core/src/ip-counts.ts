@@ -284,15 +284,19 @@ export class IpCounts {
       const r = this.runs[0]!.run;
       return n + r.n4 + r.n6;
     }
-    for (let i = 0; i < SHARDS; i++) n += this.v4[i]!.size + this.v6[i]!.size;
-    return n;
+    return n + this.tableKeys;
   }
 
   /** True while no request was counted (tables, runs and dropped totals). */
   get empty(): boolean {
-    if (this.runs.length > 0 || this.other.size > 0 || this.otherDroppedInside + this.otherDroppedRef > 0) return false;
-    for (let i = 0; i < SHARDS; i++) if (this.v4[i]!.size + this.v6[i]!.size > 0) return false;
-    return true;
+    return this.runs.length === 0 && this.other.size === 0 && this.otherDroppedInside + this.otherDroppedRef === 0 && this.tableKeys === 0;
+  }
+
+  /** IPv4 and IPv6 keys in the tables (not in runs). */
+  private get tableKeys(): number {
+    let n = 0;
+    for (let i = 0; i < SHARDS; i++) n += this.v4[i]!.size + this.v6[i]!.size;
+    return n;
   }
 
   /** Bytes of the counts written out as runs. */
@@ -309,9 +313,7 @@ export class IpCounts {
   flush(): void {
     const spill = this.spill;
     if (spill === null) throw new Error('IpCounts.flush: no spill directory');
-    let keys = 0;
-    for (let i = 0; i < SHARDS; i++) keys += this.v4[i]!.size + this.v6[i]!.size;
-    if (keys > 0) {
+    if (this.tableKeys > 0) {
       let run: CountRun;
       try {
         const out = new RunWriter(runPath(spill.dir));
@@ -337,9 +339,7 @@ export class IpCounts {
   /** Everything in one run: the tables written out, then the runs merged (when there are any runs). */
   compact(): void {
     if (this.runs.length === 0) return;
-    let keys = 0;
-    for (let i = 0; i < SHARDS; i++) keys += this.v4[i]!.size + this.v6[i]!.size;
-    if (keys > 0) this.flush();
+    if (this.tableKeys > 0) this.flush();
     if (this.runs.length > 1) this.mergeRuns();
   }
 
