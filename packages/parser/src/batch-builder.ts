@@ -183,6 +183,14 @@ export class BatchBuilder {
     return this.length;
   }
 
+  /** Capacity for n rows in all. */
+  ensureRows(n: number): void {
+    if (n <= this.capacity) return;
+    let c = this.capacity * 2;
+    while (c < n) c *= 2;
+    this.growTo(c);
+  }
+
   private growTo(n: number): void {
     this.capacity = n;
     this.ts = grow(this.ts, n);

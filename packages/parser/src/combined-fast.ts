@@ -22,6 +22,7 @@ import type { FastRowParser, LineCtx } from './line-scan.ts';
 import { ClfTimeParser } from './timestamp.ts';
 import type { TimeZone } from './time-zone.ts';
 import type { TimeRanges } from './time-ranges.ts';
+import { WasmCombined } from './wasm-combined.ts';
 
 
 const HEAD_APACHE = ['<client>', ' ', '<skip>', ' ', '<user>', ' [', '<time_clf>', '] "', '<request>', '" ', '<status>', ' ', '<bytes>'];
@@ -121,6 +122,17 @@ class CombinedRowParser implements FastRowParser {
     const filled = new Set([COL_METHOD, COL_PATH, COL_QUERY, COL_PROTOCOL, COL_USER, ...(withAgent ? [COL_REFERER, COL_USER_AGENT] : []),
       ...(withXff ? [COL_FORWARDED_FOR] : [])]);
     this.unfilled = Int32Array.from(used.filter((col) => !filled.has(col)));
+  }
+
+  private wasmPath: WasmCombined | null | undefined;
+
+  wasm(): WasmCombined | null {
+    if (this.wasmPath === undefined) {
+      // durations and upstream times stay in JavaScript (decimal and sum rules): only these tails have a module path
+      const tail = this.tail;
+      this.wasmPath = tail === TAIL_NONE || tail === TAIL_XFF ? WasmCombined.create(this.withAgent, this.withXff, this.unfilled) : null;
+    }
+    return this.wasmPath;
   }
 
   row(c: LineCtx, line: number, byteOffset: number): boolean {

@@ -4,6 +4,7 @@
  * (quoted, token, remote_user). Every scan moves forward; the only look-ahead
  * past a closing quote is bounded.
  */
+import type { WasmCombined } from './wasm-combined.ts';
 import type { BatchBuilder, LineSource } from './batch-builder.ts';
 import type { FieldDef } from './format-fields.ts';
 import type { RejectReason } from './types.ts';
@@ -42,6 +43,8 @@ export interface LineParser {
 /** Parses and commits one row; false (nothing written) when the line needs the generic parser. */
 export interface FastRowParser {
   row(c: LineCtx, line: number, byteOffset: number): boolean;
+  /** The same fast path over whole blocks in WebAssembly, when this parser has one and the module is built (made on first call). */
+  wasm?(): WasmCombined | null;
 }
 
 export type Step = (c: LineCtx) => boolean;

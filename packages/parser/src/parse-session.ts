@@ -7,6 +7,8 @@ import { Buffer, isAscii } from 'node:buffer';
 import { BatchBuilder, excerptOf } from './batch-builder.ts';
 import { ValueCaches } from './value-cache.ts';
 import { TimeRanges } from './time-ranges.ts';
+import { STOP_CLEAR, STOP_CLIENT, STOP_END, STOP_HIGH, STOP_LINE } from './wasm-combined.ts';
+import type { WasmCombined } from './wasm-combined.ts';
 import { compileFormat, detectionCandidates } from './compile-format.ts';
 import type { CompiledFormat } from './compile-format.ts';
 import { AlfError } from './errors.ts';
@@ -169,6 +171,8 @@ function explain(text: string, pos: number, detail: string): string {
 export interface SessionTuning {
   /** false: every line goes through the generic parser (default true: a format's fast row parser when it has one). */
   readonly fastPath?: boolean | undefined;
+  /** false: the combined family's fast path runs in JavaScript only, never through the WebAssembly module (default true). */
+  readonly wasm?: boolean | undefined;
 }
 
 export class ParseSession {
@@ -182,6 +186,9 @@ export class ParseSession {
   private parser: LineParser | null = null;
   private fast: FastRowParser | undefined = undefined;
   private readonly fastPath: boolean;
+  private readonly wasmOn: boolean;
+  /** Rows the WebAssembly fast path wrote (tests check it is taken). */
+  wasmRows = 0;
   private b: BatchBuilder | null = null;
   private ctx: LineCtx | null = null;
   private held: FramedChunk[] = [];
@@ -199,6 +206,7 @@ export class ParseSession {
   constructor(opts: ParseOptions, tuning: SessionTuning = {}) {
     this.opts = opts;
     this.fastPath = tuning.fastPath !== false;
+    this.wasmOn = tuning.wasm !== false;
     this.batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     this.inputIndex = opts.inputIndex ?? 0;
@@ -345,8 +353,6 @@ export class ParseSession {
 
   private block(blk: LineBlock): void {
     const acc = this.accounting;
-    const parser = this.parser as LineParser;
-    const used = parser.used;
     const fast = this.fast;
     const c = this.ctx as LineCtx;
     const text = blk.text;
@@ -356,57 +362,117 @@ export class ParseSession {
     c.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     c.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     c.blockId = nextBlockId++;
-    const ascii = isAscii(bytes);
     if (this.cri < 0) this.cri = firstLineIsCri(text) ? 1 : 0;
     const cri = this.cri === 1;
+    acc.bytesRead += bytes.length;
+    const wasm = this.wasmOn && !cri && fast !== undefined && fast.wasm !== undefined ? fast.wasm() : null;
+    if (wasm !== null && wasm.accepts(this.b as BatchBuilder)) {
+      this.wasmBlock(blk, wasm);
+      return;
+    }
+    const ascii = isAscii(bytes);
     // next byte ≥ 0x80 at or after the current line (native isAscii over growing windows, never repeated)
     let nextHigh = ascii ? NO_HIGH : -1;
-    const base = blk.baseOffset;
-    const maxLine = this.maxLine;
     const batchRows = this.batchRows;
     let line = blk.firstLine;
-    let b = this.b as BatchBuilder;
     const n = text.length;
     let pos = 0;
-    acc.bytesRead += bytes.length;
     while (pos < n) {
       let nl = text.indexOf('\n', pos);
       if (nl < 0) nl = n;
-      let end = nl;
-      while (end > pos) {
-        const ch = text.charCodeAt(end - 1);
-        if (ch !== 13 && ch !== 32 && ch !== 9) break;
-        end--;
-      }
+      if (nextHigh < pos) nextHigh = nextHighByte(bytes, pos);
       acc.linesRead++;
-      if (end === pos) {
-        acc.rejected++;
-        acc.byReason.empty++;
-        b.reject('empty', 'blank line', line, base + pos, excerptOf(bytes, pos, nl));
-      } else if (nl - pos > maxLine) {
-        acc.rejected++;
-        acc.byReason.line_too_long++;
-        b.reject('line_too_long', `line is ${nl - pos} bytes, above the ${maxLine}-byte cap`, line, base + pos, excerptOf(bytes, pos, nl));
-      } else {
-        c.start = cri ? criPrefixEnd(text, pos, end) : pos;
-        c.end = end;
-        if (nextHigh < pos) nextHigh = nextHighByte(bytes, pos);
-        c.lineHigh = nextHigh < end;
-        if ((fast !== undefined && !c.lineHigh && fast.row(c, line, base + pos)) || this.parseRow(parser, b, c, line, base + pos)) {
-          if (c.skipped) c.skipped = false;
-          else acc.parsed++;
-        } else {
-          acc.rejected++;
-          acc.byReason[c.reason]++;
-          b.reject(c.reason, explain(text, pos, c.detail), line, base + pos, excerptOf(bytes, pos, nl));
-        }
-      }
-      if (b.pending >= batchRows) {
-        this.flush();
-        b = this.b as BatchBuilder;
-      }
+      this.line(blk, pos, nl, line, nextHigh < nl, cri);
+      if ((this.b as BatchBuilder).pending >= batchRows) this.flush();
       pos = nl + 1;
       line++;
+    }
+  }
+
+  /**
+   * A block through the WebAssembly fast path: its rows come in runs, copied from the module's
+   * columns; the lines it stops at are parsed here one by one, in order, exactly as `block` parses
+   * them, and the values they add to the batch's dictionaries are bound into the module.
+   */
+  private wasmBlock(blk: LineBlock, w: WasmCombined): void {
+    const acc = this.accounting;
+    const c = this.ctx as LineCtx;
+    w.load(blk.bytes, blk.firstLine, blk.baseOffset, this.maxLine);
+    for (;;) {
+      let b = this.b as BatchBuilder;
+      if (!w.prepare(b)) {
+        this.freshBatch(w);
+        continue;
+      }
+      const n = w.scan(this.batchRows - b.pending);
+      w.take(b, n);
+      acc.linesRead += w.lines;
+      acc.parsed += n;
+      this.wasmRows += n;
+      const stop = w.stopKind;
+      if (stop === STOP_CLIENT) {
+        if (!w.resolveClient(c)) this.freshBatch(w);
+      } else if (stop === STOP_LINE || stop === STOP_HIGH) {
+        const before = w.sizesOf(b);
+        acc.linesRead++;
+        this.line(blk, w.stopStart, w.stopNl, w.stopLine, stop === STOP_HIGH, false);
+        w.skipLine();
+        b = this.b as BatchBuilder;
+        if (!w.bindNew(b, before)) this.freshBatch(w);
+      } else if (stop === STOP_CLEAR) this.freshBatch(w);
+      if ((this.b as BatchBuilder).pending >= this.batchRows) this.flush();
+      if (stop === STOP_END) return;
+    }
+  }
+
+  /** The module's tables are full: a new batch (the current one flushed, or dropped when it holds nothing), then empty tables. */
+  private freshBatch(w: WasmCombined): void {
+    if ((this.b as BatchBuilder).pending > 0) this.flush();
+    else this.renewBatch();
+    w.clear();
+  }
+
+  /** Replaces the batch, which holds no row nor reject (its dictionaries may hold values no row uses). */
+  private renewBatch(): void {
+    const rows = (this.b as BatchBuilder).capacity;
+    this.b = new BatchBuilder(rows, (this.parser as LineParser).extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.wanted);
+    (this.ctx as LineCtx).b = this.b;
+  }
+
+  /** One line [pos, nl) of the current block (`high`: it holds a byte ≥ 0x80, so only the generic parser may take it). */
+  private line(blk: LineBlock, pos: number, nl: number, line: number, high: boolean, cri: boolean): void {
+    const acc = this.accounting;
+    const text = blk.text;
+    const b = this.b as BatchBuilder;
+    const base = blk.baseOffset;
+    let end = nl;
+    while (end > pos) {
+      const ch = text.charCodeAt(end - 1);
+      if (ch !== 13 && ch !== 32 && ch !== 9) break;
+      end--;
+    }
+    if (end === pos) {
+      acc.rejected++;
+      acc.byReason.empty++;
+      b.reject('empty', 'blank line', line, base + pos, excerptOf(blk.bytes, pos, nl));
+    } else if (nl - pos > this.maxLine) {
+      acc.rejected++;
+      acc.byReason.line_too_long++;
+      b.reject('line_too_long', `line is ${nl - pos} bytes, above the ${this.maxLine}-byte cap`, line, base + pos, excerptOf(blk.bytes, pos, nl));
+    } else {
+      const c = this.ctx as LineCtx;
+      const fast = this.fast;
+      c.start = cri ? criPrefixEnd(text, pos, end) : pos;
+      c.end = end;
+      c.lineHigh = high;
+      if ((fast !== undefined && !high && fast.row(c, line, base + pos)) || this.parseRow(this.parser as LineParser, b, c, line, base + pos)) {
+        if (c.skipped) c.skipped = false;
+        else acc.parsed++;
+      } else {
+        acc.rejected++;
+        acc.byReason[c.reason]++;
+        b.reject(c.reason, explain(text, pos, c.detail), line, base + pos, excerptOf(blk.bytes, pos, nl));
+      }
     }
   }
 }

@@ -24,6 +24,11 @@ export class TimeRanges {
     this.bounds = Float64Array.from(merged);
   }
 
+  /** The sorted, disjoint boundaries: [b[2k], b[2k+1]) are the ranges. */
+  get boundaries(): Float64Array {
+    return this.bounds;
+  }
+
   /** True when `ms` lies in one of the ranges (NaN never does). */
   has(ms: number): boolean {
     if (ms >= this.segFrom && ms < this.segTo) return this.segInside;

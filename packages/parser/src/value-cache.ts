@@ -108,6 +108,17 @@ export class Dict {
     return values.length - 1;
   }
 
+  /**
+   * Id of v for a writer outside the owner scheme that knows v is not among the values (the
+   * WebAssembly fast path, which binds every value other writers add back into its tables).
+   */
+  append(v: string): number {
+    const id = this.values.length;
+    this.values.push(v);
+    if (this.owner !== NO_OWNER) (this.foreign ??= new Map()).set(v, id);
+    return id;
+  }
+
   /** Id of v, or -1 when absent. */
   find(v: string): number {
     if (this.indexed !== this.values.length) this.index();
