@@ -309,17 +309,33 @@ function find(ch: i32, p: i32, end: i32): i32 {
   return end;
 }
 
-/** Some byte of [p, end) is >= 0x80. */
-function anyHigh(p: i32, end: i32): bool {
-  while (p + 16 <= end) {
-    if (i8x16.bitmask(v128.load(input + <usize>p)) !== 0) return true;
+/** Set by lineEnd: a byte of the line is >= 0x80. */
+let lineHigh: bool = false;
+
+/** The first newline at or after p (or the block end), noting in lineHigh whether a byte before it is >= 0x80: one pass. */
+function lineEnd(p: i32): i32 {
+  const nlv = i8x16.splat(10);
+  let high: i32 = 0;
+  while (p + 16 <= len) {
+    const v = v128.load(input + <usize>p);
+    const m = i8x16.bitmask(i8x16.eq(v, nlv));
+    const h = i8x16.bitmask(v);
+    if (m !== 0) {
+      const k = ctz<i32>(m);
+      lineHigh = (high | (h & ((1 << k) - 1))) !== 0;
+      return p + k;
+    }
+    high |= h;
     p += 16;
   }
-  while (p < end) {
-    if (at(p) >= 0x80) return true;
+  while (p < len) {
+    const ch = at(p);
+    if (ch === 10) break;
+    high |= ch & 0x80;
     p++;
   }
-  return false;
+  lineHigh = high !== 0;
+  return p;
 }
 
 /**
@@ -896,17 +912,19 @@ export function scan(room: i32): i32 {
   while (pos < len) {
     if (rows >= cap) return stop(rows >= room ? STOP_ROOM : STOP_CAP, rows, lines, pos, pos);
     const s = pos;
-    const nl = find(10, s, len);
+    const nl = lineEnd(s);
     let end = nl;
     while (end > s) {
       const ch = at(end - 1);
       if (ch !== 13 && ch !== 32 && ch !== 9) break;
       end--;
     }
-    if (end === s || nl - s > maxLine || end - s > LONG_LINE) return stop(STOP_LINE, rows, lines, s, nl);
+    // blank and overlong lines are rejects; a byte >= 0x80 (none between end and nl: blanks) is for the generic parser
+    if (end === s || nl - s > maxLine) return stop(STOP_LINE, rows, lines, s, nl);
+    if (lineHigh) return stop(STOP_HIGH, rows, lines, s, nl);
+    if (end - s > LONG_LINE) return stop(STOP_LINE, rows, lines, s, nl);
+    // a line adds at most one value to a table, of at most its length
     if (maxCount >= MAXE - 1 || maxUsed + (end - s) > ARENA) return stop(STOP_CLEAR, rows, lines, s, nl);
-    // (a line adds at most one value to a table, of at most its length)
-    if (anyHigh(s, end)) return stop(STOP_HIGH, rows, lines, s, nl);
     if (!fields(s, end)) return stop(STOP_LINE, rows, lines, s, nl);
     const ms = <f64>fMs;
     if (wanted(ms)) {

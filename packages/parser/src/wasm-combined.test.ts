@@ -138,6 +138,15 @@ describe('WebAssembly fast path = JavaScript fast path = generic parser', () => 
     expectThreeSame(lines(5_000, 11 + batchRows, ''), { format: 'combined', batchRows }, 700);
   });
 
+  test('lines longer than the module takes (64 KiB), with and without bytes >= 0x80, among ordinary ones', () => {
+    const base = lines(200, 13, '').split('\n').filter((l) => l.length > 0);
+    const long = (ua: string): string => `192.0.2.1 - - [10/Oct/2025:13:55:36 +0000] "GET /x HTTP/1.1" 200 5 "-" "${ua}"`;
+    const text = [...base.slice(0, 100), long('a'.repeat(70_000)), long(`\u00e9${'b'.repeat(70_000)}`), long(`${'c'.repeat(70_000)}\u00e9`),
+      ...base.slice(100)].join('\n');
+    const got = expectThreeSame(Buffer.from(text, 'utf8').toString('latin1'), { format: 'combined' });
+    expect(got.wasmRows).toBeGreaterThan(100);
+  });
+
   test('auto-detected format', () => {
     const got = expectThreeSame(lines(5_000, 3, ''), {});
     expect(got.wasmRows).toBeGreaterThan(2_500);
