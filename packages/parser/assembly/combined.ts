@@ -12,8 +12,8 @@
 // ever added twice. It accepts a line only where CombinedRowParser.row (src/combined-fast.ts)
 // takes its plain branch at every step and reads the same bytes the same way: a differential test
 // (src/wasm-combined.test.ts) checks that rows, rejects and accounting are those of the JavaScript
-// parsers. Clients other than dotted quads (IPv6, host names) are canonicalised by JavaScript
-// once per distinct raw text (`resolveClient`) and remembered here.
+// parsers. Clients other than dotted quads (IPv6, host names) are canonicalised here as
+// src/ip-address.ts does it, once per distinct raw text, and remembered.
 //
 // Nothing is allocated through AssemblyScript's runtime (`--runtime stub`): the layout is fixed by
 // `init`, and only the input region at the end grows.
@@ -81,7 +81,6 @@ const W_LINES: i32 = 1;
 const W_STOP: i32 = 2;
 const W_STOP_START: i32 = 3;
 const W_STOP_NL: i32 = 4;
-const W_CLIENT_END: i32 = 5;
 const W_NEXT: i32 = 6;
 /** New values of this call per column: counts at W_NEW + c, entries in the new-value lists. */
 const W_NEW: i32 = 8;
@@ -91,12 +90,11 @@ const W_SIZES: i32 = 24;
 const W_IDS: i32 = 40;
 const W_WORDS: i32 = 64;
 
-/** Why a scan stopped: block end, batch full, a line for JavaScript, a raw client to resolve, tables full. */
+/** Why a scan stopped: block end, batch full, a line for JavaScript (one holding a byte >= 0x80), tables full, rows full. */
 const STOP_END: i32 = 0;
 const STOP_ROOM: i32 = 1;
 const STOP_LINE: i32 = 2;
 const STOP_HIGH: i32 = 3;
-const STOP_CLIENT: i32 = 4;
 const STOP_CLEAR: i32 = 5;
 const STOP_CAP: i32 = 6;
 
@@ -115,6 +113,8 @@ let bounds: usize = 0;
 let scratch: usize = 0;
 /** The parts of a request line split without being stored (4 slot addresses). */
 let partsScratch: usize = 0;
+/** The canonical text of a client (canonClient). */
+let canonBuf: usize = 0;
 let input: usize = 0;
 let inputCap: usize = 0;
 
@@ -193,7 +193,8 @@ export function init(): usize {
   bounds = top;
   seen = bounds + <usize>MAX_BOUNDS * 8 * 2;
   partsScratch = seen + <usize>SEEN * 4;
-  scratch = partsScratch + 64;
+  canonBuf = partsScratch + 64;
+  scratch = canonBuf + 512;
   input = scratch + <usize>LONG_LINE + 64;
   inputCap = 0;
   ensure(input + 65536);
@@ -813,19 +814,280 @@ function fields(s0: i32, end: i32): bool {
   return true;
 }
 
-/** The parsed line's client: its ip column slot and kind, or 0 when JavaScript must resolve it (kind: see rawKind). */
+// Client canonicalisation, as src/ip-address.ts canonicalIp does it (a test compares the two on
+// many inputs): dotted quads without leading zeros, IPv6 in RFC 5952 text (brackets and a zone
+// dropped, IPv4-mapped → the IPv4), host names lowercased without a trailing dot.
+const IP_KIND_V6: i32 = 6;
+const IP_KIND_HOSTNAME: i32 = 0;
+/** Set by canonClient: the canonical text's length, and the 32-bit value of an IPv4 one. */
+let canonLen: i32 = 0;
+let canonV4: u32 = 0;
+
+/** Dotted quad without leading zeros in [s, e) → its value, or -1 (src/ip-address.ts parseV4). */
+function parseV4(s: i32, e: i32): i64 {
+  let parts = 0;
+  let acc = 0;
+  let digits = 0;
+  let value: i64 = 0;
+  let leadingZero = false;
+  for (let i = s; i <= e; i++) {
+    const c = i < e ? at(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits === 0) leadingZero = c === 48;
+      else if (leadingZero) return -1;
+      acc = acc * 10 + (c - 48);
+      if (++digits > 3 || acc > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0) return -1;
+      value = value * 256 + <i64>acc;
+      parts++;
+      acc = 0;
+      digits = 0;
+    } else return -1;
+  }
+  return parts === 4 ? value : -1;
+}
+
+@inline function putByte(n: i32, b: i32): void {
+  store<u8>(canonBuf + <usize>n, <u8>b);
+}
+
+/** Writes the decimal digits of v (0..255) at n; the new length. */
+function putDec(n: i32, v: u32): i32 {
+  if (v >= 100) putByte(n++, 48 + <i32>(v / 100));
+  if (v >= 10) putByte(n++, 48 + <i32>((v / 10) % 10));
+  putByte(n++, 48 + <i32>(v % 10));
+  return n;
+}
+
+function putV4(v: u32): void {
+  let n = putDec(0, v >> 24);
+  putByte(n++, 46);
+  n = putDec(n, (v >> 16) & 255);
+  putByte(n++, 46);
+  n = putDec(n, (v >> 8) & 255);
+  putByte(n++, 46);
+  canonLen = putDec(n, v & 255);
+  canonV4 = v;
+}
+
+/** Writes a group in lowercase hex without leading zeros at n; the new length. */
+function putHex(n: i32, g: i32): i32 {
+  let started = false;
+  for (let sh = 12; sh >= 0; sh -= 4) {
+    const d = (g >> sh) & 15;
+    if (d !== 0 || started || sh === 0) {
+      putByte(n++, d < 10 ? 48 + d : 87 + d);
+      started = true;
+    }
+  }
+  return n;
+}
+
+const groups = memory.data(16);
+
+@inline function group(k: i32): i32 {
+  return <i32>load<u16>(groups + (<usize>k << 1));
+}
+
+/** IPv6 text [s, e) → eight groups at `groups`, or false (src/ip-address.ts parseV6). */
+function parseV6(s: i32, e: i32): bool {
+  // head groups fill from 0, tail groups are collected after them and moved to the end
+  let head = 0;
+  let tail = 0;
+  let inTail = false;
+  let i = s;
+  const n = e - s;
+  if (n < 2) return false;
+  if (at(s) === 58) {
+    if (at(s + 1) !== 58) return false;
+    inTail = true;
+    i = s + 2;
+    if (i === e) {
+      memory.fill(groups, 0, 16);
+      return true;
+    }
+  }
+  const tmp = memory.data(32);
+  while (i < e) {
+    let j = i;
+    let v = 0;
+    while (j < e) {
+      const c = at(j);
+      let d: i32 = 0;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else break;
+      v = (v * 16 + d) & 0xfffff;
+      j++;
+    }
+    if (j < e && at(j) === 46) {
+      const v4 = parseV4(i, e);
+      if (v4 < 0 || head + tail + 2 > 8) return false;
+      store<u16>(tmp + (<usize>(head + tail) << 1), <u16>(v4 >> 16));
+      store<u16>(tmp + (<usize>(head + tail + 1) << 1), <u16>(v4 & 0xffff));
+      if (inTail) tail += 2;
+      else head += 2;
+      i = e;
+      break;
+    }
+    const len = j - i;
+    if (len === 0 || len > 4 || head + tail >= 8) return false;
+    store<u16>(tmp + (<usize>(head + tail) << 1), <u16>v);
+    if (inTail) tail++;
+    else head++;
+    if (j === e) {
+      i = e;
+      break;
+    }
+    if (at(j) !== 58) return false;
+    if (j + 1 < e && at(j + 1) === 58) {
+      if (inTail) return false;
+      inTail = true;
+      i = j + 2;
+      if (i === e) break;
+    } else {
+      i = j + 1;
+      if (i === e) return false; // trailing single ':'
+    }
+  }
+  const total = head + tail;
+  if (inTail ? total > 7 : total !== 8) return false;
+  for (let k = 0; k < head; k++) store<u16>(groups + (<usize>k << 1), load<u16>(tmp + (<usize>k << 1)));
+  for (let k = head; k < 8 - tail; k++) store<u16>(groups + (<usize>k << 1), 0);
+  for (let k = 0; k < tail; k++) store<u16>(groups + (<usize>(8 - tail + k) << 1), load<u16>(tmp + (<usize>(head + k) << 1)));
+  return true;
+}
+
+/** RFC 5952 text of the eight groups (src/ip-address.ts v6String). */
+function putV6(): void {
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (group(i) !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && group(j) === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  let n = 0;
+  if (bestStart < 0) {
+    for (let k = 0; k < 8; k++) {
+      if (k > 0) putByte(n++, 58);
+      n = putHex(n, group(k));
+    }
+  } else {
+    for (let k = 0; k < bestStart; k++) {
+      if (k > 0) putByte(n++, 58);
+      n = putHex(n, group(k));
+    }
+    putByte(n++, 58);
+    putByte(n++, 58);
+    for (let k = bestStart + bestLen; k < 8; k++) {
+      if (k > bestStart + bestLen) putByte(n++, 58);
+      n = putHex(n, group(k));
+    }
+  }
+  canonLen = n;
+}
+
+/** [s, e) is a host name (src/ip-address.ts isHostname). */
+function isHostname(s: i32, e: i32): bool {
+  const n = e - s;
+  if (n === 0 || n > 253) return false;
+  let labelLen = 0;
+  let labelHasAlpha = false;
+  let prev = 46;
+  for (let i = s; i < e; i++) {
+    const c = at(i);
+    if (c === 46) {
+      if (labelLen === 0 || prev === 45) return false;
+      labelLen = 0;
+      labelHasAlpha = false;
+    } else {
+      const alpha = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+      const ok = alpha || (c >= 48 && c <= 57) || c === 95 || (c === 45 && labelLen > 0);
+      if (!ok) return false;
+      if (alpha || c === 45 || c === 95) labelHasAlpha = true;
+      if (++labelLen > 63) return false;
+    }
+    prev = c;
+  }
+  if (labelLen === 0) return n - 1 > 0 && at(e - 2) !== 46 && isHostname(s, e - 1);
+  return labelHasAlpha && prev !== 45;
+}
+
+/** The client [s, e) → its ip kind + 1 with the canonical text at canonBuf (canonLen), or 0 when it is neither an IP nor a host name. */
+function canonClient(s: i32, e: i32): i32 {
+  const n = e - s;
+  if (n === 0) return 0;
+  const v4 = parseV4(s, e);
+  if (v4 >= 0) {
+    putV4(<u32>v4);
+    return IP_KIND_V4 + 1;
+  }
+  if (find(58, s, e) < e) {
+    let a = s;
+    let b = e;
+    if (at(a) === 91) {
+      if (at(b - 1) !== 93) return 0;
+      a++;
+      b--;
+    }
+    const pct = find(37, a, b);
+    if (pct < b) {
+      if (pct === b - 1) return 0;
+      b = pct;
+    }
+    if (!parseV6(a, b)) return 0;
+    if (group(0) === 0 && group(1) === 0 && group(2) === 0 && group(3) === 0 && group(4) === 0 && group(5) === 0xffff) {
+      putV4((<u32>group(6) << 16) | <u32>group(7));
+      return IP_KIND_V4 + 1;
+    }
+    putV6();
+    return IP_KIND_V6 + 1;
+  }
+  if (isHostname(s, e)) {
+    let m = n;
+    if (at(e - 1) === 46) m--;
+    for (let k = 0; k < m; k++) {
+      const c = at(s + k);
+      putByte(k, c >= 65 && c <= 90 ? c + 32 : c);
+    }
+    canonLen = m;
+    return IP_KIND_HOSTNAME + 1;
+  }
+  return 0;
+}
+
+/** Test hook: canonClient of the n bytes at the input region's start (the text at canonBuf, canonLength() bytes). */
+export function canonTest(n: i32): i32 {
+  len = n;
+  return canonClient(0, n);
+}
+export function canonAt(): usize { return canonBuf; }
+export function canonLength(): i32 { return canonLen; }
+
+/** The parsed line's client: its ip column slot, rawKind its kind (0: neither an IP nor a host name, else kind + 1). */
 let rawKind: i32 = 0;
 function clientSlot(): usize {
   if (fQuad) {
-    rawKind = IP_KIND_V4;
+    rawKind = IP_KIND_V4 + 1;
     return lookupV4(fV4, input + <usize>fS0, fIpEnd - fS0);
   }
   const sp = lookup(T_RAW, input + <usize>fS0, fIpEnd - fS0);
   if (added) {
-    // a raw text not seen yet: JavaScript canonicalises it (resolveClient) and the line is scanned again
-    store<i32>(sp, -1, S_KIND);
-    rawKind = -1;
-    return 0;
+    // a raw text not seen yet: canonicalised once, remembered with its canonical value's slot
+    const k = canonClient(fS0, fIpEnd);
+    store<i32>(sp, k, S_KIND);
+    store<u32>(sp, k === 0 ? 0 : <u32>(k === IP_KIND_V4 + 1 ? lookupV4(canonV4, canonBuf, canonLen) : lookup(T_CANON, canonBuf, canonLen)), S_CANON);
   }
   rawKind = load<i32>(sp, S_KIND);
   return <usize>load<u32>(sp, S_CANON);
@@ -900,8 +1162,8 @@ function stop(kind: i32, rows: i32, lines: i32, start: i32, nl: i32): i32 {
 /**
  * Lines from the current position → rows, at most `room` (the batch's room) and OUT_CAP. Stops
  * before a line JavaScript must parse (STOP_LINE, STOP_HIGH: it then parses it and calls `skipLine`),
- * a raw client to canonicalise (STOP_CLIENT: `resolveClient`, then scan again), when a table is
- * too full to take a line (STOP_CLEAR: a new batch and `clearTables`), and at the block end.
+ * when a table is too full to take a line (STOP_CLEAR: a new batch and `clearTables`), and at the
+ * block end.
  * Returns the rows written; the status words say the rest, and list the values new to the batch.
  */
 export function scan(room: i32): i32 {
@@ -929,12 +1191,8 @@ export function scan(room: i32): i32 {
     const ms = <f64>fMs;
     if (wanted(ms)) {
       const ip = clientSlot();
-      if (rawKind < 0) {
-        setWord(W_CLIENT_END, fIpEnd);
-        return stop(STOP_CLIENT, rows, lines, s, nl);
-      }
       if (rawKind === 0) return stop(STOP_LINE, rows, lines, s, nl); // not an IP nor a host name
-      row(rows, ip, rawKind, ms, s);
+      row(rows, ip, rawKind - 1, ms, s);
       rows++;
     }
     lines++;
@@ -949,26 +1207,6 @@ export function skipLine(): void {
   const nl = word(W_STOP_NL);
   pos = nl + 1;
   lineNo += 1;
-}
-
-/**
- * The raw client the scan stopped at (STOP_CLIENT) is of ip kind `kind` (0: neither an IP nor a
- * host name), with the canonical value written at scratchAt() (n bytes; a dotted quad: v4 as well).
- * 0 when the tables have no room for it (clear them in a new batch, then scan again).
- */
-export function resolveClient(kind: i32, v4: u32, n: i32): i32 {
-  const s0 = word(W_STOP_START);
-  const rawLen = word(W_CLIENT_END) - s0;
-  if (!room(T_RAW, rawLen) || !room(C_IP, n) || !room(T_CANON, n)) return 0;
-  const sp = lookup(T_RAW, input + <usize>s0, rawLen);
-  store<i32>(sp, kind, S_KIND);
-  if (kind === 0) {
-    store<u32>(sp, 0, S_CANON);
-    return 1;
-  }
-  const canon = kind === IP_KIND_V4 ? lookupV4(v4, scratch, n) : lookup(T_CANON, scratch, n);
-  store<u32>(sp, <u32>canon, S_CANON);
-  return 1;
 }
 
 /**

@@ -7,7 +7,7 @@ import { Buffer, isAscii } from 'node:buffer';
 import { BatchBuilder, excerptOf } from './batch-builder.ts';
 import { ValueCaches } from './value-cache.ts';
 import { TimeRanges } from './time-ranges.ts';
-import { STOP_CLEAR, STOP_CLIENT, STOP_END, STOP_HIGH, STOP_LINE } from './wasm-combined.ts';
+import { STOP_CLEAR, STOP_END, STOP_HIGH, STOP_LINE } from './wasm-combined.ts';
 import type { WasmCombined } from './wasm-combined.ts';
 import { compileFormat, detectionCandidates } from './compile-format.ts';
 import type { CompiledFormat } from './compile-format.ts';
@@ -396,7 +396,6 @@ export class ParseSession {
    */
   private wasmBlock(blk: LineBlock, w: WasmCombined): void {
     const acc = this.accounting;
-    const c = this.ctx as LineCtx;
     w.load(blk.bytes, blk.firstLine, blk.baseOffset, this.maxLine);
     for (;;) {
       let b = this.b as BatchBuilder;
@@ -410,9 +409,7 @@ export class ParseSession {
       acc.parsed += n;
       this.wasmRows += n;
       const stop = w.stopKind;
-      if (stop === STOP_CLIENT) {
-        if (!w.resolveClient(c)) this.freshBatch(w);
-      } else if (stop === STOP_LINE || stop === STOP_HIGH) {
+      if (stop === STOP_LINE || stop === STOP_HIGH) {
         const before = w.sizesOf(b);
         acc.linesRead++;
         this.line(blk, w.stopStart, w.stopNl, w.stopLine, stop === STOP_HIGH, false);

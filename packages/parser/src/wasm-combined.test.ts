@@ -7,7 +7,9 @@
  * bytes, blank and overlong lines, CRLF), column subsets and time filters. fast-path.test.ts runs
  * its own checks on real lines with the module on too (it is on whenever it is built).
  */
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { canonicalIp } from './ip-address.ts';
 import { LineFramer } from './frame-lines.ts';
 import { ParseSession } from './parse-session.ts';
 import { recordRows } from './record-rows.ts';
@@ -124,6 +126,28 @@ function expectThreeSame(text: string, opts: ParseOptions, blockBytes = 64 * 102
 describe('WebAssembly fast path = JavaScript fast path = generic parser', () => {
   test('the module is built (pnpm build) and loads', () => {
     expect(WasmCombined.create(true, false, new Int32Array(0))).not.toBeNull();
+  });
+
+  test('its client canonicalisation is canonicalIp, on edge cases and on random client texts', () => {
+    const w = WasmCombined.create(true, false, new Int32Array(0)) as WasmCombined;
+    const same = (raw: string): void => {
+      const want = canonicalIp(raw);
+      expect([raw, w.canonical(raw)]).toEqual([raw, want === null ? null : { kind: want.kind, value: want.value }]);
+    };
+    for (const raw of ['1.2.3.4', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '::', '::1', '1::', '1::2',
+      '2001:DB8::1', '2001:db8:0:0:1:0:0:1', '2001:0db8:0000:0000:0000:0000:0000:0001', '0:0:0:0:0:0:0:0', '1:0:0:2:0:0:0:3',
+      '::ffff:1.2.3.4', '::FFFF:10.0.0.1', '::ffff:0102:0304', '::1.2.3.4', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+      '[2001:db8::1]', '[2001:db8::1', 'fe80::1%eth0', 'fe80::1%', '[fe80::1%25en0]', '1:2:3:4:5:6:7:8:9', '1::2::3', ':1', '1:',
+      '12345::1', 'g::1', 'localhost', 'Host-1.Example.COM.', 'a..b', '-a.b', 'a-.b', 'a.b-', '1.2.3.com', 'a.123', 'x_y.z', 'a.',
+      '.', '..', `${'a'.repeat(63)}.b`, `${'a'.repeat(64)}.b`, `${'a.'.repeat(126)}b`, 'unix:', 'a:b']) same(raw);
+    const alphabet = fc.constantFrom(...'0123456789abcdefABCDEF:.%[]-_xyzG'.split(''));
+    fc.assert(fc.property(fc.array(alphabet, { maxLength: 45 }).map((cs) => cs.join('')), (raw) => same(raw)), { numRuns: 20_000 });
+    const v6 = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 });
+    fc.assert(fc.property(v6, fc.boolean(), (g, upper) => {
+      const full = g.map((x) => x.toString(16)).join(':');
+      same(upper ? full.toUpperCase() : full);
+      same(canonicalIp(full)?.value ?? full);
+    }), { numRuns: 5_000 });
   });
 
   test.for([['combined', ''], ['nginx_main', 'xff'], ['common', 'common']] as const)('%s: 60,000 generated lines, tables cleared several times within batches', ([format, tail]) => {

@@ -14,8 +14,6 @@ import type { BatchBuilder } from './batch-builder.ts';
 import {
   COL_FORWARDED_FOR, COL_METHOD, COL_PATH, COL_PROTOCOL, COL_QUERY, COL_REFERER, COL_USER, COL_USER_AGENT,
 } from './batch-builder.ts';
-import { canonicalIp } from './ip-address.ts';
-import type { LineCtx } from './line-scan.ts';
 import type { Dict } from './value-cache.ts';
 
 /** The WebAssembly API this file uses (Node has it; the project's TypeScript libs do not declare it). */
@@ -52,17 +50,18 @@ interface Exports {
   clearTables(): void;
   scan(room: number): number;
   skipLine(): void;
-  resolveClient(kind: number, v4: number, n: number): number;
+  canonTest(n: number): number;
+  canonAt(): number;
+  canonLength(): number;
   bind(c: number, n: number, id: number, v4quad: number, v4: number): number;
   currentLine(): number;
 }
 
-/** Why a scan stopped (assembly/combined.ts STOP_*). */
+/** Why a scan stopped (assembly/combined.ts STOP_*): block end, batch full, a line for JavaScript (with a byte >= 0x80), tables full, rows full. */
 export const STOP_END = 0;
 export const STOP_ROOM = 1;
 export const STOP_LINE = 2;
 export const STOP_HIGH = 3;
-export const STOP_CLIENT = 4;
 export const STOP_CLEAR = 5;
 export const STOP_CAP = 6;
 
@@ -71,7 +70,6 @@ const W_LINES = 1;
 const W_STOP = 2;
 const W_STOP_START = 3;
 const W_STOP_NL = 4;
-const W_CLIENT_END = 5;
 const W_NEW = 8;
 const W_SIZES = 24;
 /** Row columns: f64 (assembly/combined.ts R_*). */
@@ -291,19 +289,6 @@ export class WasmCombined {
     b.length = r0 + n;
   }
 
-  /**
-   * Canonicalises the raw client the scan stopped at (STOP_CLIENT, in the block's text c.text) for
-   * the module; false when its tables have no room (clear them in a new batch first).
-   */
-  resolveClient(c: LineCtx): boolean {
-    const s = this.stopStart;
-    const raw = c.text.slice(s, this.words[W_CLIENT_END] as number);
-    const ip = canonicalIp(raw);
-    if (ip === null) return this.x.resolveClient(0, 0, 0) === 1;
-    const n = this.mem.write(ip.value, this.x.scratchAt(), 'latin1');
-    return this.x.resolveClient(ip.kind, ip.kind === IP_KIND_V4 ? quadValue(ip.value) : 0, n) === 1;
-  }
-
   /** Dictionary sizes of b, before JavaScript parses a line (for `bindNew`). */
   sizesOf(b: BatchBuilder): Int32Array {
     for (let c = 0; c < NCOL; c++) this.sizes[c] = dictOf(b, c).values.length;
@@ -336,6 +321,20 @@ export class WasmCombined {
     const n = this.mem.write(v, this.x.scratchAt(), 'latin1');
     const quad = c === 0 && DOTTED_QUAD.test(v);
     return this.x.bind(c, n, id, quad ? 1 : 0, quad ? quadValue(v) : 0) === 1;
+  }
+
+  /**
+   * The module's canonical form of a client text (test hook: it must be canonicalIp's): its ip
+   * kind and text, or null when it is neither an IP nor a host name.
+   */
+  canonical(raw: string): { kind: number; value: string } | null {
+    const p = this.x.reserveInput(raw.length);
+    this.views();
+    const n = this.mem.write(raw, p, 'latin1');
+    const k = this.x.canonTest(n);
+    if (k === 0) return null;
+    const at = this.x.canonAt();
+    return { kind: k - 1, value: this.mem.toString('latin1', at, at + this.x.canonLength()) };
   }
 
   /** JavaScript parsed the line the scan stopped at: scans go on after it. */
