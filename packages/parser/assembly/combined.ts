@@ -187,7 +187,7 @@ export function init(): usize {
   rowsStatus = rowsI32 + <usize>NCOL * <usize>OUT_CAP * 4;
   rowsKind = rowsStatus + <usize>OUT_CAP * 2;
   newLists = (rowsKind + <usize>OUT_CAP + 63) & ~(<usize>63);
-  tableBase = newLists + <usize>NCOL * <usize>(OUT_CAP + 64) * 8;
+  tableBase = newLists + <usize>NCOL * <usize>(OUT_CAP + 64) * 16;
   let top = tableBase + 256;
   for (let t = 0; t < NT; t++) top += <usize>SLOTS * slotBytes(t) + <usize>MAXE * 8 + <usize>ARENA;
   bounds = top;
@@ -458,9 +458,11 @@ function idOf(sp: usize, c: i32): i32 {
   store<i32>(sp, serial, S_SERIAL);
   store<i32>(sp, id, S_ID);
   const k = word(W_NEW + c);
-  const at = newLists + ((<usize>c * <usize>(OUT_CAP + 64) + <usize>k) << 3);
+  const at = newLists + ((<usize>c * <usize>(OUT_CAP + 64) + <usize>k) << 4);
+  // the value's bytes, and its table and entry (JavaScript keeps the text of an entry across batches)
   store<u32>(at, load<u32>(sp, S_OFF));
   store<i32>(at, load<i32>(sp, S_LEN), 4);
+  store<i32>(at, ((c === C_IP && sp >= tb(T_CANON) ? T_CANON : c) << 16) | (load<i32>(sp, S_ENTRY) - 1), 8);
   setWord(W_NEW + c, k + 1);
   return id;
 }

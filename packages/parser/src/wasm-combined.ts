@@ -136,6 +136,8 @@ export class WasmCombined {
   private serial = -1;
   private newest = -1;
   private readonly sizes = new Int32Array(NCOL);
+  /** The text of each table's entries, made once and kept until the tables are cleared (a value costs one string, not one a batch). */
+  private texts: (string | undefined)[][] = [];
 
   private constructor(mod: WasmModule, withAgent: boolean, xff: boolean, unfilled: Int32Array) {
     this.x = new WebAssemblyApi.Instance(mod, {}).exports as unknown as Exports;
@@ -171,7 +173,7 @@ export class WasmCombined {
     this.i32 = new Int32Array(buf, x.rowsI32At(), NCOL * this.cap);
     this.status = new Uint16Array(buf, x.rowsStatusAt(), this.cap);
     this.kinds = new Uint8Array(buf, x.rowsKindAt(), this.cap);
-    this.newLists = new Int32Array(buf, x.newListsAt(), NCOL * this.newCap * 2);
+    this.newLists = new Int32Array(buf, x.newListsAt(), NCOL * this.newCap * 4);
     this.bounds = new Float64Array(buf, x.boundsAt(), 2 * this.maxBounds);
   }
 
@@ -256,14 +258,21 @@ export class WasmCombined {
     const words = this.words;
     const lists = this.newLists;
     const mem = this.mem as unknown as { latin1Slice(s: number, e: number): string };
+    const texts = this.texts;
     for (let c = 0; c < NCOL; c++) {
       const count = words[W_NEW + c] as number;
       if (count === 0) continue;
       const dict = dictOf(b, c);
-      const at = c * this.newCap * 2;
-      for (let k = 0; k < count; k++) {
-        const off = lists[at + 2 * k] as number;
-        dict.append(mem.latin1Slice(off, off + (lists[at + 2 * k + 1] as number)));
+      for (let k = 0, at = c * this.newCap * 4; k < count; k++, at += 4) {
+        const te = lists[at + 2] as number;
+        const known = texts[te >>> 16] ?? (texts[te >>> 16] = []);
+        let v = known[te & 0xffff];
+        if (v === undefined) {
+          const off = lists[at] as number;
+          v = mem.latin1Slice(off, off + (lists[at + 1] as number));
+          known[te & 0xffff] = v;
+        }
+        dict.append(v);
       }
     }
     if (n === 0) return;
@@ -345,6 +354,7 @@ export class WasmCombined {
   /** Empties the tables (the caller starts a new batch: the module knows no value of the current one any more). */
   clear(): void {
     this.x.clearTables();
+    this.texts = [];
     this.serial = -1;
   }
 }
