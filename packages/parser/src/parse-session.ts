@@ -175,6 +175,26 @@ export interface SessionTuning {
   readonly wasm?: boolean | undefined;
 }
 
+/**
+ * Fast row parsers with a WebAssembly path, one per format and time zone in a thread, shared by the
+ * thread's sessions: their tables (and the text of their values) stay warm from one input range
+ * of `alf analyze` to the next instead of filling again for each. Sharing is safe: the tables key
+ * what they hand out by batch, and a session coming back to an older batch (interleaved parses)
+ * is told everything that batch holds (WasmCombined.prepare, InternTable's owner tokens).
+ */
+const fastParsers = new Map<string, FastRowParser>();
+
+function sharedFast(f: CompiledFormat): FastRowParser | undefined {
+  const fast = f.parser.fast;
+  if (fast === undefined || fast.wasm === undefined) return fast;
+  const key = `${f.spec.id}\u0000${f.timeZone.id}`;
+  const known = fastParsers.get(key);
+  if (known !== undefined) return known;
+  if (fastParsers.size >= 8) fastParsers.clear();
+  fastParsers.set(key, fast);
+  return fast;
+}
+
 export class ParseSession {
   readonly accounting: Accounting = emptyAccounting();
   format: DetectedFormat | null = null;
@@ -219,7 +239,7 @@ export class ParseSession {
   private use(f: CompiledFormat, detected: DetectedFormat | null): void {
     this.compiled = f;
     this.parser = f.parser;
-    this.fast = this.fastPath ? f.parser.fast : undefined;
+    this.fast = this.fastPath ? sharedFast(f) : undefined;
     this.format = detected ?? { id: f.spec.id, matched: 0, sampled: 0 };
     this.b = new BatchBuilder(Math.min(this.batchRows, 4096), f.parser.extraNames, this.inputIndex, this.caches, this.opts.columns, this.within, this.wanted);
     this.ctx = newCtx(this.b);

@@ -171,6 +171,36 @@ describe('WebAssembly fast path = JavaScript fast path = generic parser', () => 
     expect(got.wasmRows).toBeGreaterThan(100);
   });
 
+  test('sessions of one format share its fast parser: interleaved block by block, each gets its own rows', () => {
+    const texts = [lines(20_000, 21, ''), lines(20_000, 22, '')];
+    const solo = texts.map((t) => parse(t, { format: 'combined', batchRows: 3000 }, { fastPath: false, wasm: false }, 64 * 1024));
+    const framed = texts.map((t) => {
+      const framer = new LineFramer({ targetBlockBytes: 16 * 1024 });
+      const out: FramedChunk[] = [];
+      framer.push(Buffer.from(t, 'latin1'), out);
+      framer.end(out);
+      return out;
+    });
+    const sessions = texts.map(() => new ParseSession({ format: 'combined', batchRows: 3000 }, { fastPath: true, wasm: true }));
+    const chunks: ParsedChunk[][] = [[], []];
+    for (let i = 0; i < Math.max(framed[0]!.length, framed[1]!.length); i++) {
+      for (const k of [0, 1]) {
+        const f = framed[k]![i];
+        if (f !== undefined) chunks[k]!.push(...sessions[k]!.push(f));
+      }
+    }
+    for (const k of [0, 1]) {
+      chunks[k]!.push(...sessions[k]!.end());
+      for (const c of chunks[k]!) expectUniqueDicts(c.records);
+      const rows = [...recordRows(chunks[k]!.map((c) => c.records)).map((r) => JSON.stringify(r)),
+        ...chunks[k]!.flatMap((c) => c.rejects.map((x) => JSON.stringify(x)))];
+      expect(sessions[k]!.accounting).toEqual(solo[k]!.accounting);
+      const i = rows.findIndex((x, j) => x !== solo[k]!.rows[j]);
+      expect(i < 0 ? null : rows[i]).toBe(i < 0 ? null : solo[k]!.rows[i]);
+      expect(sessions[k]!.wasmRows).toBeGreaterThan(10_000);
+    }
+  });
+
   test('auto-detected format', () => {
     const got = expectThreeSame(lines(5_000, 3, ''), {});
     expect(got.wasmRows).toBeGreaterThan(2_500);
