@@ -1225,6 +1225,42 @@ export function bind(c: i32, n: i32, id: i32, v4quad: i32, v4: u32): i32 {
   return 1;
 }
 
+/** The slot of the bytes [a, a + n) in table t, or 0 when absent (nothing added). */
+function peek(t: i32, a: usize, n: i32): usize {
+  const h = hashBytes(a, n);
+  const base = tb(t);
+  const size = slotBytes(t);
+  let i = <usize>(h & <u32>(SLOTS - 1));
+  for (;;) {
+    const sp = base + i * size;
+    if (load<i32>(sp, S_ENTRY) === 0) return 0;
+    if (load<u32>(sp, S_HASH) === h && load<i32>(sp, S_LEN) === n && sameBytes(<usize>load<u32>(sp, S_OFF), a, n)) return sp;
+    i = (i + 1) & <usize>(SLOTS - 1);
+  }
+  return 0;
+}
+
+function peekV4(v: u32): usize {
+  const base = tb(C_IP);
+  let i = <usize>(((v * 0x9e3779b1) >> 7) & <u32>(SLOTS - 1));
+  for (;;) {
+    const sp = base + i * SLOT_SMALL;
+    if (load<i32>(sp, S_ENTRY) === 0) return 0;
+    if (load<u32>(sp, S_HASH) === v) return sp;
+    i = (i + 1) & <usize>(SLOTS - 1);
+  }
+  return 0;
+}
+
+/**
+ * The id in the current batch's column c dictionary of the value at scratchAt() (n bytes; a dotted
+ * quad of the client column with its 32-bit value, v4quad 1), or -1 when the batch does not hold it.
+ */
+export function findValue(c: i32, n: i32, v4quad: i32, v4: u32): i32 {
+  const sp = c === C_IP ? (v4quad !== 0 ? peekV4(v4) : peek(T_CANON, scratch, n)) : peek(c, scratch, n);
+  return sp !== 0 && load<i32>(sp, S_SERIAL) === serial ? load<i32>(sp, S_ID) : -1;
+}
+
 /** The line number of the current position (of the line a scan stopped at). */
 export function currentLine(): f64 {
   return lineNo;

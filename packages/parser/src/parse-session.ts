@@ -432,7 +432,12 @@ export class ParseSession {
       if (stop === STOP_LINE || stop === STOP_HIGH) {
         const before = w.sizesOf(b);
         acc.linesRead++;
-        this.line(blk, w.stopStart, w.stopNl, w.stopLine, stop === STOP_HIGH, false);
+        w.hook(b);
+        try {
+          this.line(blk, w.stopStart, w.stopNl, w.stopLine, stop === STOP_HIGH, false);
+        } finally {
+          w.unhook(b);
+        }
         w.skipLine();
         b = this.b as BatchBuilder;
         if (!w.bindNew(b, before)) this.freshBatch(w);

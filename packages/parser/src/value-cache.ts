@@ -89,6 +89,7 @@ export class Dict {
    * first writer (unless another path added v), else interned.
    */
   add(v: string, owner: number): number {
+    if (this.lookupHook !== null) return this.hooked(v);
     const values = this.values;
     if (this.owner !== owner) {
       if (this.owner !== NO_OWNER) return this.intern(v);
@@ -109,6 +110,18 @@ export class Dict {
   }
 
   /**
+   * While set (the lines the WebAssembly fast path leaves to the JavaScript parsers), the id of a
+   * value or -1, from an index that knows every value of this dictionary: lookups ask it, and this
+   * dictionary's own index, which would hash every value the module appended, is never built.
+   */
+  lookupHook: ((v: string) => number) | null = null;
+
+  private hooked(v: string): number {
+    const id = (this.lookupHook as (v: string) => number)(v);
+    return id >= 0 ? id : this.append(v);
+  }
+
+  /**
    * Id of v for a writer outside the owner scheme that knows v is not among the values (the
    * WebAssembly fast path, which binds every value other writers add back into its tables).
    */
@@ -121,6 +134,7 @@ export class Dict {
 
   /** Id of v, or -1 when absent. */
   find(v: string): number {
+    if (this.lookupHook !== null) return this.lookupHook(v);
     if (this.indexed !== this.values.length) this.index();
     const h = valueHash(v);
     const mask = this.slots.length - 1;
@@ -131,6 +145,7 @@ export class Dict {
   }
 
   intern(v: string): number {
+    if (this.lookupHook !== null) return this.hooked(v);
     if (this.indexed !== this.values.length) this.index();
     const h = valueHash(v);
     const values = this.values;

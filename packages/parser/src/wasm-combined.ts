@@ -54,6 +54,7 @@ interface Exports {
   canonAt(): number;
   canonLength(): number;
   bind(c: number, n: number, id: number, v4quad: number, v4: number): number;
+  findValue(c: number, n: number, v4quad: number, v4: number): number;
   currentLine(): number;
 }
 
@@ -136,6 +137,10 @@ export class WasmCombined {
   private serial = -1;
   private newest = -1;
   private readonly sizes = new Int32Array(NCOL);
+  /** Values of the current batch the module cannot hold (not ASCII, or longer than a line it takes), per column: their ids. */
+  private readonly unheld: Map<string, number>[] = [];
+  /** Per column: the id of a value in the current batch, or -1 (Dict.lookupHook while JavaScript parses a line). */
+  private readonly finders: ((v: string) => number)[] = [];
   /** The text of each table's entries, made once and kept until the tables are cleared (a value costs one string, not one a batch). */
   private texts: (string | undefined)[][] = [];
 
@@ -149,6 +154,34 @@ export class WasmCombined {
     this.newCap = this.x.newCap();
     this.maxBounds = this.x.maxBounds();
     this.longLine = this.x.longLine();
+    for (let c = 0; c < NCOL; c++) {
+      this.unheld.push(new Map());
+      this.finders.push((v) => this.find(c, v));
+    }
+  }
+
+  /** A value the module's tables can hold: ASCII, from a line it takes (at most longLine bytes). */
+  private held(v: string): boolean {
+    return v.length < this.longLine && ASCII.test(v);
+  }
+
+  private find(c: number, v: string): number {
+    if (!this.held(v)) return this.unheld[c]?.get(v) ?? -1;
+    const n = this.mem.write(v, this.x.scratchAt(), 'latin1');
+    const quad = c === 0 && DOTTED_QUAD.test(v);
+    return this.x.findValue(c, n, quad ? 1 : 0, quad ? quadValue(v) : 0);
+  }
+
+  /**
+   * While JavaScript parses a line of batch b (after `prepare`): b's dictionaries look values up
+   * in the module's tables (and `unheld`), which know all their values, instead of indexing them.
+   */
+  hook(b: BatchBuilder): void {
+    for (let c = 0; c < NCOL; c++) dictOf(b, c).lookupHook = this.finders[c] as (v: string) => number;
+  }
+
+  unhook(b: BatchBuilder): void {
+    for (let c = 0; c < NCOL; c++) dictOf(b, c).lookupHook = null;
   }
 
   /** An instance for combined (withAgent) or common lines, with a quoted X-Forwarded-For at the end (xff); null without the module. */
@@ -197,6 +230,7 @@ export class WasmCombined {
   prepare(b: BatchBuilder): boolean {
     if (b.serial === this.serial) return true;
     this.serial = b.serial;
+    for (const m of this.unheld) m.clear();
     this.views();
     let maskIn = 0;
     let maskOut = 0;
@@ -325,8 +359,10 @@ export class WasmCombined {
   }
 
   private bindValue(c: number, v: string, id: number): boolean {
-    // values the module can hold: ASCII, from lines it takes (at most longLine bytes)
-    if (v.length >= this.longLine || !ASCII.test(v)) return true;
+    if (!this.held(v)) {
+      this.unheld[c]?.set(v, id);
+      return true;
+    }
     const n = this.mem.write(v, this.x.scratchAt(), 'latin1');
     const quad = c === 0 && DOTTED_QUAD.test(v);
     return this.x.bind(c, n, id, quad ? 1 : 0, quad ? quadValue(v) : 0) === 1;
