@@ -273,15 +273,40 @@ export function begin(n: i32, firstLine: f64, offset: f64): void {
   baseOffset = offset;
 }
 
-/** Empties every table (the batch's dictionaries keep their values: the caller starts a new batch). */
-export function clearTables(): void {
-  for (let t = 0; t < NT; t++) {
-    if (load<i32>(tCount(t)) > 0) memory.fill(tb(t), 0, <usize>SLOTS * slotBytes(t));
-    store<i32>(tCount(t), 0);
-    store<i32>(tUsed(t), 0);
-  }
+/** Whether table t is nearly full (7/8 of its entries or of its arena): it is emptied at the next clear. */
+function nearlyFull(t: i32): bool {
+  return load<i32>(tCount(t)) >= MAXE - (MAXE >> 3) || load<i32>(tUsed(t)) >= ARENA - (ARENA >> 3);
+}
+
+/**
+ * Empties the nearly full tables, and the tuple tables that point into them (request lines into
+ * methods, paths, queries and protocols; pairs into referers and agents; raw clients into the
+ * canonical ones): the others keep their values, so one column full of unique values (query
+ * strings) does not make every other table fill again. The caller starts a new batch (the slots'
+ * batch ids no longer match). Returns the emptied tables as bits.
+ */
+export function clearTables(): i32 {
+  let bits = 0;
+  for (let t = 0; t < NT; t++) if (nearlyFull(t)) bits |= 1 << t;
+  if (bits === 0) bits = (1 << NT) - 1; // (not reached: a scan stops for a nearly full table only)
+  if ((bits & ((1 << C_METHOD) | (1 << C_PATH) | (1 << C_QUERY) | (1 << C_PROTO))) !== 0) bits |= 1 << T_REQ;
+  if ((bits & ((1 << C_REF) | (1 << C_UA))) !== 0) bits |= 1 << T_PAIR;
+  if ((bits & ((1 << C_IP) | (1 << T_CANON))) !== 0) bits |= 1 << T_RAW;
   maxCount = 0;
   maxUsed = 0;
+  for (let t = 0; t < NT; t++) {
+    if ((bits & (1 << t)) !== 0) {
+      if (load<i32>(tCount(t)) > 0) memory.fill(tb(t), 0, <usize>SLOTS * slotBytes(t));
+      store<i32>(tCount(t), 0);
+      store<i32>(tUsed(t), 0);
+    } else {
+      const k = load<i32>(tCount(t));
+      const u = load<i32>(tUsed(t));
+      if (k > maxCount) maxCount = k;
+      if (u > maxUsed) maxUsed = u;
+    }
+  }
+  return bits;
 }
 
 export function entryOffset(t: i32, e: i32): usize {
@@ -1188,6 +1213,7 @@ export function scan(room: i32): i32 {
     if (lineHigh) return stop(STOP_HIGH, rows, lines, s, nl);
     if (end - s > LONG_LINE) return stop(STOP_LINE, rows, lines, s, nl);
     // a line adds at most one value to a table, of at most its length
+    // (clearTables then empties every table 7/8 full: a line is at most 1/16 of an arena, so it fits after)
     if (maxCount >= MAXE - 1 || maxUsed + (end - s) > ARENA) return stop(STOP_CLEAR, rows, lines, s, nl);
     if (!fields(s, end)) return stop(STOP_LINE, rows, lines, s, nl);
     const ms = <f64>fMs;

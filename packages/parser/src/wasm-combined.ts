@@ -47,7 +47,7 @@ interface Exports {
   sync(): void;
   reserveInput(n: number): number;
   begin(n: number, firstLine: number, offset: number): void;
-  clearTables(): void;
+  clearTables(): number;
   scan(room: number): number;
   skipLine(): void;
   canonTest(n: number): number;
@@ -387,10 +387,10 @@ export class WasmCombined {
     this.x.skipLine();
   }
 
-  /** Empties the tables (the caller starts a new batch: the module knows no value of the current one any more). */
+  /** Empties the nearly full tables (the caller starts a new batch: the module no longer knows which values the current one holds). */
   clear(): void {
-    this.x.clearTables();
-    this.texts = [];
+    const bits = this.x.clearTables();
+    for (let t = 0; t < this.texts.length; t++) if ((bits & (1 << t)) !== 0) this.texts[t] = [];
     this.serial = -1;
   }
 }
