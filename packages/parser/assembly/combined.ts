@@ -294,6 +294,8 @@ export function clearTables(): i32 {
   if ((bits & ((1 << C_IP) | (1 << T_CANON))) !== 0) bits |= 1 << T_RAW;
   maxCount = 0;
   maxUsed = 0;
+  smallLen0 = -1; // (their slots may be emptied)
+  smallLen1 = -1;
   for (let t = 0; t < NT; t++) {
     if ((bits & (1 << t)) !== 0) {
       if (load<i32>(tCount(t)) > 0) memory.fill(tb(t), 0, <usize>SLOTS * slotBytes(t));
@@ -667,14 +669,14 @@ function request(sp: usize, s: i32, e: i32): void {
     setPart(sp, 1, lookup(C_PATH, input + <usize>s, e - s));
     return;
   }
-  setPart(sp, 0, lookup(C_METHOD, input + <usize>s, p - s));
+  setPart(sp, 0, small(0, C_METHOD, s, p - s));
   let us = p;
   while (us < e && at(us) === 32) us++;
   let ue = e;
   let last = e - 1;
   while (last >= us && at(last) !== 32) last--;
   if (last >= us && at(last + 1) === 72 && at(last + 2) === 84 && at(last + 3) === 84 && at(last + 4) === 80 && at(last + 5) === 47) {
-    setPart(sp, 3, lookup(C_PROTO, input + <usize>(last + 1), e - last - 1));
+    setPart(sp, 3, small(1, C_PROTO, last + 1, e - last - 1));
     ue = last;
     while (ue > us && at(ue - 1) === 32) ue--;
   }
@@ -682,6 +684,32 @@ function request(sp: usize, s: i32, e: i32): void {
   const q = find(63, us, ue);
   setPart(sp, 1, lookup(C_PATH, input + <usize>us, q - us));
   if (q < ue) setPart(sp, 2, lookup(C_QUERY, input + <usize>(q + 1), ue - q - 1));
+}
+
+// the last method and protocol (at most 8 bytes: one word compared), and their slots
+let smallLen0: i32 = -1;
+let smallKey0: u64 = 0;
+let smallSlot0: usize = 0;
+let smallLen1: i32 = -1;
+let smallKey1: u64 = 0;
+let smallSlot1: usize = 0;
+
+/** The slot of the n bytes at s in table t, remembered as the last value of cache k (0: methods, 1: protocols). */
+function small(k: i32, t: i32, s: i32, n: i32): usize {
+  if (n > 8) return lookup(t, input + <usize>s, n);
+  const key = n === 8 ? load<u64>(input + <usize>s) : load<u64>(input + <usize>s) & ((<u64>1 << (<u64>n << 3)) - 1);
+  if (k === 0) {
+    if (n === smallLen0 && key === smallKey0) return smallSlot0;
+    smallSlot0 = lookup(t, input + <usize>s, n);
+    smallLen0 = n;
+    smallKey0 = key;
+    return smallSlot0;
+  }
+  if (n === smallLen1 && key === smallKey1) return smallSlot1;
+  smallSlot1 = lookup(t, input + <usize>s, n);
+  smallLen1 = n;
+  smallKey1 = key;
+  return smallSlot1;
 }
 
 /** `-` → 0, else the slot of [s, e) in table t. */
