@@ -73,6 +73,31 @@ export async function* frameLines(
   for (const framed of out) yield framed;
 }
 
+/**
+ * A block of whole lines whose latin1 text is made when first asked for: the WebAssembly fast
+ * path reads the bytes, and only the lines it leaves to the JavaScript parsers need the text.
+ */
+class FramedBlock implements LineBlock {
+  readonly kind = 'lines' as const;
+  readonly bytes: Uint8Array;
+  readonly firstLine: number;
+  readonly baseOffset: number;
+  readonly lineCount: number;
+  private made: string | null = null;
+
+  constructor(bytes: Uint8Array, firstLine: number, baseOffset: number, lineCount: number) {
+    this.bytes = bytes;
+    this.firstLine = firstLine;
+    this.baseOffset = baseOffset;
+    this.lineCount = lineCount;
+  }
+
+  get text(): string {
+    if (this.made === null) this.made = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('latin1');
+    return this.made;
+  }
+}
+
 /** The framing state machine behind `frameLines`, for callers that hold the bytes already. */
 export class LineFramer {
   private readonly maxLine: number;
@@ -275,14 +300,7 @@ export class LineFramer {
   private flush(out: FramedChunk[]): void {
     if (this.pendingBytes === 0) return;
     const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    const block: LineBlock = {
-      kind: 'lines',
-      bytes,
-      text: bytes.toString('latin1'),
-      firstLine: this.pendingFirstLine,
-      baseOffset: this.pendingOffset,
-      lineCount: this.pendingLines,
-    };
+    const block: LineBlock = new FramedBlock(bytes, this.pendingFirstLine, this.pendingOffset, this.pendingLines);
     out.push(block);
     this.pending = [];
     this.pendingBytes = 0;

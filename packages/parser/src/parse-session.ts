@@ -375,21 +375,22 @@ export class ParseSession {
     const acc = this.accounting;
     const fast = this.fast;
     const c = this.ctx as LineCtx;
-    const text = blk.text;
     const bytes = blk.bytes;
-    c.text = text;
     c.bytes = bytes;
     c.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     c.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     c.blockId = nextBlockId++;
-    if (this.cri < 0) this.cri = firstLineIsCri(text) ? 1 : 0;
+    if (this.cri < 0) this.cri = firstLineIsCri(blk.text) ? 1 : 0;
     const cri = this.cri === 1;
     acc.bytesRead += bytes.length;
     const wasm = this.wasmOn && !cri && fast !== undefined && fast.wasm !== undefined ? fast.wasm() : null;
     if (wasm !== null && wasm.accepts(this.b as BatchBuilder)) {
+      c.text = ''; // (set from the block's text for the lines left to JavaScript: made only then)
       this.wasmBlock(blk, wasm);
       return;
     }
+    const text = blk.text;
+    c.text = text;
     const ascii = isAscii(bytes);
     // next byte ≥ 0x80 at or after the current line (native isAscii over growing windows, never repeated)
     let nextHigh = ascii ? NO_HIGH : -1;
@@ -433,6 +434,7 @@ export class ParseSession {
         const before = w.sizesOf(b);
         acc.linesRead++;
         w.hook(b);
+        (this.ctx as LineCtx).text = blk.text;
         try {
           this.line(blk, w.stopStart, w.stopNl, w.stopLine, stop === STOP_HIGH, false);
         } finally {
