@@ -436,11 +436,11 @@ function addEntry(t: i32, sp: usize, h: u32, a: usize, n: i32): void {
 
 /** The slot of the bytes [a, a + n) in table t (added when absent). */
 @inline function lookup(t: i32, a: usize, n: i32): usize {
-  return lookupHashed(t, a, n, hashBytes(a, n));
+  return lookupHashed(t, a, n, hashBytes(a, n), true);
 }
 
-/** lookup, with the bytes' hash known. */
-function lookupHashed(t: i32, a: usize, n: i32, h: u32): usize {
+/** The slot of the bytes [a, a + n) (hash h) in table t: added when absent if `add`, else 0. */
+function lookupHashed(t: i32, a: usize, n: i32, h: u32, add: bool): usize {
   const base = tb(t);
   const size = slotBytes(t);
   let i = <usize>(h & <u32>(SLOTS - 1));
@@ -448,6 +448,7 @@ function lookupHashed(t: i32, a: usize, n: i32, h: u32): usize {
   for (;;) {
     const sp = base + i * size;
     if (load<i32>(sp, S_ENTRY) === 0) {
+      if (!add) return 0;
       addEntry(t, sp, h, a, n);
       return sp;
     }
@@ -457,21 +458,22 @@ function lookupHashed(t: i32, a: usize, n: i32, h: u32): usize {
   return 0; // not reached: a table is never full (scan stops at MAXE - 1 entries, twice as many slots)
 }
 
-/** The slot of the dotted quad v, written as [a, a + n), in table 0. */
-function lookupV4(v: u32, a: usize, n: i32): usize {
+/** The slot of the dotted quad v, written as [a, a + n), in table 0: added when absent if `add`, else 0. */
+function lookupV4(v: u32, a: usize, n: i32, add: bool = true): usize {
   const base = tb(C_IP);
   let i = <usize>(((v * 0x9e3779b1) >> 7) & <u32>(SLOTS - 1));
   added = false;
   for (;;) {
     const sp = base + i * SLOT_SMALL;
     if (load<i32>(sp, S_ENTRY) === 0) {
+      if (!add) return 0;
       addEntry(C_IP, sp, v, a, n);
       return sp;
     }
     if (load<u32>(sp, S_HASH) === v) return sp;
     i = (i + 1) & <usize>(SLOTS - 1);
   }
-  return 0; // not reached, as in lookup
+  return 0; // not reached, as in lookupHashed
 }
 
 /**
@@ -1180,7 +1182,7 @@ function row(r: i32, ip: usize, kind: i32, ms: f64, lineStart: i32): void {
         rowI32(C_METHOD + k, r, (mask & (1 << (C_METHOD + k))) !== 0 || part === 0 ? -1 : idOf(part, C_METHOD + k));
       }
     } else {
-      const sp = lookupHashed(T_REQ, a, n, h);
+      const sp = lookupHashed(T_REQ, a, n, h, true);
       if (added) request(sp, fRs, fRe);
       tupleIds(sp, C_METHOD, 4);
       for (let k = 0; k < 4; k++) rowI32(C_METHOD + k, r, (mask & (1 << (C_METHOD + k))) !== 0 ? -1 : load<i32>(sp + S_ID + (<usize>k << 2)));
@@ -1279,39 +1281,13 @@ export function bind(c: i32, n: i32, id: i32, v4quad: i32, v4: u32): i32 {
   return 1;
 }
 
-/** The slot of the bytes [a, a + n) in table t, or 0 when absent (nothing added). */
-function peek(t: i32, a: usize, n: i32): usize {
-  const h = hashBytes(a, n);
-  const base = tb(t);
-  const size = slotBytes(t);
-  let i = <usize>(h & <u32>(SLOTS - 1));
-  for (;;) {
-    const sp = base + i * size;
-    if (load<i32>(sp, S_ENTRY) === 0) return 0;
-    if (load<u32>(sp, S_HASH) === h && load<i32>(sp, S_LEN) === n && sameBytes(<usize>load<u32>(sp, S_OFF), a, n)) return sp;
-    i = (i + 1) & <usize>(SLOTS - 1);
-  }
-  return 0;
-}
-
-function peekV4(v: u32): usize {
-  const base = tb(C_IP);
-  let i = <usize>(((v * 0x9e3779b1) >> 7) & <u32>(SLOTS - 1));
-  for (;;) {
-    const sp = base + i * SLOT_SMALL;
-    if (load<i32>(sp, S_ENTRY) === 0) return 0;
-    if (load<u32>(sp, S_HASH) === v) return sp;
-    i = (i + 1) & <usize>(SLOTS - 1);
-  }
-  return 0;
-}
-
 /**
  * The id in the current batch's column c dictionary of the value at scratchAt() (n bytes; a dotted
  * quad of the client column with its 32-bit value, v4quad 1), or -1 when the batch does not hold it.
  */
 export function findValue(c: i32, n: i32, v4quad: i32, v4: u32): i32 {
-  const sp = c === C_IP ? (v4quad !== 0 ? peekV4(v4) : peek(T_CANON, scratch, n)) : peek(c, scratch, n);
+  const t = c === C_IP && v4quad === 0 ? T_CANON : c;
+  const sp = c === C_IP && v4quad !== 0 ? lookupV4(v4, scratch, n, false) : lookupHashed(t, scratch, n, hashBytes(scratch, n), false);
   return sp !== 0 && load<i32>(sp, S_SERIAL) === serial ? load<i32>(sp, S_ID) : -1;
 }
 
