@@ -75,13 +75,11 @@ const R_LINE: i32 = 2;
 const R_OFFSET: i32 = 3;
 const R_F64: i32 = 4;
 
-// The status words JavaScript reads after a call (i32 each).
-const W_ROWS: i32 = 0;
+// The status words JavaScript reads after a call (i32 each; scan returns the rows).
 const W_LINES: i32 = 1;
 const W_STOP: i32 = 2;
 const W_STOP_START: i32 = 3;
 const W_STOP_NL: i32 = 4;
-const W_NEXT: i32 = 6;
 /** New values of this call per column: counts at W_NEW + c, entries in the new-value lists. */
 const W_NEW: i32 = 8;
 /** Dictionary sizes JavaScript writes before `batch` / `sync`. */
@@ -1207,12 +1205,10 @@ function row(r: i32, ip: usize, kind: i32, ms: f64, lineStart: i32): void {
 }
 
 function stop(kind: i32, rows: i32, lines: i32, start: i32, nl: i32): i32 {
-  setWord(W_ROWS, rows);
   setWord(W_LINES, lines);
   setWord(W_STOP, kind);
   setWord(W_STOP_START, start);
   setWord(W_STOP_NL, nl);
-  setWord(W_NEXT, pos);
   return rows;
 }
 
