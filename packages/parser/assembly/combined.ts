@@ -43,7 +43,7 @@ const NCOL: i32 = 9;
 // Tables. 0..8: the values of column 0..8 (table 0 holds dotted quads, keyed by their 32-bit value);
 // 9, 10: tuples (a whole request line → its method, path, query and protocol; `referer" "user-agent`
 // → both), so a repeated request line or pair costs one probe; 11: raw client texts other than
-// dotted quads, with what JavaScript made of them; 12: their canonical values (column 0 too).
+// dotted quads, each with its canonical value; 12: those canonical values (column 0 too).
 const T_REQ: i32 = 9;
 const T_PAIR: i32 = 10;
 const T_RAW: i32 = 11;
@@ -54,7 +54,7 @@ const NT: i32 = 13;
 //   [0] entry + 1 (0: free)  [4] hash (table 0: the address)  [8] value length  [12] value offset
 //   [16] batch serial of the ids  [20] id in that batch's dictionary (tuples: ids of the parts, 4 x i32)
 //   tuples: [36] the parts' slot addresses (4 x i32, 0: none)
-//   raw clients: [24] ip kind (0: not an IP nor a host name)  [28] the canonical value's slot address
+//   raw clients: [24] ip kind + 1 (0: not an IP nor a host name)  [28] the canonical value's slot address
 const SLOT_SMALL: usize = 32;
 const SLOT_TUPLE: usize = 64;
 const S_ENTRY: usize = 0;
@@ -161,14 +161,8 @@ let hourSet: bool = false;
 @inline function tUsed(t: i32): usize {
   return tableBase + 128 + (<usize>t << 2);
 }
-@inline function entryOffs(t: i32): usize {
-  return tb(t) + <usize>SLOTS * slotBytes(t);
-}
-@inline function entryLens(t: i32): usize {
-  return entryOffs(t) + <usize>MAXE * 4;
-}
 @inline function arena(t: i32): usize {
-  return entryLens(t) + <usize>MAXE * 4;
+  return tb(t) + <usize>SLOTS * slotBytes(t);
 }
 @inline function word(w: i32): i32 {
   return load<i32>(words + (<usize>w << 2));
@@ -187,7 +181,7 @@ export function init(): usize {
   newLists = (rowsKind + <usize>OUT_CAP + 63) & ~(<usize>63);
   tableBase = newLists + <usize>NCOL * <usize>(OUT_CAP + 64) * 16;
   let top = tableBase + 256;
-  for (let t = 0; t < NT; t++) top += <usize>SLOTS * slotBytes(t) + <usize>MAXE * 8 + <usize>ARENA;
+  for (let t = 0; t < NT; t++) top += <usize>SLOTS * slotBytes(t) + <usize>ARENA;
   bounds = top;
   seen = bounds + <usize>MAX_BOUNDS * 8 * 2;
   partsScratch = seen + <usize>SEEN * 4;
@@ -200,7 +194,7 @@ export function init(): usize {
   top = tableBase + 256;
   for (let t = 0; t < NT; t++) {
     store<u32>(tableBase + (<usize>t << 2), <u32>top);
-    top += <usize>SLOTS * slotBytes(t) + <usize>MAXE * 8 + <usize>ARENA;
+    top += <usize>SLOTS * slotBytes(t) + <usize>ARENA;
   }
   return base;
 }
@@ -307,13 +301,6 @@ export function clearTables(): i32 {
     }
   }
   return bits;
-}
-
-export function entryOffset(t: i32, e: i32): usize {
-  return load<u32>(entryOffs(t) + (<usize>e << 2));
-}
-export function entryLength(t: i32, e: i32): i32 {
-  return load<i32>(entryLens(t) + (<usize>e << 2));
 }
 
 @inline function at(p: i32): i32 {
@@ -423,8 +410,6 @@ function addEntry(t: i32, sp: usize, h: u32, a: usize, n: i32): void {
   store<u32>(sp, h, S_HASH);
   store<i32>(sp, n, S_LEN);
   store<u32>(sp, <u32>off, S_OFF);
-  store<u32>(entryOffs(t) + (<usize>k << 2), <u32>off);
-  store<i32>(entryLens(t) + (<usize>k << 2), n);
   store<i32>(tCount(t), k + 1);
   store<i32>(tUsed(t), used + n);
   if (k + 1 > maxCount) maxCount = k + 1;
