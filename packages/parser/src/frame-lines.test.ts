@@ -5,7 +5,8 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { decodeInput, newDecodeReport } from './decode-input.ts';
-import { DEFAULT_TARGET_BLOCK_BYTES, frameLines, LineFramer, SKIPPED_HEAD_BYTES } from './frame-lines.ts';
+import { DEFAULT_TARGET_BLOCK_BYTES, frameLines, keepBlock, LineFramer, SKIPPED_HEAD_BYTES } from './frame-lines.ts';
+import { RING_SLOTS } from './gzip-ring.ts';
 import type { FramedChunk } from './types.ts';
 
 /** One line as a test sees it: kept (its latin1 text, newline included) or skipped. */
@@ -385,6 +386,57 @@ describe('decoded gzip pieces are only lent to the framer', () => {
     const lines = chunks.reduce((n, c) => n + (c.kind === 'lines' ? c.lineCount : 1), 0);
     expect(lines).toBe(1 + (10 << 20)); // "a", the long line (ended by the first newline), then empty lines
     expect(buffers.size).toBeLessThanOrEqual(3);
+  });
+
+  /**
+   * frameLines with lendBlocks over leased pieces, each block read as it arrives (as the parser
+   * does): the lines, a snapshot of every block's bytes at its turn, the blocks themselves, and the
+   * distinct buffers of the lent blocks.
+   */
+  async function lendAndRead(inflateThread: boolean, size: number): Promise<{ atTurn: FramedChunk[]; snapshots: Buffer[]; blocks: FramedChunk[]; lentBuffers: Set<ArrayBufferLike> }> {
+    const atTurn: FramedChunk[] = [];
+    const snapshots: Buffer[] = [];
+    const blocks: FramedChunk[] = [];
+    const lentBuffers = new Set<ArrayBufferLike>();
+    for await (const c of frameLines(decodeInput(chunked(gz, size), newDecodeReport(), { inflateThread }), { lendBlocks: true })) {
+      blocks.push(c);
+      if (c.kind === 'lines') {
+        const bytes = Buffer.from(c.bytes);
+        snapshots.push(bytes);
+        atTurn.push({ kind: 'lines', bytes, text: c.text, firstLine: c.firstLine, baseOffset: c.baseOffset, lineCount: c.lineCount });
+        if (c.lent === true) lentBuffers.add(c.bytes.buffer);
+      } else {
+        snapshots.push(Buffer.alloc(0));
+        atTurn.push(c);
+      }
+    }
+    return { atTurn, snapshots, blocks, lentBuffers };
+  }
+
+  test.for([false, true])('lendBlocks: blocks are views of the pieces, read at their turn they give the lines; the pieces go round (inflate thread: %s)', async (inflateThread) => {
+    for (const size of [65536, 1 << 20]) {
+      const { atTurn, blocks, lentBuffers } = await lendAndRead(inflateThread, size);
+      expectSame(flatten(atTurn), reference(text));
+      const lent = blocks.filter((c) => c.kind === 'lines' && c.lent === true);
+      expect(lent.length).toBeGreaterThan(10);
+      // no copy per block: every lent block is a view of one of the few buffers that go round
+      expect(lentBuffers.size).toBeLessThanOrEqual(inflateThread ? RING_SLOTS : 2);
+    }
+  });
+
+  test('lendBlocks: a lent block kept past its turn is rewritten, keepBlock keeps it intact', async () => {
+    const { snapshots, blocks } = await lendAndRead(false, 65536);
+    let rewritten = 0;
+    blocks.forEach((c, i) => {
+      if (c.kind === 'lines' && c.lent === true && !Buffer.from(c.bytes).equals(snapshots[i]!)) rewritten++;
+    });
+    expect(rewritten).toBeGreaterThan(0);
+    const kept: FramedChunk[] = [];
+    for await (const c of frameLines(decodeInput(chunked(gz, 65536), newDecodeReport(), { inflateThread: false }), { lendBlocks: true })) {
+      kept.push(c.kind === 'lines' ? keepBlock(c) : c);
+    }
+    expect(kept.some((c) => c.kind === 'lines' && c.lent === true)).toBe(false);
+    expectSame(flatten(kept), reference(text));
   });
 });
 

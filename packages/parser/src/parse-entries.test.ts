@@ -10,6 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { isAlfError } from './errors.ts';
 import { parseLines } from './parse-lines.ts';
 import { parseStream } from './parse-stream.ts';
+import { DEFAULT_OUT_BYTES } from './gzip-decoder.ts';
 import { recordRows } from './record-rows.ts';
 import type { RecordRow } from './record-rows.ts';
 import type { Accounting, ParseOptions, Reject } from './types.ts';
@@ -243,6 +244,32 @@ describe('stream entry', () => {
       expect([...compression]).toEqual([input === gz ? 'gzip' : 'none']);
       if (input === gz) expect(seen.length).toBeGreaterThan(2);
     }
+  });
+
+  test.for([false, true])('format detection holds a lent block of a gzip piece past the next pieces: it stays intact (inflate thread: %s)', async (inflateThread) => {
+    // Decoded pieces are DEFAULT_OUT_BYTES. The first one holds an over-long line (skipped, held as
+    // such) ending 6,000 bytes before its end, then short lines: the piece's last block, a lent view
+    // of under 64 KB and 1,000 lines, which detection holds while the next pieces are decoded.
+    const lines = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `${COMBINED_LINE.replace('frank', `u${from + i}`).replace('2326', String(from + i))}\n`).join('');
+    const head = Buffer.from(`${'x'.repeat(DEFAULT_OUT_BYTES - 6_000)}\n`);
+    const plain = Buffer.concat([head, Buffer.from(lines(0, 6_000))]);
+    const gz = gzipSync(plain);
+    const run = async (input: Uint8Array): Promise<Parsed> => {
+      const h = parseStream((async function* () { for (let i = 0; i < input.length; i += 65_536) yield input.subarray(i, i + 65_536); })(), { inflateThread, maxLineBytes: 1000 });
+      const chunks = [];
+      for await (const c of h) chunks.push(c);
+      const r = h.result();
+      return { ...collect(chunks), accounting: r.accounting, format: r.format };
+    };
+    const want = await run(plain);
+    const got = await run(gz);
+    expect(want.format.id).toBe('combined');
+    expect(want.rows.length).toBe(6_000);
+    expect(want.rejects.map((r) => r.reason)).toEqual(['line_too_long']);
+    // (how many sample lines detection saw depends on how the input came in blocks)
+    expect(got.format.id).toBe('combined');
+    expect(got.rows).toEqual(want.rows);
+    expect(got.rejects).toEqual(want.rejects);
   });
 
   test('UTF-16 input is refused: its lines are counted as encoding rejects, listed once', async () => {

@@ -5,6 +5,7 @@
  */
 import { Buffer, isAscii } from 'node:buffer';
 import { BatchBuilder, excerptOf } from './batch-builder.ts';
+import { keepBlock } from './frame-lines.ts';
 import { ValueCaches } from './value-cache.ts';
 import { TimeRanges } from './time-ranges.ts';
 import { STOP_CLEAR, STOP_END, STOP_HIGH, STOP_LINE } from './wasm-combined.ts';
@@ -248,7 +249,8 @@ export class ParseSession {
   /** Feed one framed chunk; returns the batches completed so far. */
   push(chunk: FramedChunk): ParsedChunk[] {
     if (this.parser === null) {
-      this.held.push(chunk);
+      // held past the next chunk: a lent block is copied
+      this.held.push(chunk.kind === 'lines' ? keepBlock(chunk) : chunk);
       if (chunk.kind === 'lines') {
         this.heldLines += chunk.lineCount;
         this.heldBytes += chunk.bytes.length;

@@ -60,7 +60,7 @@ export function parseStream(src: AsyncIterable<Uint8Array>, opts: ParseStreamOpt
   if (opts.inflateThread !== undefined) decodeOpts.inflateThread = opts.inflateThread;
   async function* run(): AsyncGenerator<ParsedChunk, void, undefined> {
     const decoded = decodeInput(src, decode, decodeOpts);
-    const framed = frameLines(opts.onDecoded ? tap(decoded, opts.onDecoded, decode) : decoded, { maxLineBytes: opts.maxLineBytes ?? 1 << 20 });
+    const framed = frameLines(opts.onDecoded ? tap(decoded, opts.onDecoded, decode) : decoded, { maxLineBytes: opts.maxLineBytes ?? 1 << 20, lendBlocks: true });
     for await (const chunk of framed) {
       const out = session.push(chunk);
       for (const c of out) yield c;

@@ -201,6 +201,11 @@ export interface LineBlock {
   readonly baseOffset: number;
   /** Number of lines in the block. */
   readonly lineCount: number;
+  /**
+   * `bytes` is a view of a decoder's buffer that is filled again once the consumer asks for the
+   * next chunk (`FrameOptions.lendBlocks`): copy whatever is kept past that (`keepBlock`).
+   */
+  readonly lent?: boolean;
 }
 
 /** A line longer than the cap: skipped to the next newline, never buffered whole. */
