@@ -1,13 +1,15 @@
 /**
- * Parse-only: the parser's stream entry over a file (plain or gzip, raw bytes
- * handed to the parser, which finds gzip by magic bytes), counting records and
+ * Parse-only: the parser's stream entry over a file (plain or gzip, raw bytes read
+ * by the parser's file reader `readLent` as alf reads a regular file, handed to the
+ * parser, which finds gzip by magic bytes), counting records and
  * rejects. Nothing else runs: no geo, no detection, no output. It runs under the V8 heap
  * growing factor every alf command sets (`boundHeapGrowth`, packages/cli/src/memory.ts), so its
  * peak RSS is the parser's as alf runs it (`alf parse` adds its output encoding on top).
  *
  *   node --conditions=alf-source --import tsx scripts/bench/parse-only.ts FILE [--format combined] [--expect-lines N]
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { boundHeapGrowth } from '../../packages/cli/src/memory.ts';
 import { emit, finishStep, skipStep } from './protocol.ts';
@@ -42,7 +44,11 @@ async function main(argv: string[]): Promise<void> {
   if (typeof parseStream !== 'function') skipStep('parser stream entry not available');
 
   const started = performance.now();
-  const source = createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+  // the parser's file reader, as alf reads a regular file (readLent: buffers that go round)
+  const readLent = parser['readLent'];
+  if (typeof readLent !== 'function') skipStep('parser file reader not available');
+  const fh = await open(file, 'r');
+  const source = (readLent as (f: FileHandle, o: { chunkBytes: number }) => AsyncIterable<Uint8Array>)(fh, { chunkBytes: 1 << 20 });
   const result: unknown = await parseStream(source, { format: values.format });
   const chunks = isAsyncIterable(result) ? result : (result as { chunks?: unknown }).chunks;
   if (!isAsyncIterable(chunks)) skipStep('parseStream returned neither an async iterable nor { chunks }');
@@ -67,6 +73,7 @@ async function main(argv: string[]): Promise<void> {
     if (final?.decode?.flags?.length) emit('input-flags', final.decode.flags.join(','));
     if (final?.format?.id) emit('format', final.format.id);
   }
+  await fh.close();
   const seconds = (performance.now() - started) / 1000;
 
   emit('records', records, 'records');

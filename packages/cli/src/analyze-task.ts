@@ -23,9 +23,10 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Analysis, AnalysisOptions, AnalysisSnapshot, Attribution, AttributionPlan, AttributionSnapshot, ClientSetSnapshot } from '@alf/core';
 import { ClientSet, attributionFromPlan, createAnalysis, trustedProxies, vhostFilter } from '@alf/core';
 import type { ParsedChunk, ParseOptions, ParseStreamOptions, RecordBatch, Reject } from '@alf/parser';
+import { readLent } from '@alf/parser';
 import type { InputResultParts } from './parse-input.ts';
 import { parseInput } from './parse-input.ts';
-import { openInput } from './inputs.ts';
+import { FILE_READ_BYTES, openInput } from './inputs.ts';
 import { batchSpan, filterByTime } from './analyze-filter.ts';
 import { createRecordScope, emptyScopeCounts, pass1Columns } from './record-scope.ts';
 import { heedPressure } from './memory.ts';
@@ -36,7 +37,6 @@ import { DecodedSpill, LineSegments } from './decoded-spill.ts';
 import type { DecodedSpillResult, SpillSegment } from './decoded-spill.ts';
 import type { ScopeCounts } from './record-scope.ts';
 
-const READ_CHUNK_BYTES = 256 * 1024;
 /** Rejects kept in the result for the stderr sample. */
 const REJECT_SAMPLE = 5;
 
@@ -204,14 +204,13 @@ async function openSource(t: TaskCommon): Promise<Source> {
   async function* bytes(): AsyncGenerator<Uint8Array, void, undefined> {
     if (end <= start) return;
     const fh = await open(t.path, 'r');
-    const stream = fh.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      // chunks the parser hands back are read into again (readLent)
+      for await (const chunk of readLent(fh, { start, end, chunkBytes: FILE_READ_BYTES })) {
         read += chunk.byteLength;
         yield chunk;
       }
     } finally {
-      stream.destroy();
       await fh.close().catch(() => undefined);
     }
   }

@@ -9,7 +9,7 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { AlfError } from '@alf/parser';
+import { AlfError, readLent } from '@alf/parser';
 
 export const STDIN_NAME = '-';
 
@@ -18,7 +18,11 @@ export interface OpenedInput {
   readonly name: string;
   /** Size in bytes when known up front (regular files), for progress. */
   readonly sizeBytes: number | undefined;
-  /** The raw bytes, to be read once. Each chunk is a fresh buffer the reader may keep. */
+  /**
+   * The raw bytes, to be read once. A chunk is the reader's to keep, unless it hands it back with
+   * the parser's `releaseChunk` (the parser's framer does once it has parsed it): then the next
+   * read may fill it again.
+   */
   readonly bytes: AsyncIterable<Uint8Array>;
   /** Bytes read so far. */
   bytesRead(): number;
@@ -29,6 +33,12 @@ export interface OpenedInput {
 }
 
 const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * Reads of a regular file (readLent: three buffers go round, so the size costs no garbage). 1 MiB
+ * parsed the 5M-line bench ~10% faster than 256 KiB reads: fewer reads, and fewer short blocks
+ * (a lent chunk's last block ends with it).
+ */
+export const FILE_READ_BYTES: number = 1 << 20;
 
 function unreadable(name: string, why: string, todo: string, cause?: unknown): AlfError {
   return new AlfError('ALF_INPUT_UNREADABLE', `cannot read \`${name}\`: ${why}; ${todo}`, { input: name }, { cause });
@@ -84,9 +94,14 @@ async function openFile(name: string, signal: AbortSignal | undefined): Promise<
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw inputError(name, Object.assign(new Error('directory'), { code: 'EISDIR' }));
+    if (info.isFile()) {
+      // positional reads into a few buffers the parser hands back (readLent); a pipe or device is streamed
+      const chunks = readLent(handle, { chunkBytes: FILE_READ_BYTES, signal });
+      return { sizeBytes: info.size, chunks, close: async () => { await chunks.return(); await handle.close(); } };
+    }
     const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false, ...(signal ? { signal } : {}) });
     return {
-      sizeBytes: info.isFile() ? info.size : undefined,
+      sizeBytes: undefined,
       chunks: stream as AsyncIterable<Buffer>,
       close: async () => { stream.destroy(); await handle.close(); },
     };

@@ -47,6 +47,15 @@ function lease(piece: Buffer, back: (piece: Uint8Array) => void): Buffer {
   return piece;
 }
 
+/**
+ * Lends a whole buffer `piece` to the stream's consumer (as decoded gzip pieces are lent): `back`
+ * gets it when the consumer hands it back with `releaseChunk`, to be filled again. For a source
+ * that reads into a few buffers going round instead of a fresh one per read.
+ */
+export function lendChunk(piece: Buffer, back: (piece: Uint8Array) => void): Buffer {
+  return lease(piece, back);
+}
+
 /** Whether `chunk` is a decoded piece `releaseChunk` would hand back to its decoder. */
 export function isLeasedChunk(chunk: Uint8Array): boolean {
   return leases.has(chunk.buffer);

@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openGeo } from '@alf/geo';
 import type { Geo } from '@alf/geo';
 import type { Reject } from '@alf/parser';
+import { readLent } from '@alf/parser';
 import { parseInput } from '../parse-input.ts';
 import type { InputResultParts } from '../parse-input.ts';
 import { BatchBuffers, RowEncoder } from './tsv-rows.ts';
@@ -80,14 +81,13 @@ export async function linesBefore(path: string, start: number): Promise<number> 
 async function* rangeBytes(path: string, start: number, end: number, count: (n: number) => void): AsyncGenerator<Uint8Array, void, undefined> {
   if (end <= start) return;
   const fh = await open(path, 'r');
-  const stream = fh.createReadStream({ start, end: end - 1, highWaterMark: READ_BYTES });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    // chunks the parser hands back are read into again (readLent)
+    for await (const chunk of readLent(fh, { start, end, chunkBytes: READ_BYTES })) {
       count(chunk.byteLength);
       yield chunk;
     }
   } finally {
-    stream.destroy();
     await fh.close().catch(() => undefined);
   }
 }
