@@ -387,6 +387,10 @@ function hashBytes(a: usize, n: i32): u32 {
 
 function sameBytes(a: usize, b: usize, n: i32): bool {
   let i: i32 = 0;
+  while (i + 16 <= n) {
+    if (v128.any_true(v128.xor(v128.load(a + <usize>i), v128.load(b + <usize>i)))) return false;
+    i += 16;
+  }
   while (i + 8 <= n) {
     if (load<u64>(a + <usize>i) !== load<u64>(b + <usize>i)) return false;
     i += 8;
