@@ -118,8 +118,8 @@ function build(argv: string[], ctx: CommandContext): Argv<object> {
   for (const command of COMMANDS) y = y.command(command);
   if (ctx.config) y = y.config(ctx.config.values as Record<string, unknown>);
   // yargs renders a command's whole help (cliui, wrap-ansi, string-width) before running it, in case
-  // the handler asks for it; alf never does (usage errors print `usageText`, built afresh): 60-100 ms
-  // of every run. Angular CLI does the same (angular/angular-cli#34087).
+  // the handler asks for it; alf never does (usage errors print `usageText`, built afresh): 40-80 ms
+  // of CPU in the profiles of a small run. Angular CLI does the same (angular/angular-cli#34087).
   const usage = (y as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
     .getInternalMethods?.().getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = (): void => undefined;
